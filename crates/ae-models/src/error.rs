@@ -1,0 +1,82 @@
+//! The one error type of this crate.
+
+use thiserror::Error;
+
+/// Everything that can go wrong while building, training, running, saving or loading an
+/// autoencoder, or while preparing its data. Variants name the offending value.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// A tensor or array does not have the shape an operation needs.
+    #[error("{what}: expected shape {expected}, got {got:?}")]
+    ShapeMismatch {
+        /// What was being checked (e.g. "LstmAe input").
+        what: String,
+        /// The expected shape, in words or as a pattern such as `[batch, 50, 38]`.
+        expected: String,
+        /// The shape that arrived.
+        got: Vec<i64>,
+    },
+    /// A NaN or infinite value where finite numbers are required.
+    #[error("{what}: non-finite value at flat index {index}")]
+    NonFinite {
+        /// What was being checked.
+        what: String,
+        /// Flat (row-major) index of the first non-finite value.
+        index: usize,
+    },
+    /// A setting outside its allowed range.
+    #[error("{what}: {param} = {value} {rule}")]
+    InvalidParam {
+        /// The model or routine whose setting is wrong.
+        what: &'static str,
+        /// The setting's name.
+        param: &'static str,
+        /// The rejected value, rendered.
+        value: String,
+        /// The rule it breaks, e.g. "must be at least 1".
+        rule: &'static str,
+    },
+    /// A tensor had a dtype the operation does not support.
+    #[error("{what}: unsupported dtype {dtype}")]
+    UnsupportedDtype {
+        /// What was being converted.
+        what: &'static str,
+        /// The dtype found, rendered with `{:?}`.
+        dtype: String,
+    },
+    /// A saved model does not match the configuration it is loaded into.
+    #[error("{path}: saved model does not match the configuration: {reason}")]
+    ConfigMismatch {
+        /// The file being loaded.
+        path: String,
+        /// What differs.
+        reason: String,
+    },
+    /// A data file is missing, unreadable or malformed.
+    #[error("{path}: {reason}")]
+    Data {
+        /// The file.
+        path: String,
+        /// What is wrong with it, including the line number where there is one.
+        reason: String,
+    },
+    /// An I/O failure on a named file.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A JSON (de)serialisation failure, e.g. of a model configuration.
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A libtorch failure.
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = ModelError> = std::result::Result<T, E>;

@@ -1,0 +1,9 @@
+//! Autoencoders for anomaly detection on libtorch (via `tch`).
+//!
+//! Models expose their computation as an ordered list of typed [`layer::Layer`]s so that
+//! explanation methods such as LRP can walk them backwards without guessing.
+
+pub mod convert;
+pub mod error;
+
+pub use error::{ModelError, Result};

@@ -1,0 +1,360 @@
+//! Project automation for anomaly-xai, run as `cargo xtask <command>`.
+//!
+//! This crate deliberately has no dependencies (and in particular no `tch`): it must build
+//! on a machine where libtorch does not exist yet, because its first job is to provide it.
+//!
+//! libtorch comes from the PyPI `torch` wheel, installed into a Python virtualenv in a
+//! per-user cache directory outside the clone, so that every clone of the project reuses it
+//! and no download site other than the package registry is needed.
+
+use std::env;
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+/// The libtorch version `tch` 0.26 is built against.
+const TORCH_VERSION: &str = "2.13.0";
+/// The two CUDA wheels `libtorch_cpu.so` links against even on CPU-only machines.
+const CPU_EXTRA_WHEELS: [&str; 2] = ["nvidia-cuda-runtime==13.0.96", "nvidia-cuda-cupti==13.0.85"];
+/// Reference Python libraries for `cargo xtask crosscheck`, pinned like the issue asks.
+const CROSSCHECK_WHEELS: [&str; 2] = ["captum==0.9.0", "zennit==0.5.1"];
+/// Pure-Python dependencies that `import torch`, captum and zennit need. They are installed
+/// explicitly (with `--no-deps` everywhere) so that pip never upgrades torch or pulls the
+/// 3.5 GB of CUDA wheels into the lean CPU environment.
+const CROSSCHECK_DEPS: [&str; 13] = [
+    "numpy<3",
+    "filelock",
+    "typing_extensions",
+    "sympy",
+    "mpmath",
+    "networkx",
+    "jinja2",
+    "markupsafe",
+    "fsspec",
+    "packaging",
+    "tqdm",
+    "matplotlib",
+    "safetensors",
+];
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [args]
+
+commands:
+  setup [--cuda]     make libtorch 2.13.0 available (cached virtualenv; quick when present)
+  env [--cuda]       print shell exports so plain `cargo test` / `cargo run` work:
+                       eval \"$(cargo xtask env)\"
+  test [ARGS..]      setup, then cargo test --workspace --all-targets, then doc tests
+  demo [ARGS..]      setup, then the main example (SMD sensor localization) in release mode;
+                     ARGS go to the example (try `cargo xtask demo -- --help`)
+  lint               cargo fmt --check, cargo clippy -D warnings, cargo doc -D warnings
+  ci                 what .ci/run calls: lint, then `test`
+  crosscheck         install captum/zennit beside torch and compare against them
+  bench [ARGS..]     setup, then cargo bench (ARGS go to cargo bench)
+
+environment:
+  ANOMALY_XAI_CACHE  cache directory (default: $XDG_CACHE_HOME/anomaly-xai or ~/.cache/anomaly-xai)
+  LIBTORCH           use this libtorch instead of the cached one (setup is skipped)
+  PYTHON             the python3 used to create the virtualenv (default: python3)
+";
+
+fn main() -> ExitCode {
+    let mut args: Vec<String> = env::args().skip(1).collect();
+    if args.is_empty() {
+        eprint!("{USAGE}");
+        return ExitCode::from(2);
+    }
+    let cmd = args.remove(0);
+    let result = match cmd.as_str() {
+        "setup" => Torch::ensure(has_flag(&mut args, "--cuda")).map(|t| t.report()),
+        "env" => Torch::ensure(has_flag(&mut args, "--cuda")).map(|t| t.print_exports()),
+        "test" => test(&args),
+        "demo" => demo(&args),
+        "lint" => lint(),
+        "ci" => lint().and_then(|()| test(&[])),
+        "crosscheck" => crosscheck(&args),
+        "bench" => bench(&args),
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask {cmd}: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn has_flag(args: &mut Vec<String>, flag: &str) -> bool {
+    let before = args.len();
+    args.retain(|a| a != flag);
+    args.len() != before
+}
+
+/// The workspace root (the parent of this crate's manifest directory).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+fn cache_dir() -> Result<PathBuf, String> {
+    if let Some(dir) = env::var_os("ANOMALY_XAI_CACHE") {
+        return Ok(PathBuf::from(dir));
+    }
+    if let Some(dir) = env::var_os("XDG_CACHE_HOME") {
+        return Ok(PathBuf::from(dir).join("anomaly-xai"));
+    }
+    match env::var_os("HOME") {
+        Some(home) => Ok(PathBuf::from(home).join(".cache").join("anomaly-xai")),
+        None => Err("neither ANOMALY_XAI_CACHE, XDG_CACHE_HOME nor HOME is set".into()),
+    }
+}
+
+/// A libtorch installation and the environment that builds and runs against it.
+struct Torch {
+    /// Directory with `include/` and `lib/` (the `torch` package of the wheel).
+    libtorch: PathBuf,
+    /// The virtualenv's python, when the installation is ours.
+    python: Option<PathBuf>,
+}
+
+impl Torch {
+    /// Finds or installs libtorch. Idempotent: a complete installation is detected by a
+    /// marker file written only after pip succeeded, so an interrupted install is redone.
+    fn ensure(cuda: bool) -> Result<Torch, String> {
+        if let Some(dir) = env::var_os("LIBTORCH") {
+            let libtorch = PathBuf::from(dir);
+            if !libtorch.join("lib").is_dir() {
+                return Err(format!(
+                    "LIBTORCH={} has no lib/ directory; unset it to use the cached libtorch",
+                    libtorch.display()
+                ));
+            }
+            return Ok(Torch { libtorch, python: None });
+        }
+        let flavour = if cuda { "cuda" } else { "cpu" };
+        let venv = cache_dir()?.join(format!("torch-{TORCH_VERSION}-{flavour}"));
+        let marker = venv.join(".anomaly-xai-complete");
+        if !marker.exists() {
+            install_torch(&venv, cuda)?;
+            fs::write(&marker, format!("torch=={TORCH_VERSION} {flavour}\n"))
+                .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
+        }
+        let python = venv.join("bin").join("python");
+        let libtorch = find_site_packages(&venv)?.join("torch");
+        if !libtorch.join("lib").join("libtorch_cpu.so").exists() {
+            return Err(format!(
+                "{} looks incomplete (no lib/libtorch_cpu.so); delete {} and run `cargo xtask setup` again",
+                libtorch.display(),
+                venv.display()
+            ));
+        }
+        Ok(Torch { libtorch, python: Some(python) })
+    }
+
+    fn report(&self) {
+        eprintln!("libtorch {TORCH_VERSION} ready at {}", self.libtorch.display());
+        eprintln!("for plain cargo commands: eval \"$(cargo xtask env)\"");
+    }
+
+    /// Variables that make `torch-sys` build against, and binaries run with, this libtorch.
+    fn vars(&self) -> Vec<(&'static str, OsString)> {
+        let lib = self.libtorch.join("lib");
+        let mut ld = lib.clone().into_os_string();
+        if let Some(old) = env::var_os("LD_LIBRARY_PATH") {
+            if !old.is_empty() && !env::split_paths(&old).any(|p| p == lib) {
+                ld.push(":");
+                ld.push(old);
+            }
+        }
+        vec![
+            ("LIBTORCH", self.libtorch.clone().into_os_string()),
+            ("LD_LIBRARY_PATH", ld),
+        ]
+    }
+
+    fn print_exports(&self) {
+        let lib = self.libtorch.join("lib");
+        println!("export LIBTORCH='{}'", self.libtorch.display());
+        // Keep whatever the user's shell already has, without the paths cargo adds for us.
+        println!(
+            "export LD_LIBRARY_PATH='{}'${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}",
+            lib.display()
+        );
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.current_dir(root());
+        for (k, v) in self.vars() {
+            c.env(k, v);
+        }
+        c
+    }
+
+    fn cargo(&self, args: &[&str]) -> Command {
+        let mut c = self.command(&env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        c.args(args);
+        c
+    }
+}
+
+fn find_site_packages(venv: &Path) -> Result<PathBuf, String> {
+    let lib = venv.join("lib");
+    let entries = fs::read_dir(&lib).map_err(|e| format!("cannot read {}: {e}", lib.display()))?;
+    for entry in entries.flatten() {
+        let sp = entry.path().join("site-packages");
+        if entry.file_name().to_string_lossy().starts_with("python") && sp.is_dir() {
+            return Ok(sp);
+        }
+    }
+    Err(format!("no python*/site-packages under {}", lib.display()))
+}
+
+fn install_torch(venv: &Path, cuda: bool) -> Result<(), String> {
+    let python = env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let version = Command::new(&python).arg("--version").output().map_err(|e| {
+        format!(
+            "`{python}` was not found ({e}). libtorch is installed from the PyPI torch wheel, \
+             which needs Python 3.10+ with the venv module (Debian: apt-get install python3 python3-venv)"
+        )
+    })?;
+    eprintln!(
+        "installing torch=={TORCH_VERSION} ({}) into {} with {} ...",
+        if cuda { "CUDA" } else { "CPU only" },
+        venv.display(),
+        String::from_utf8_lossy(&version.stdout).trim()
+    );
+    let started = Instant::now();
+    if venv.exists() {
+        fs::remove_dir_all(venv).map_err(|e| format!("cannot remove {}: {e}", venv.display()))?;
+    }
+    if let Some(parent) = venv.parent() {
+        fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    run(Command::new(&python).arg("-m").arg("venv").arg(venv)).map_err(|e| {
+        format!("{e}\n(creating a virtualenv needs python's venv module: apt-get install python3-venv)")
+    })?;
+    let pip = venv.join("bin").join("pip");
+    let torch = format!("torch=={TORCH_VERSION}");
+    let mut c = Command::new(&pip);
+    c.args(["install", "--quiet", "--disable-pip-version-check"]);
+    if cuda {
+        c.arg(&torch);
+    } else {
+        // The lean set: libtorch_cpu.so needs only the CUDA runtime and CUPTI libraries.
+        c.arg("--no-deps").arg(&torch).args(CPU_EXTRA_WHEELS);
+    }
+    run(&mut c).map_err(|e| format!("{e}\n(pip could not install {torch}; is PyPI reachable?)"))?;
+    eprintln!("torch installed in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn run(c: &mut Command) -> Result<(), String> {
+    let status = c.status().map_err(|e| format!("cannot start {:?}: {e}", c.get_program()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        let args: Vec<_> = c.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        Err(format!("`{} {}` failed ({status})", c.get_program().to_string_lossy(), args.join(" ")))
+    }
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    let torch = Torch::ensure(false)?;
+    let started = Instant::now();
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let mut args = vec!["test", "--workspace", "--all-targets"];
+    args.extend(&extra);
+    run(&mut torch.cargo(&args))?;
+    let mut doc = vec!["test", "--workspace", "--doc"];
+    doc.extend(&extra);
+    run(&mut torch.cargo(&doc))?;
+    eprintln!("xtask test: all tests passed in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn demo(extra: &[String]) -> Result<(), String> {
+    let torch = Torch::ensure(false)?;
+    let mut c = torch.cargo(&["run", "--release", "--example", "smd_localization", "--"]);
+    c.args(extra.iter().filter(|a| *a != "--"));
+    run(&mut c)
+}
+
+fn lint() -> Result<(), String> {
+    let torch = Torch::ensure(false)?;
+    run(&mut torch.cargo(&["fmt", "--all", "--", "--check"]))?;
+    run(&mut torch.cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    let mut doc = torch.cargo(&["doc", "--workspace", "--no-deps"]);
+    doc.env("RUSTDOCFLAGS", "-D warnings");
+    run(&mut doc)
+}
+
+fn bench(extra: &[String]) -> Result<(), String> {
+    let torch = Torch::ensure(false)?;
+    let mut c = torch.cargo(&["bench", "--workspace"]);
+    c.args(extra);
+    run(&mut c)
+}
+
+/// Compares our attributions with Captum's and our LRP with Zennit's on the same weights.
+///
+/// The Rust side writes weights, inputs and its own results into a directory (ignored
+/// `crosscheck_*` tests, so the default test run needs no Python); the Python side loads the
+/// same weights into the reference library and fails when the results differ.
+fn crosscheck(extra: &[String]) -> Result<(), String> {
+    let torch = Torch::ensure(false)?;
+    let python = torch
+        .python
+        .clone()
+        .ok_or("crosscheck needs the cached virtualenv; unset LIBTORCH")?;
+    let venv = python.parent().and_then(Path::parent).ok_or("bad venv path")?;
+    let marker = venv.join(".anomaly-xai-crosscheck");
+    if !marker.exists() {
+        eprintln!("installing {} beside torch=={TORCH_VERSION} ...", CROSSCHECK_WHEELS.join(" "));
+        let mut c = Command::new(venv.join("bin").join("pip"));
+        c.args(["install", "--quiet", "--disable-pip-version-check", "--no-deps"])
+            .arg(format!("torch=={TORCH_VERSION}"))
+            .args(CROSSCHECK_WHEELS);
+        run(&mut c)?;
+        // Dependencies go in a second call so pip resolves them without touching torch.
+        let mut c = Command::new(venv.join("bin").join("pip"));
+        c.args(["install", "--quiet", "--disable-pip-version-check"]).args(CROSSCHECK_DEPS);
+        run(&mut c)?;
+        fs::write(&marker, CROSSCHECK_WHEELS.join("\n"))
+            .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
+    }
+    let out = root().join("target").join("crosscheck");
+    fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let scripts_dir = root().join("xtask").join("crosscheck");
+    let mut scripts: Vec<PathBuf> = fs::read_dir(&scripts_dir)
+        .map_err(|e| format!("cannot read {}: {e}", scripts_dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "py"))
+        .collect();
+    scripts.sort();
+    // Every `tests/crosscheck.rs` of the workspace dumps its fixtures into `out`.
+    let mut dump = torch.cargo(&["test", "--release", "--workspace", "--test", "crosscheck"]);
+    dump.args(["--", "--ignored", "--test-threads", "1"]);
+    dump.args(extra);
+    dump.env("ANOMALY_XAI_CROSSCHECK_DIR", &out);
+    run(&mut dump)?;
+    for script in &scripts {
+        eprintln!("== {}", script.display());
+        let mut c = torch.command(&python.to_string_lossy());
+        c.arg(script).arg(&out);
+        run(&mut c)?;
+    }
+    eprintln!("crosscheck: all {} reference comparisons passed", scripts.len());
+    Ok(())
+}
