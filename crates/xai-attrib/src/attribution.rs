@@ -1,0 +1,83 @@
+//! The one interface every explanation method implements.
+
+use serde::{Deserialize, Serialize};
+use tch::Tensor;
+
+use crate::baseline::Baseline;
+use crate::error::Result;
+use crate::feature_mask::FeatureMask;
+
+/// How a method obtains its attributions; harnesses use it to group and report methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Family {
+    /// Backpropagated gradients (Saliency, Input×Gradient, IG, Gradient SHAP).
+    Gradient,
+    /// Model evaluations on perturbed inputs (Occlusion, Ablation, Permutation, Shapley
+    /// sampling, Kernel SHAP).
+    Perturbation,
+    /// Relevance propagated layer by layer (LRP).
+    Propagation,
+    /// Read directly off the model (per-feature residual, attention weights).
+    Baseline,
+}
+
+/// Per-call data that is not a method setting: what to compare against and how to group
+/// input cells.
+#[derive(Debug, Default)]
+pub struct Request {
+    /// The reference input ("absence of signal"). Methods that do not use one ignore it.
+    pub baseline: Baseline,
+    /// Groups of input cells attributed together (e.g. all time steps of one sensor).
+    /// `None` means every cell is its own group.
+    pub mask: Option<FeatureMask>,
+}
+
+impl Request {
+    /// A request with `baseline` and no mask.
+    pub fn with_baseline(baseline: Baseline) -> Self {
+        Request { baseline, mask: None }
+    }
+
+    /// Sets the feature mask.
+    pub fn mask(mut self, mask: FeatureMask) -> Self {
+        self.mask = Some(mask);
+        self
+    }
+}
+
+/// What every method returns.
+#[derive(Debug)]
+pub struct Attributions {
+    /// Attributions of the input's shape `[B, ..]`. With a feature mask, every cell of a
+    /// group carries the group's attribution (as in Captum).
+    pub scores: Tensor,
+    /// `Σ attributions − (f(x) − f(baseline))` per sample `[B]`, for methods that satisfy
+    /// completeness (IG, Gradient SHAP, LRP's conservation); `None` otherwise.
+    pub delta: Option<Tensor>,
+    /// Forward evaluations of the model per explained sample.
+    pub forward_evals: usize,
+    /// Backward passes per explained sample.
+    pub backward_evals: usize,
+}
+
+/// An explanation method: a struct of its settings plus one `attribute` call.
+///
+/// `M` is what the method explains: black-box methods take any [`crate::Scorer`]; LRP
+/// takes an autoencoder whose layers it can walk; read-out baselines take the model they
+/// read.
+pub trait Attribution<M: ?Sized> {
+    /// A short, stable name for reports ("occlusion", "kernel_shap", ...).
+    fn name(&self) -> &'static str;
+
+    /// The method's family.
+    fn family(&self) -> Family;
+
+    /// Whether the attributions are multiplied by `x − baseline` (Captum's
+    /// `multiplies_by_inputs`): such methods attribute the difference to the baseline.
+    fn multiplies_by_inputs(&self) -> bool {
+        false
+    }
+
+    /// Attributes `model`'s output for the batch `x` to its input cells.
+    fn attribute(&self, model: &M, x: &Tensor, req: &Request) -> Result<Attributions>;
+}

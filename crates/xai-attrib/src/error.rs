@@ -1,0 +1,67 @@
+//! The one error type of this crate.
+
+use thiserror::Error;
+
+/// Everything that can go wrong while attributing. Variants name the offending value.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum XaiError {
+    /// A method setting outside its allowed range, e.g.
+    /// "occlusion: window = [0, 3] must be ≥ 1 in every dimension".
+    #[error("{method}: {param} = {value} {rule}")]
+    InvalidParam {
+        /// The method.
+        method: &'static str,
+        /// The setting.
+        param: &'static str,
+        /// The rejected value, rendered.
+        value: String,
+        /// The rule it breaks.
+        rule: &'static str,
+    },
+    /// A tensor (input, baseline, mask, score) of the wrong shape.
+    #[error("{what}: expected shape {expected}, got {got:?}")]
+    ShapeMismatch {
+        /// What was checked.
+        what: String,
+        /// The expected shape, in words or as a pattern.
+        expected: String,
+        /// The shape that arrived.
+        got: Vec<i64>,
+    },
+    /// A NaN or infinite value in an input, baseline or score.
+    #[error("{what}: non-finite value at flat index {index}")]
+    NonFinite {
+        /// What was checked.
+        what: String,
+        /// Flat index of the first non-finite value.
+        index: usize,
+    },
+    /// A gradient method was asked to explain a scorer that cannot be differentiated
+    /// (e.g. a plain-Rust closure).
+    #[error("{method} needs gradients, but the scorer `{scorer}` is not differentiable")]
+    NotDifferentiable {
+        /// The method.
+        method: &'static str,
+        /// The scorer's description.
+        scorer: String,
+    },
+    /// The request lacks something the method needs (e.g. Gradient SHAP without a
+    /// baseline distribution).
+    #[error("{method}: {reason}")]
+    MissingInput {
+        /// The method.
+        method: &'static str,
+        /// What is missing.
+        reason: String,
+    },
+    /// An error from the model.
+    #[error(transparent)]
+    Model(#[from] ae_models::ModelError),
+    /// A libtorch failure.
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = XaiError> = std::result::Result<T, E>;
