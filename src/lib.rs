@@ -1,1 +1,22 @@
-//! anomaly-xai facade (placeholder)
+//! # anomaly-xai
+//!
+//! Tells the users of an anomaly detector *where* an anomaly is: which sensors of a
+//! machine, which features of a record, which pixels of an image.
+//!
+//! This facade ties the workspace together:
+//! - [`models`] (`ae-models`): LSTM, dense and convolutional autoencoders on libtorch;
+//! - [`attrib`] (`xai-attrib`): the [`Attribution`](attrib::Attribution) trait and every
+//!   saliency method (Occlusion, Kernel SHAP, Shapley sampling, IG, Gradient SHAP, ...);
+//! - [`lrp`] (`lrp-ae`): Layer-wise Relevance Propagation for autoencoders;
+//! - [`metrics`] (`loc-metrics`): localization scores (top-k IoU/F1/Acc, HitRate, NDCG,
+//!   pixel AP, recall@m) and SMD label parsing.
+
+pub use ae_models as models;
+pub use loc_metrics as metrics;
+pub use lrp_ae as lrp;
+pub use xai_attrib as attrib;
+
+pub mod corruption;
+pub mod image;
+pub mod plot;
+pub mod tabular;

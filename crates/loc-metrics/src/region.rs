@@ -135,6 +135,53 @@ pub fn region_means<S: ScoreValue>(scores: ArrayView2<'_, S>, regions: &[Region]
     Ok(out)
 }
 
+/// The maximal runs of `true` in a point-label vector, as `[start, end)` ranges.
+///
+/// ```
+/// use loc_metrics::ranges_from_points;
+///
+/// let labels = [false, true, true, false, true];
+/// assert_eq!(ranges_from_points(&labels), vec![1..3, 4..5]);
+/// ```
+pub fn ranges_from_points(labels: &[bool]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (t, &l) in labels.iter().enumerate() {
+        match (l, start) {
+            (true, None) => start = Some(t),
+            (false, Some(s)) => {
+                out.push(s..t);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push(s..labels.len());
+    }
+    out
+}
+
+/// The point labels of `n_steps` time steps: `true` where some region covers the step.
+///
+/// # Errors
+/// [`MetricsError::EmptyRegion`] or [`MetricsError::RegionOutOfBounds`]
+/// (in [`MetricsError::InRegion`]) for a region that is empty or ends after `n_steps`.
+pub fn points_from_regions(regions: &[Region], n_steps: usize) -> Result<Vec<bool>> {
+    let mut labels = vec![false; n_steps];
+    for (i, r) in regions.iter().enumerate() {
+        let wrap = |e: MetricsError| e.in_region(i, r.start, r.end);
+        if r.start >= r.end {
+            return Err(wrap(MetricsError::EmptyRegion { start: r.start, end: r.end }));
+        }
+        let span = labels.get_mut(r.span()).ok_or_else(|| {
+            wrap(MetricsError::RegionOutOfBounds { start: r.start, end: r.end, n_steps })
+        })?;
+        span.fill(true);
+    }
+    Ok(labels)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +231,16 @@ mod tests {
             }
             other => panic!("unexpected {other}"),
         }
+    }
+
+    #[test]
+    fn points_and_ranges_round_trip() {
+        assert!(ranges_from_points(&[]).is_empty());
+        assert_eq!(ranges_from_points(&[true, true]), vec![0..2]);
+        let regions = [Region::new(5, 7, vec![0]).unwrap(), Region::new(1, 3, vec![1]).unwrap(), Region::new(2, 4, vec![1]).unwrap()];
+        let labels = points_from_regions(&regions, 8).unwrap();
+        assert_eq!(labels, [false, true, true, true, false, true, true, false]);
+        assert_eq!(ranges_from_points(&labels), vec![1..4, 5..7]);
+        assert!(matches!(points_from_regions(&regions, 6), Err(MetricsError::InRegion { index: 0, .. })));
     }
 }
