@@ -18,26 +18,10 @@ use std::time::Instant;
 const TORCH_VERSION: &str = "2.13.0";
 /// The two CUDA wheels `libtorch_cpu.so` links against even on CPU-only machines.
 const CPU_EXTRA_WHEELS: [&str; 2] = ["nvidia-cuda-runtime==13.0.96", "nvidia-cuda-cupti==13.0.85"];
-/// Reference Python libraries for `cargo xtask crosscheck`, pinned like the issue asks.
-const CROSSCHECK_WHEELS: [&str; 2] = ["captum==0.9.0", "zennit==0.5.1"];
-/// Pure-Python dependencies that `import torch`, captum and zennit need. They are installed
-/// explicitly (with `--no-deps` everywhere) so that pip never upgrades torch or pulls the
-/// 3.5 GB of CUDA wheels into the lean CPU environment.
-const CROSSCHECK_DEPS: [&str; 13] = [
-    "numpy<3",
-    "filelock",
-    "typing_extensions",
-    "sympy",
-    "mpmath",
-    "networkx",
-    "jinja2",
-    "markupsafe",
-    "fsspec",
-    "packaging",
-    "tqdm",
-    "matplotlib",
-    "safetensors",
-];
+/// Reference Python libraries for `cargo xtask crosscheck`, pinned like the issues ask;
+/// torch is pinned in the same pip command so that they cannot upgrade it.
+const CROSSCHECK_WHEELS: [&str; 4] =
+    ["torch==2.13.0", "captum==0.9.0", "zennit==0.5.1", "safetensors"];
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [args]
@@ -122,8 +106,6 @@ fn cache_dir() -> Result<PathBuf, String> {
 struct Torch {
     /// Directory with `include/` and `lib/` (the `torch` package of the wheel).
     libtorch: PathBuf,
-    /// The virtualenv's python, when the installation is ours.
-    python: Option<PathBuf>,
 }
 
 impl Torch {
@@ -138,7 +120,7 @@ impl Torch {
                     libtorch.display()
                 ));
             }
-            return Ok(Torch { libtorch, python: None });
+            return Ok(Torch { libtorch });
         }
         let flavour = if cuda { "cuda" } else { "cpu" };
         let venv = cache_dir()?.join(format!("torch-{TORCH_VERSION}-{flavour}"));
@@ -148,7 +130,6 @@ impl Torch {
             fs::write(&marker, format!("torch=={TORCH_VERSION} {flavour}\n"))
                 .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
         }
-        let python = venv.join("bin").join("python");
         let libtorch = find_site_packages(&venv)?.join("torch");
         if !libtorch.join("lib").join("libtorch_cpu.so").exists() {
             return Err(format!(
@@ -157,7 +138,7 @@ impl Torch {
                 venv.display()
             ));
         }
-        Ok(Torch { libtorch, python: Some(python) })
+        Ok(Torch { libtorch })
     }
 
     fn report(&self) {
@@ -312,23 +293,22 @@ fn bench(extra: &[String]) -> Result<(), String> {
 /// `crosscheck_*` tests, so the default test run needs no Python); the Python side loads the
 /// same weights into the reference library and fails when the results differ.
 fn crosscheck(extra: &[String]) -> Result<(), String> {
+    // The Rust side builds against the lean CPU libtorch as always (switching LIBTORCH
+    // would rebuild torch-sys); the Python side needs the full wheel set, because
+    // `import torch` loads the CUDA libraries even on a CPU-only machine.
     let torch = Torch::ensure(false)?;
-    let python = torch
-        .python
-        .clone()
-        .ok_or("crosscheck needs the cached virtualenv; unset LIBTORCH")?;
-    let venv = python.parent().and_then(Path::parent).ok_or("bad venv path")?;
+    let venv = cache_dir()?.join(format!("torch-{TORCH_VERSION}-cuda"));
+    let python = venv.join("bin").join("python");
     let marker = venv.join(".anomaly-xai-crosscheck");
     if !marker.exists() {
-        eprintln!("installing {} beside torch=={TORCH_VERSION} ...", CROSSCHECK_WHEELS.join(" "));
+        if !python.exists() {
+            let py = env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+            run(Command::new(&py).arg("-m").arg("venv").arg(&venv))
+                .map_err(|e| format!("{e}\n(needs python3 with the venv module)"))?;
+        }
+        eprintln!("installing {} into {} ...", CROSSCHECK_WHEELS.join(" "), venv.display());
         let mut c = Command::new(venv.join("bin").join("pip"));
-        c.args(["install", "--quiet", "--disable-pip-version-check", "--no-deps"])
-            .arg(format!("torch=={TORCH_VERSION}"))
-            .args(CROSSCHECK_WHEELS);
-        run(&mut c)?;
-        // Dependencies go in a second call so pip resolves them without touching torch.
-        let mut c = Command::new(venv.join("bin").join("pip"));
-        c.args(["install", "--quiet", "--disable-pip-version-check"]).args(CROSSCHECK_DEPS);
+        c.args(["install", "--quiet", "--disable-pip-version-check"]).args(CROSSCHECK_WHEELS);
         run(&mut c)?;
         fs::write(&marker, CROSSCHECK_WHEELS.join("\n"))
             .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
@@ -351,8 +331,9 @@ fn crosscheck(extra: &[String]) -> Result<(), String> {
     run(&mut dump)?;
     for script in &scripts {
         eprintln!("== {}", script.display());
-        let mut c = torch.command(&python.to_string_lossy());
-        c.arg(script).arg(&out);
+        // Not `torch.command`: the Python side must load its own (CUDA) libtorch.
+        let mut c = Command::new(&python);
+        c.current_dir(root()).arg(script).arg(&out);
         run(&mut c)?;
     }
     eprintln!("crosscheck: all {} reference comparisons passed", scripts.len());

@@ -43,7 +43,11 @@ pub fn expected_set_score(
 ) -> Result<f64> {
     check_sizes(n_features, n_truth)?;
     if set_size > n_features {
-        return Err(MetricsError::invalid("set_size", set_size, "must not exceed the number of features"));
+        return Err(MetricsError::invalid(
+            "set_size",
+            set_size,
+            "must not exceed the number of features",
+        ));
     }
     let (d, n, k) = (n_features as f64, n_truth as f64, set_size as f64);
     Ok(match score {
@@ -136,7 +140,12 @@ fn hypergeometric(d: usize, n: usize, k: usize) -> impl Iterator<Item = (usize, 
     let lo = (k + n).saturating_sub(d);
     let hi = n.min(k);
     let ln_total = ln_choose(d, k);
-    (lo..=hi).map(move |h| (h, (ln_choose(n, h) + ln_choose(d - n, k - h) - ln_total).exp()))
+    (lo..=hi).map(move |h| {
+        (
+            h,
+            (ln_choose(n, h) + ln_choose(d - n, k - h) - ln_total).exp(),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -166,10 +175,19 @@ mod tests {
                         sums[4] += h / nf;
                         count += 1.0;
                     }
-                    let scores = [SetScore::Iou, SetScore::F1, SetScore::Acc, SetScore::Precision, SetScore::Recall];
+                    let scores = [
+                        SetScore::Iou,
+                        SetScore::F1,
+                        SetScore::Acc,
+                        SetScore::Precision,
+                        SetScore::Recall,
+                    ];
                     for (s, sum) in scores.into_iter().zip(sums) {
                         let got = expected_set_score(d, n, k, s).unwrap();
-                        assert!((got - sum / count).abs() < 1e-12, "d={d} n={n} k={k} {s}: {got}");
+                        assert!(
+                            (got - sum / count).abs() < 1e-12,
+                            "d={d} n={n} k={k} {s}: {got}"
+                        );
                     }
                 }
             }
@@ -204,7 +222,11 @@ mod tests {
                 total += match metric {
                     RankMetric::HitRate { .. } => (0..k).filter(|&i| rel(i)).count() as f64 / 2.0,
                     RankMetric::Ndcg { .. } => {
-                        (0..k).filter(|&i| rel(i)).map(crate::rank_metrics::discount).sum::<f64>() / idcg
+                        (0..k)
+                            .filter(|&i| rel(i))
+                            .map(crate::rank_metrics::discount)
+                            .sum::<f64>()
+                            / idcg
                     }
                 };
             }
@@ -212,6 +234,14 @@ mod tests {
             let got = chance_rank_metric(metric, 5, 2, Rounding::HalfUp).unwrap();
             assert!((got - want).abs() < 1e-12, "{metric}: {got} vs {want}");
         }
+    }
+
+    #[test]
+    fn worked_example_of_docs_metrics_md() {
+        // D = 7, n = 4, k = 5: h ∈ {2, 3, 4} with probabilities 6/21, 12/21, 3/21.
+        let want = (6.0 * 2.0 / 7.0 + 12.0 * 3.0 / 6.0 + 3.0 * 4.0 / 5.0) / 21.0;
+        assert!((expected_set_score(7, 4, 5, SetScore::Iou).unwrap() - want).abs() < 1e-12);
+        assert!((want - 0.481_632_653).abs() < 1e-9);
     }
 
     #[test]
@@ -229,14 +259,23 @@ mod tests {
 
     #[test]
     fn invalid_sizes() {
-        assert!(matches!(expected_set_score(5, 0, 1, SetScore::Iou), Err(MetricsError::EmptyGroundTruth)));
+        assert!(matches!(
+            expected_set_score(5, 0, 1, SetScore::Iou),
+            Err(MetricsError::EmptyGroundTruth)
+        ));
         assert!(matches!(
             expected_set_score(5, 6, 1, SetScore::Iou),
-            Err(MetricsError::InvalidParameter { param: "n_truth", .. })
+            Err(MetricsError::InvalidParameter {
+                param: "n_truth",
+                ..
+            })
         ));
         assert!(matches!(
             expected_set_score(5, 2, 6, SetScore::Iou),
-            Err(MetricsError::InvalidParameter { param: "set_size", .. })
+            Err(MetricsError::InvalidParameter {
+                param: "set_size",
+                ..
+            })
         ));
     }
 }

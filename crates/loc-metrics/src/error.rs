@@ -186,10 +186,19 @@ pub enum MetricsError {
 impl MetricsError {
     /// Attaches the position of a region to an error raised while scoring it.
     pub(crate) fn in_region(self, index: usize, start: usize, end: usize) -> Self {
-        MetricsError::InRegion { index, start, end, source: Box::new(self) }
+        MetricsError::InRegion {
+            index,
+            start,
+            end,
+            source: Box::new(self),
+        }
     }
 
     pub(crate) fn invalid(param: &'static str, value: impl ToString, rule: &'static str) -> Self {
-        MetricsError::InvalidParameter { param, value: value.to_string(), rule }
+        MetricsError::InvalidParameter {
+            param,
+            value: value.to_string(),
+            rule,
+        }
     }
 }

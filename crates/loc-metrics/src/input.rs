@@ -1,7 +1,7 @@
 //! Turning user input into checked `f64` data: the single place where NaN,
 //! out-of-range features and duplicates are caught.
 
-use ndarray::{ArrayView1, ArrayView2};
+use ndarray::ArrayView1;
 
 use crate::error::{MetricsError, Result};
 
@@ -22,7 +22,11 @@ pub(crate) fn finite(what: &'static str, value: impl Into<f64>, index: &[usize])
     if v.is_finite() {
         Ok(v + 0.0)
     } else {
-        Err(MetricsError::NonFinite { what, index: index.to_vec(), value: v })
+        Err(MetricsError::NonFinite {
+            what,
+            index: index.to_vec(),
+            value: v,
+        })
     }
 }
 
@@ -34,27 +38,29 @@ pub(crate) fn checked_vector<S: ScoreValue>(
     if scores.is_empty() {
         return Err(MetricsError::EmptyInput { what });
     }
-    scores.iter().enumerate().map(|(i, &s)| finite(what, s, &[i])).collect()
-}
-
-/// Checks a matrix for non-finite values, naming the `[row, column]` of the first.
-pub(crate) fn check_matrix<S: ScoreValue>(what: &'static str, m: ArrayView2<'_, S>) -> Result<()> {
-    for ((r, c), &v) in m.indexed_iter() {
-        finite(what, v, &[r, c])?;
-    }
-    Ok(())
+    scores
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| finite(what, s, &[i]))
+        .collect()
 }
 
 /// Checks that `set` holds distinct features below `n_features`.
 ///
 /// Uses a bitmap rather than sorting because sets are small and `n_features`
 /// is small (tens of sensors), and the bitmap is reused by callers.
-pub(crate) fn feature_mask(what: &'static str, set: &[usize], n_features: usize) -> Result<Vec<bool>> {
+pub(crate) fn feature_mask(
+    what: &'static str,
+    set: &[usize],
+    n_features: usize,
+) -> Result<Vec<bool>> {
     let mut mask = vec![false; n_features];
     for &f in set {
-        let slot = mask
-            .get_mut(f)
-            .ok_or(MetricsError::FeatureOutOfRange { what, feature: f, n_features })?;
+        let slot = mask.get_mut(f).ok_or(MetricsError::FeatureOutOfRange {
+            what,
+            feature: f,
+            n_features,
+        })?;
         if *slot {
             return Err(MetricsError::DuplicateFeature { what, feature: f });
         }
@@ -76,6 +82,10 @@ pub(crate) fn positive_param(param: &'static str, value: f64) -> Result<()> {
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {
-        Err(MetricsError::invalid(param, value, "must be finite and > 0"))
+        Err(MetricsError::invalid(
+            param,
+            value,
+            "must be finite and > 0",
+        ))
     }
 }

@@ -32,7 +32,7 @@ pub const PAPER_THRESHOLDS: usize = 1000;
 /// assert_eq!(ranked.auroc()?, 1.0);
 /// # Ok::<(), loc_metrics::MetricsError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PixelGroup {
     mask_threshold: f64,
     positive: Vec<f64>,
@@ -47,9 +47,18 @@ impl PixelGroup {
     /// [`MetricsError::InvalidParameter`] for a non-finite threshold.
     pub fn new(mask_threshold: f64) -> Result<Self> {
         if !mask_threshold.is_finite() {
-            return Err(MetricsError::invalid("mask_threshold", mask_threshold, "must be finite"));
+            return Err(MetricsError::invalid(
+                "mask_threshold",
+                mask_threshold,
+                "must be finite",
+            ));
         }
-        Ok(PixelGroup { mask_threshold, positive: vec![], negative: vec![], images: 0 })
+        Ok(PixelGroup {
+            mask_threshold,
+            positive: vec![],
+            negative: vec![],
+            images: 0,
+        })
     }
 
     /// Adds one image (any dimensionality; relevance and mask of equal shape).
@@ -59,7 +68,11 @@ impl PixelGroup {
     /// [`MetricsError::NonFinite`] for a NaN or infinite relevance or mask
     /// value, whose `index` is `[image, position...]` with `image` counted
     /// from 0 in push order. On error the group is left unchanged.
-    pub fn push<S, M, D>(&mut self, relevance: ArrayView<'_, S, D>, mask: ArrayView<'_, M, D>) -> Result<()>
+    pub fn push<S, M, D>(
+        &mut self,
+        relevance: ArrayView<'_, S, D>,
+        mask: ArrayView<'_, M, D>,
+    ) -> Result<()>
     where
         S: ScoreValue,
         M: ScoreValue,
@@ -103,7 +116,11 @@ impl PixelGroup {
         let (idx, &v) = a.indexed_iter().find(|(_, &x)| !x.into().is_finite())?;
         let mut index = vec![self.images];
         index.extend_from_slice(idx.into_dimension().slice());
-        Some(MetricsError::NonFinite { what, index, value: v.into() })
+        Some(MetricsError::NonFinite {
+            what,
+            index,
+            value: v.into(),
+        })
     }
 
     /// Number of images pushed.
@@ -123,15 +140,22 @@ impl PixelGroup {
 
     /// Sorts the pixels by relevance (in parallel) so that the scores can be computed.
     pub fn rank(self) -> RankedPixels {
-        let PixelGroup { mut positive, mut negative, .. } = self;
+        let PixelGroup {
+            mut positive,
+            mut negative,
+            ..
+        } = self;
         let desc = |a: &f64, b: &f64| b.total_cmp(a);
-        rayon::join(|| positive.par_sort_unstable_by(desc), || negative.par_sort_unstable_by(desc));
+        rayon::join(
+            || positive.par_sort_unstable_by(desc),
+            || negative.par_sort_unstable_by(desc),
+        );
         RankedPixels { positive, negative }
     }
 }
 
 /// A group's pixels sorted by descending relevance, positives and negatives apart.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RankedPixels {
     positive: Vec<f64>,
     negative: Vec<f64>,
@@ -204,12 +228,24 @@ impl RankedPixels {
     /// [`MetricsError::DegenerateLabels`] if the group has no positive pixel.
     pub fn average_precision_thresholds(&self, n_thresholds: usize) -> Result<f64> {
         if n_thresholds < 2 {
-            return Err(MetricsError::invalid("n_thresholds", n_thresholds, "must be at least 2"));
+            return Err(MetricsError::invalid(
+                "n_thresholds",
+                n_thresholds,
+                "must be at least 2",
+            ));
         }
         self.need_positives("average precision")?;
         let (pos, neg) = (&self.positive, &self.negative);
-        let hi = pos.first().into_iter().chain(neg.first()).fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-        let lo = pos.last().into_iter().chain(neg.last()).fold(f64::INFINITY, |a, &b| a.min(b));
+        let hi = pos
+            .first()
+            .into_iter()
+            .chain(neg.first())
+            .fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+        let lo = pos
+            .last()
+            .into_iter()
+            .chain(neg.last())
+            .fold(f64::INFINITY, |a, &b| a.min(b));
         let p = self.positive.len() as f64;
         let step = (hi - lo) / (n_thresholds - 1) as f64;
         let above = |v: &[f64], t: f64| v.partition_point(|&x| x > t);
@@ -218,7 +254,11 @@ impl RankedPixels {
         for i in (0..n_thresholds).rev() {
             // The last threshold is `hi` itself rather than `lo + (n-1)·step`,
             // which rounding can put a hair below `hi`.
-            let t = if i == n_thresholds - 1 { hi } else { lo + step * i as f64 };
+            let t = if i == n_thresholds - 1 {
+                hi
+            } else {
+                lo + step * i as f64
+            };
             let tp = above(&self.positive, t);
             if tp == 0 {
                 continue;
@@ -240,7 +280,11 @@ impl RankedPixels {
     pub fn auroc(&self) -> Result<f64> {
         let (p, n) = (self.positive.len(), self.negative.len());
         if p == 0 || n == 0 {
-            return Err(MetricsError::DegenerateLabels { what: "AUROC", positives: p, negatives: n });
+            return Err(MetricsError::DegenerateLabels {
+                what: "AUROC",
+                positives: p,
+                negatives: n,
+            });
         }
         let mut wins = 0.0;
         let (mut last_tp, mut last_fp) = (0, 0);
@@ -299,7 +343,11 @@ impl RankedPixels {
         Ok(PixelScores {
             average_precision: self.average_precision()?,
             average_precision_1000: self.average_precision_thresholds(PAPER_THRESHOLDS)?,
-            auroc: if self.negative.is_empty() { None } else { Some(self.auroc()?) },
+            auroc: if self.negative.is_empty() {
+                None
+            } else {
+                Some(self.auroc()?)
+            },
         })
     }
 }
@@ -371,10 +419,16 @@ mod tests {
         let ap = r.average_precision_thresholds(4).unwrap();
         assert!((ap - (0.5 * 1.0 + 0.5 * 2.0 / 3.0)).abs() < 1e-12);
         // With thresholds between every pair of values it equals exact AP.
-        assert!((r.average_precision_thresholds(1000).unwrap() - r.average_precision().unwrap()).abs() < 1e-12);
+        assert!(
+            (r.average_precision_thresholds(1000).unwrap() - r.average_precision().unwrap()).abs()
+                < 1e-12
+        );
         assert!(matches!(
             r.average_precision_thresholds(1),
-            Err(MetricsError::InvalidParameter { param: "n_thresholds", .. })
+            Err(MetricsError::InvalidParameter {
+                param: "n_thresholds",
+                ..
+            })
         ));
     }
 
@@ -393,20 +447,37 @@ mod tests {
     #[test]
     fn errors_name_image_and_position() {
         let mut g = PixelGroup::new(0.5).unwrap();
-        g.push(array![[0.0_f32, 1.0]].view(), array![[0.0_f32, 1.0]].view()).unwrap();
-        let err = g.push(array![[0.0_f32, 1.0], [f32::NAN, 0.0]].view(), array![[0.0_f32, 1.0], [0.0, 0.0]].view());
-        assert!(matches!(err, Err(MetricsError::NonFinite { what: "relevance", ref index, .. }) if index == &[1, 1, 0]));
-        let err = g.push(array![0.0_f32, 1.0].view(), array![0.0_f32, f32::INFINITY].view());
-        assert!(matches!(err, Err(MetricsError::NonFinite { what: "mask", ref index, .. }) if index == &[1, 1]));
+        g.push(array![[0.0_f32, 1.0]].view(), array![[0.0_f32, 1.0]].view())
+            .unwrap();
+        let err = g.push(
+            array![[0.0_f32, 1.0], [f32::NAN, 0.0]].view(),
+            array![[0.0_f32, 1.0], [0.0, 0.0]].view(),
+        );
+        assert!(
+            matches!(err, Err(MetricsError::NonFinite { what: "relevance", ref index, .. }) if index == &[1, 1, 0])
+        );
+        let err = g.push(
+            array![0.0_f32, 1.0].view(),
+            array![0.0_f32, f32::INFINITY].view(),
+        );
+        assert!(
+            matches!(err, Err(MetricsError::NonFinite { what: "mask", ref index, .. }) if index == &[1, 1])
+        );
         let err = g.push(array![0.0_f32, 1.0].view(), array![0.0_f32].view());
         assert!(matches!(err, Err(MetricsError::ShapeMismatch { .. })));
         assert_eq!((g.n_images(), g.n_positive(), g.n_negative()), (1, 1, 1));
         assert!(PixelGroup::new(f64::NAN).is_err());
         let neg_only = ranked(&[0.1, 0.2], &[0, 0]);
-        assert!(matches!(neg_only.average_precision(), Err(MetricsError::DegenerateLabels { positives: 0, .. })));
+        assert!(matches!(
+            neg_only.average_precision(),
+            Err(MetricsError::DegenerateLabels { positives: 0, .. })
+        ));
         let pos_only = ranked(&[0.1, 0.2], &[1, 1]);
         assert_eq!(pos_only.average_precision().unwrap(), 1.0);
-        assert!(matches!(pos_only.auroc(), Err(MetricsError::DegenerateLabels { negatives: 0, .. })));
+        assert!(matches!(
+            pos_only.auroc(),
+            Err(MetricsError::DegenerateLabels { negatives: 0, .. })
+        ));
         assert_eq!(pos_only.scores().unwrap().auroc, None);
     }
 }

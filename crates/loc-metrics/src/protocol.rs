@@ -93,8 +93,17 @@ pub struct VectorScores {
 
 impl Protocol {
     /// A protocol with default rank options.
-    pub fn new(selections: Vec<Selection>, set_scores: Vec<SetScore>, rank_metrics: Vec<RankMetric>) -> Self {
-        Protocol { selections, set_scores, rank_metrics, rank_options: RankOptions::default() }
+    pub fn new(
+        selections: Vec<Selection>,
+        set_scores: Vec<SetScore>,
+        rank_metrics: Vec<RankMetric>,
+    ) -> Self {
+        Protocol {
+            selections,
+            set_scores,
+            rank_metrics,
+            rank_options: RankOptions::default(),
+        }
     }
 
     /// Paper 1's Table 1: GT@120%, AT@80%, AT@5 × IoU, F1, Acc.
@@ -125,20 +134,31 @@ impl Protocol {
     /// [`MetricsError::EmptyInput`] for no columns at all, else the first
     /// invalid strategy or rank score.
     pub fn validate(&self) -> Result<()> {
-        if self.columns().is_empty() {
-            return Err(MetricsError::EmptyInput { what: "protocol columns" });
+        if self.n_columns() == 0 {
+            return Err(MetricsError::EmptyInput {
+                what: "protocol columns",
+            });
         }
         self.selections.iter().try_for_each(Selection::validate)?;
         self.rank_metrics.iter().try_for_each(RankMetric::validate)
+    }
+
+    fn n_columns(&self) -> usize {
+        self.selections.len() * self.set_scores.len() + self.rank_metrics.len()
     }
 
     /// The columns, in the order of [`VectorScores::values`]: strategy-major
     /// set scores, then rank scores.
     pub fn columns(&self) -> Vec<Column> {
         let set = self.selections.iter().flat_map(|&selection| {
-            self.set_scores.iter().map(move |&score| Column::Set { selection, score })
+            self.set_scores
+                .iter()
+                .map(move |&score| Column::Set { selection, score })
         });
-        let rank = self.rank_metrics.iter().map(|&metric| Column::Rank { metric });
+        let rank = self
+            .rank_metrics
+            .iter()
+            .map(|&metric| Column::Rank { metric });
         set.chain(rank).collect()
     }
 
@@ -148,14 +168,21 @@ impl Protocol {
     /// # Errors
     /// Non-finite or empty scores, an empty or invalid ground truth, or an
     /// invalid protocol.
-    pub fn score_vector<S: ScoreValue>(&self, scores: ArrayView1<'_, S>, truth: &[usize]) -> Result<VectorScores> {
+    pub fn score_vector<S: ScoreValue>(
+        &self,
+        scores: ArrayView1<'_, S>,
+        truth: &[usize],
+    ) -> Result<VectorScores> {
         self.validate()?;
-        self.score_checked(Ranking::from_checked(checked_vector("scores", scores)?), truth)
+        self.score_checked(
+            Ranking::from_checked(checked_vector("scores", scores)?),
+            truth,
+        )
     }
 
     fn score_checked(&self, ranking: Ranking, truth: &[usize]) -> Result<VectorScores> {
         let mask = truth_mask(truth, ranking.len())?;
-        let mut values = Vec::with_capacity(self.columns().len());
+        let mut values = Vec::with_capacity(self.n_columns());
         let mut selected = Vec::with_capacity(self.selections.len());
         for s in &self.selections {
             let set = s.select(&ranking, truth.len())?;
@@ -177,10 +204,16 @@ impl Protocol {
     /// [`MetricsError::ShapeMismatch`] if the row count differs from the
     /// region count; [`MetricsError::EmptyInput`] for no regions; else the first
     /// failing region's error in [`MetricsError::InRegion`].
-    pub fn evaluate_vectors<S: ScoreValue>(&self, regions: &[Region], vectors: ArrayView2<'_, S>) -> Result<Report> {
+    pub fn evaluate_vectors<S: ScoreValue>(
+        &self,
+        regions: &[Region],
+        vectors: ArrayView2<'_, S>,
+    ) -> Result<Report> {
         self.validate()?;
         if regions.is_empty() {
-            return Err(MetricsError::EmptyInput { what: "region list" });
+            return Err(MetricsError::EmptyInput {
+                what: "region list",
+            });
         }
         if vectors.nrows() != regions.len() {
             return Err(MetricsError::ShapeMismatch {
@@ -195,8 +228,14 @@ impl Protocol {
             .map(|(i, region)| {
                 let wrap = |e: MetricsError| e.in_region(i, region.start, region.end);
                 let values = checked_vector("scores", vectors.row(i)).map_err(wrap)?;
-                let v = self.score_checked(Ranking::from_checked(values), &region.features).map_err(wrap)?;
-                Ok(RegionResult { region: region.clone(), selected: v.selected, values: v.values })
+                let v = self
+                    .score_checked(Ranking::from_checked(values), &region.features)
+                    .map_err(wrap)?;
+                Ok(RegionResult {
+                    region: region.clone(),
+                    selected: v.selected,
+                    values: v.values,
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         Report::from_results(self.columns(), results)
@@ -207,7 +246,11 @@ impl Protocol {
     ///
     /// # Errors
     /// As [`region_means`] and [`evaluate_vectors`](Self::evaluate_vectors).
-    pub fn evaluate_regions<S: ScoreValue>(&self, scores: ArrayView2<'_, S>, regions: &[Region]) -> Result<Report> {
+    pub fn evaluate_regions<S: ScoreValue>(
+        &self,
+        scores: ArrayView2<'_, S>,
+        regions: &[Region],
+    ) -> Result<Report> {
         self.validate()?;
         let means = region_means(scores, regions)?;
         self.evaluate_vectors(regions, means.view())
@@ -224,7 +267,9 @@ impl Protocol {
     pub fn chance(&self, regions: &[Region], n_features: usize) -> Result<Report> {
         self.validate()?;
         if regions.is_empty() {
-            return Err(MetricsError::EmptyInput { what: "region list" });
+            return Err(MetricsError::EmptyInput {
+                what: "region list",
+            });
         }
         let columns = self.columns();
         let results = regions
@@ -237,15 +282,24 @@ impl Protocol {
                         columns
                             .iter()
                             .map(|c| match *c {
-                                Column::Set { selection, score } => chance_set_score(selection, score, n_features, n),
-                                Column::Rank { metric } => {
-                                    chance_rank_metric(metric, n_features, n, self.rank_options.rounding)
+                                Column::Set { selection, score } => {
+                                    chance_set_score(selection, score, n_features, n)
                                 }
+                                Column::Rank { metric } => chance_rank_metric(
+                                    metric,
+                                    n_features,
+                                    n,
+                                    self.rank_options.rounding,
+                                ),
                             })
                             .collect::<Result<Vec<f64>>>()
                     })
                     .map_err(|e| e.in_region(i, region.start, region.end))?;
-                Ok(RegionResult { region: region.clone(), selected: vec![], values })
+                Ok(RegionResult {
+                    region: region.clone(),
+                    selected: vec![],
+                    values,
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         Report::from_results(columns, results)
@@ -282,7 +336,9 @@ impl Report {
     /// [`MetricsError::ShapeMismatch`] if a region has the wrong number of values.
     pub fn from_results(columns: Vec<Column>, regions: Vec<RegionResult>) -> Result<Report> {
         if regions.is_empty() {
-            return Err(MetricsError::EmptyInput { what: "region list" });
+            return Err(MetricsError::EmptyInput {
+                what: "region list",
+            });
         }
         let mut sum = vec![0.0; columns.len()];
         for r in &regions {
@@ -299,7 +355,11 @@ impl Report {
         }
         let k = regions.len() as f64;
         let mean = sum.into_iter().map(|s| s / k).collect();
-        Ok(Report { columns, regions, mean })
+        Ok(Report {
+            columns,
+            regions,
+            mean,
+        })
     }
 
     /// Pools reports over several series (e.g. machines): all their regions,
@@ -309,19 +369,29 @@ impl Report {
     /// [`MetricsError::EmptyInput`] for no reports;
     /// [`MetricsError::IncompatibleResults`] if the columns differ.
     pub fn pool(reports: &[Report]) -> Result<Report> {
-        let first = reports.first().ok_or(MetricsError::EmptyInput { what: "reports" })?;
+        let first = reports
+            .first()
+            .ok_or(MetricsError::EmptyInput { what: "reports" })?;
         if let Some(other) = reports.iter().find(|r| r.columns != first.columns) {
             return Err(MetricsError::IncompatibleResults {
-                what: format!("columns {:?} vs {:?}", first.column_labels(), other.column_labels()),
+                what: format!(
+                    "columns {:?} vs {:?}",
+                    first.column_labels(),
+                    other.column_labels()
+                ),
             });
         }
-        let regions = reports.iter().flat_map(|r| r.regions.iter().cloned()).collect();
+        let regions = reports
+            .iter()
+            .flat_map(|r| r.regions.iter().cloned())
+            .collect();
         Self::from_results(first.columns.clone(), regions)
     }
 
     /// The mean of one column, if the report has it.
     pub fn mean_of(&self, column: Column) -> Option<f64> {
-        self.columns.iter().position(|c| *c == column).map(|i| self.mean[i])
+        let i = self.columns.iter().position(|c| *c == column)?;
+        self.mean.get(i).copied()
     }
 
     /// Column labels such as `GT@120% IoU`.
@@ -348,7 +418,12 @@ impl Report {
         let mut t = Table::new(self.column_labels());
         t.first_header = "region (n)".into();
         for r in &self.regions {
-            let name = format!("[{}, {}) ({})", r.region.start, r.region.end, r.region.features.len());
+            let name = format!(
+                "[{}, {}) ({})",
+                r.region.start,
+                r.region.end,
+                r.region.features.len()
+            );
             t.rows.push(TableRow::new(name, r.values.clone()));
         }
         t.rows.push(self.table_row("mean"));
@@ -373,23 +448,50 @@ mod tests {
             vec![RankMetric::HIT_150],
         );
         let labels: Vec<String> = p.columns().iter().map(ToString::to_string).collect();
-        assert_eq!(labels, ["GT@120% IoU", "GT@120% F1", "AT@5 IoU", "AT@5 F1", "HitRate@150%"]);
+        assert_eq!(
+            labels,
+            [
+                "GT@120% IoU",
+                "GT@120% F1",
+                "AT@5 IoU",
+                "AT@5 F1",
+                "HitRate@150%"
+            ]
+        );
     }
 
     #[test]
     fn score_vector_hand_computed_for_every_strategy() {
         let p = Protocol::new(
-            vec![Selection::GT_120, Selection::gt_ratio_unfiltered(1.5), Selection::AT_80, Selection::top_k(2)],
+            vec![
+                Selection::GT_120,
+                Selection::gt_ratio_unfiltered(1.5),
+                Selection::AT_80,
+                Selection::top_k(2),
+            ],
             SetScore::ALL.to_vec(),
             vec![],
         );
-        let v = p.score_vector(paper_scores().view(), &[0, 1, 5, 6]).unwrap();
+        let v = p
+            .score_vector(paper_scores().view(), &[0, 1, 5, 6])
+            .unwrap();
         // [IoU, F1, Acc, Precision, Recall] per strategy, from hits h, |y'| = k, |y| = 4.
         let expect = |h: f64, k: f64| {
-            [h / (k + 4.0 - h), 2.0 * h / (k + 4.0), h / 4.0, h / k, h / 4.0]
+            [
+                h / (k + 4.0 - h),
+                2.0 * h / (k + 4.0),
+                h / 4.0,
+                h / k,
+                h / 4.0,
+            ]
         };
-        let want: Vec<f64> = [expect(3.0, 5.0), expect(3.0, 6.0), expect(2.0, 3.0), expect(1.0, 2.0)]
-            .concat();
+        let want: Vec<f64> = [
+            expect(3.0, 5.0),
+            expect(3.0, 6.0),
+            expect(2.0, 3.0),
+            expect(1.0, 2.0),
+        ]
+        .concat();
         for (i, (g, w)) in v.values.iter().zip(&want).enumerate() {
             assert!((g - w).abs() < 1e-12, "column {i}: {g} vs {w}");
         }
@@ -407,54 +509,108 @@ mod tests {
             [0.0, 0.0, 1.0],
             [0.0, 0.0, 0.0],
         ];
-        let regions = [Region::new(0, 2, vec![0]).unwrap(), Region::new(3, 5, vec![1]).unwrap()];
-        let p = Protocol::new(vec![Selection::top_k(1)], vec![SetScore::Iou], vec![RankMetric::HIT_100]);
+        let regions = [
+            Region::new(0, 2, vec![0]).unwrap(),
+            Region::new(3, 5, vec![1]).unwrap(),
+        ];
+        let p = Protocol::new(
+            vec![Selection::top_k(1)],
+            vec![SetScore::Iou],
+            vec![RankMetric::HIT_100],
+        );
         let r = p.evaluate_regions(scores.view(), &regions).unwrap();
         assert_eq!(r.regions[0].values, vec![1.0, 1.0]);
         assert_eq!(r.regions[1].values, vec![0.0, 0.0]);
         assert_eq!(r.regions[1].selected, vec![vec![2]]);
         assert_eq!(r.mean, vec![0.5, 0.5]);
-        let col = Column::Set { selection: Selection::top_k(1), score: SetScore::Iou };
+        let col = Column::Set {
+            selection: Selection::top_k(1),
+            score: SetScore::Iou,
+        };
         assert_eq!(r.mean_of(col), Some(0.5));
         let pooled = Report::pool(&[r.clone(), r.clone()]).unwrap();
-        assert_eq!((pooled.regions.len(), pooled.mean.clone()), (4, vec![0.5, 0.5]));
-        let other = Protocol::paper().evaluate_regions(scores.view(), &regions).unwrap();
-        assert!(matches!(Report::pool(&[r, other]), Err(MetricsError::IncompatibleResults { .. })));
+        assert_eq!(
+            (pooled.regions.len(), pooled.mean.clone()),
+            (4, vec![0.5, 0.5])
+        );
+        let other = Protocol::paper()
+            .evaluate_regions(scores.view(), &regions)
+            .unwrap();
+        assert!(matches!(
+            Report::pool(&[r, other]),
+            Err(MetricsError::IncompatibleResults { .. })
+        ));
     }
 
     #[test]
     fn evaluate_errors_name_the_region() {
         let vectors = array![[0.1_f32, 0.2], [0.3, f32::NAN]];
-        let regions = [Region::new(0, 1, vec![0]).unwrap(), Region::new(5, 9, vec![1]).unwrap()];
-        let err = Protocol::paper().evaluate_vectors(&regions, vectors.view()).unwrap_err();
-        assert!(matches!(err, MetricsError::InRegion { index: 1, start: 5, end: 9, .. }), "{err}");
+        let regions = [
+            Region::new(0, 1, vec![0]).unwrap(),
+            Region::new(5, 9, vec![1]).unwrap(),
+        ];
+        let err = Protocol::paper()
+            .evaluate_vectors(&regions, vectors.view())
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                MetricsError::InRegion {
+                    index: 1,
+                    start: 5,
+                    end: 9,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(err.to_string().contains("region 1 [5, 9)"), "{err}");
-        let err = Protocol::paper().evaluate_vectors(&regions[..1], vectors.view()).unwrap_err();
+        let err = Protocol::paper()
+            .evaluate_vectors(&regions[..1], vectors.view())
+            .unwrap_err();
         assert!(matches!(err, MetricsError::ShapeMismatch { .. }));
         let empty = Protocol::new(vec![], vec![], vec![]);
         assert!(matches!(
             empty.evaluate_vectors(&regions, vectors.view()),
-            Err(MetricsError::EmptyInput { what: "protocol columns" })
+            Err(MetricsError::EmptyInput {
+                what: "protocol columns"
+            })
         ));
     }
 
     #[test]
     fn chance_report_has_the_same_layout() {
-        let regions = [Region::new(0, 1, vec![0, 1, 2, 3]).unwrap(), Region::new(1, 2, vec![5]).unwrap()];
+        let regions = [
+            Region::new(0, 1, vec![0, 1, 2, 3]).unwrap(),
+            Region::new(1, 2, vec![5]).unwrap(),
+        ];
         let p = Protocol::extended();
         let c = p.chance(&regions, 38).unwrap();
         assert_eq!(c.columns, p.columns());
         // GT@120% Acc: k = 5 and 2 → (5/38 + 2/38) / 2.
-        let col = Column::Set { selection: Selection::GT_120, score: SetScore::Acc };
+        let col = Column::Set {
+            selection: Selection::GT_120,
+            score: SetScore::Acc,
+        };
         assert!((c.mean_of(col).unwrap() - 3.5 / 38.0).abs() < 1e-12);
-        assert!(matches!(p.chance(&regions, 5), Err(MetricsError::InRegion { index: 1, .. })));
+        assert!(matches!(
+            p.chance(&regions, 5),
+            Err(MetricsError::InRegion { index: 1, .. })
+        ));
     }
 
     #[test]
     fn markdown_rendering() {
-        let p = Protocol::new(vec![Selection::AllPositive], SetScore::PAPER.to_vec(), vec![]);
+        let p = Protocol::new(
+            vec![Selection::AllPositive],
+            SetScore::PAPER.to_vec(),
+            vec![],
+        );
         let r = p
-            .evaluate_vectors(&[Region::new(0, 1, vec![0, 1, 5, 6]).unwrap()], paper_scores().view().insert_axis(ndarray::Axis(0)))
+            .evaluate_vectors(
+                &[Region::new(0, 1, vec![0, 1, 5, 6]).unwrap()],
+                paper_scores().view().insert_axis(ndarray::Axis(0)),
+            )
             .unwrap();
         assert_eq!(
             r.to_markdown("example"),
@@ -462,7 +618,9 @@ mod tests {
              |---|---:|---:|---:|\n\
              | example | 50.00 | 66.67 | 75.00 |\n"
         );
-        assert!(r.regions_markdown().contains("| [0, 1) (4) | 50.00 | 66.67 | 75.00 |"));
+        assert!(r
+            .regions_markdown()
+            .contains("| [0, 1) (4) | 50.00 | 66.67 | 75.00 |"));
         let json = serde_json::to_string(&r).unwrap();
         let back: Report = serde_json::from_str(&json).unwrap();
         assert_eq!(back, r);

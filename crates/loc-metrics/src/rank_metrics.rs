@@ -1,7 +1,6 @@
 //! The SMD literature's rank scores HitRate@P% and NDCG@P% (OmniAnomaly,
 //! InterFusion, TranAD), per score vector and per anomalous time step.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -120,7 +119,9 @@ impl RankMetric {
 
     /// The cut `k = min(round(ratio · n_truth), n_features)`.
     pub fn cut(&self, n_truth: usize, n_features: usize, rounding: Rounding) -> usize {
-        rounding.apply(self.ratio() * n_truth as f64).min(n_features)
+        rounding
+            .apply(self.ratio() * n_truth as f64)
+            .min(n_features)
     }
 
     /// Scores one vector against its ground truth.
@@ -162,18 +163,65 @@ impl RankMetric {
     ) -> f64 {
         let k = self.cut(n_truth, ranking.len(), options.rounding);
         match self {
-            RankMetric::HitRate { .. } => {
-                ranking.gain_at(truth, k, options.ties, |_| 1.0) / n_truth as f64
-            }
-            RankMetric::Ndcg { .. } => {
-                let idcg = dcg_discounts(k.min(n_truth));
-                if idcg == 0.0 {
-                    return 0.0;
-                }
-                ranking.gain_at(truth, k, options.ties, discount) / idcg
-            }
+            RankMetric::HitRate { .. } => hit_rate_on(ranking, truth, n_truth, k, options.ties),
+            RankMetric::Ndcg { .. } => ndcg_on(ranking, truth, n_truth, k, options.ties),
         }
     }
+}
+
+/// HitRate at an explicit cut: the share of `truth` among the top `k`
+/// features (`k` clipped to the number of features).
+///
+/// # Errors
+/// Non-finite or empty scores, or an empty or invalid ground truth.
+pub fn hit_rate_at<S: ScoreValue>(
+    scores: ArrayView1<'_, S>,
+    truth: &[usize],
+    k: usize,
+    ties: Ties,
+) -> Result<f64> {
+    let ranking = Ranking::new(scores)?;
+    let mask = truth_mask(truth, ranking.len())?;
+    Ok(hit_rate_on(&ranking, &mask, truth.len(), k, ties))
+}
+
+/// NDCG at an explicit cut `k` with binary relevance (scikit-learn's
+/// `ndcg_score(y_true, y_score, k=k)` for [`Ties::Average`]); 0 for `k = 0`.
+///
+/// ```
+/// use loc_metrics::{ndcg_at, Ties};
+/// use ndarray::array;
+///
+/// // Relevant features {0, 4, 5}; feature 3 ranks first, feature 0 second.
+/// let s = array![0.7, -0.2, 0.15, 0.9, 0.4, -0.05, 0.3, 0.55];
+/// let v = ndcg_at(s.view(), &[0, 4, 5], 2, Ties::Average)?;
+/// assert!((v - 0.3868528072345415).abs() < 1e-12);
+/// # Ok::<(), loc_metrics::MetricsError>(())
+/// ```
+///
+/// # Errors
+/// Non-finite or empty scores, or an empty or invalid ground truth.
+pub fn ndcg_at<S: ScoreValue>(
+    scores: ArrayView1<'_, S>,
+    truth: &[usize],
+    k: usize,
+    ties: Ties,
+) -> Result<f64> {
+    let ranking = Ranking::new(scores)?;
+    let mask = truth_mask(truth, ranking.len())?;
+    Ok(ndcg_on(&ranking, &mask, truth.len(), k, ties))
+}
+
+fn hit_rate_on(ranking: &Ranking, truth: &[bool], n_truth: usize, k: usize, ties: Ties) -> f64 {
+    ranking.gain_at(truth, k, ties, |_| 1.0) / n_truth as f64
+}
+
+fn ndcg_on(ranking: &Ranking, truth: &[bool], n_truth: usize, k: usize, ties: Ties) -> f64 {
+    let idcg = dcg_discounts(k.min(n_truth).min(ranking.len()));
+    if idcg == 0.0 {
+        return 0.0;
+    }
+    ranking.gain_at(truth, k, ties, discount) / idcg
 }
 
 /// The DCG discount of 0-based position `p`: `1 / log2(p + 2)`.
@@ -249,7 +297,9 @@ impl PointwiseReport {
     /// [`MetricsError::EmptyInput`] for no reports;
     /// [`MetricsError::IncompatibleResults`] if metrics or options differ.
     pub fn pool(reports: &[PointwiseReport]) -> Result<PointwiseReport> {
-        let first = reports.first().ok_or(MetricsError::EmptyInput { what: "reports" })?;
+        let first = reports
+            .first()
+            .ok_or(MetricsError::EmptyInput { what: "reports" })?;
         let mut sum = vec![0.0; first.metrics.len()];
         let mut n_steps = 0;
         for r in reports {
@@ -270,10 +320,17 @@ impl PointwiseReport {
             n_steps += r.n_steps;
         }
         if n_steps == 0 {
-            return Err(MetricsError::EmptyInput { what: "anomalous time steps" });
+            return Err(MetricsError::EmptyInput {
+                what: "anomalous time steps",
+            });
         }
         let mean = sum.into_iter().map(|s| s / n_steps as f64).collect();
-        Ok(PointwiseReport { metrics: first.metrics.clone(), options: first.options, n_steps, mean })
+        Ok(PointwiseReport {
+            metrics: first.metrics.clone(),
+            options: first.options,
+            n_steps,
+            mean,
+        })
     }
 }
 
@@ -295,43 +352,66 @@ pub fn evaluate_pointwise<S: ScoreValue>(
     options: RankOptions,
 ) -> Result<PointwiseReport> {
     if metrics.is_empty() {
-        return Err(MetricsError::EmptyInput { what: "metric list" });
+        return Err(MetricsError::EmptyInput {
+            what: "metric list",
+        });
     }
     for m in metrics {
         m.validate()?;
     }
     if regions.is_empty() {
-        return Err(MetricsError::EmptyInput { what: "region list" });
+        return Err(MetricsError::EmptyInput {
+            what: "region list",
+        });
     }
     let (n_steps, n_features) = scores.dim();
-    let mut truth: BTreeMap<usize, Vec<bool>> = BTreeMap::new();
     for (i, r) in regions.iter().enumerate() {
-        r.check(n_steps, n_features).map_err(|e| e.in_region(i, r.start, r.end))?;
-        for t in r.start..r.end {
-            let mask = truth.entry(t).or_insert_with(|| vec![false; n_features]);
-            for &f in &r.features {
-                mask[f] = true;
-            }
-        }
+        r.check(n_steps, n_features)
+            .map_err(|e| e.in_region(i, r.start, r.end))?;
     }
-    let steps: Vec<(usize, Vec<bool>)> = truth.into_iter().collect();
+    // (time step, region) pairs grouped by step give each step its covering
+    // regions without a per-step map; steps are then scored in parallel.
+    let mut pairs: Vec<(usize, usize)> = regions
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| r.span().map(move |t| (t, i)))
+        .collect();
+    pairs.par_sort_unstable();
+    let steps: Vec<&[(usize, usize)]> = pairs.chunk_by(|a, b| a.0 == b.0).collect();
     let per_step: Vec<Vec<f64>> = steps
         .par_iter()
-        .map(|(t, mask)| {
-            let row = scores.row(*t);
-            let values = row
+        .map(|covering| {
+            let t = covering[0].0;
+            let mut mask = vec![false; n_features];
+            for &(_, i) in *covering {
+                for &f in &regions[i].features {
+                    mask[f] = true;
+                }
+            }
+            let values = scores
+                .row(t)
                 .iter()
                 .enumerate()
-                .map(|(f, &v)| finite("scores", v, &[*t, f]))
+                .map(|(f, &v)| finite("scores", v, &[t, f]))
                 .collect::<Result<Vec<f64>>>()?;
             let ranking = Ranking::from_checked(values);
             let n_truth = mask.iter().filter(|&&b| b).count();
-            Ok(metrics.iter().map(|m| m.on_ranking(&ranking, mask, n_truth, options)).collect())
+            Ok(metrics
+                .iter()
+                .map(|m| m.on_ranking(&ranking, &mask, n_truth, options))
+                .collect())
         })
         .collect::<Result<_>>()?;
     let n = per_step.len() as f64;
-    let mean = (0..metrics.len()).map(|j| per_step.iter().map(|v| v[j]).sum::<f64>() / n).collect();
-    Ok(PointwiseReport { metrics: metrics.to_vec(), options, n_steps: per_step.len(), mean })
+    let mean = (0..metrics.len())
+        .map(|j| per_step.iter().map(|v| v[j]).sum::<f64>() / n)
+        .collect();
+    Ok(PointwiseReport {
+        metrics: metrics.to_vec(),
+        options,
+        n_steps: per_step.len(),
+        mean,
+    })
 }
 
 #[cfg(test)]
@@ -341,14 +421,21 @@ mod tests {
 
     #[test]
     fn rounding_modes_differ_only_on_fractions() {
-        let cases = [(3.0, [3, 3, 3]), (1.5, [1, 2, 2]), (4.5, [4, 5, 4]), (2.6, [2, 3, 3]), (2.4, [2, 2, 2])];
+        let cases = [
+            (3.0, [3, 3, 3]),
+            (1.5, [1, 2, 2]),
+            (4.5, [4, 5, 4]),
+            (2.6, [2, 3, 3]),
+            (2.4, [2, 2, 2]),
+        ];
         for (x, [floor, up, even]) in cases {
             assert_eq!(Rounding::Floor.apply(x), floor, "floor {x}");
             assert_eq!(Rounding::HalfUp.apply(x), up, "half up {x}");
             assert_eq!(Rounding::HalfEven.apply(x), even, "half even {x}");
         }
-        // 1.1 * 3 = 3.3000000000000003; 0.7 * 10 = 7.000000000000001.
-        assert_eq!(Rounding::Floor.apply(0.7 * 10.0), 7);
+        // 1.1 * 50 = 55.00000000000001 and 0.29 * 100 = 28.999999999999996.
+        assert_eq!(Rounding::HalfUp.apply(1.1 * 50.0), 55);
+        assert_eq!(Rounding::Floor.apply(0.29 * 100.0), 29);
         assert_eq!(Rounding::HalfUp.apply(2.9999999999), 3);
         assert_eq!(Rounding::Floor.apply(2.9999999999), 3);
     }
@@ -375,22 +462,47 @@ mod tests {
         let s = array![0.3_f64, 0.2, 0.1];
         let o = RankOptions::default();
         // 3 · 1.5 = 4.5 → 5 features wanted, 3 exist: everything is found.
-        assert_eq!(RankMetric::HIT_150.compute(s.view(), &[0, 1, 2], o).unwrap(), 1.0);
+        assert_eq!(
+            RankMetric::HIT_150
+                .compute(s.view(), &[0, 1, 2], o)
+                .unwrap(),
+            1.0
+        );
         let tiny = RankMetric::HitRate { ratio: 0.2 };
         assert_eq!(tiny.cut(1, 3, Rounding::HalfUp), 0);
         assert_eq!(tiny.compute(s.view(), &[0], o).unwrap(), 0.0);
-        assert_eq!(RankMetric::Ndcg { ratio: 0.2 }.compute(s.view(), &[0], o).unwrap(), 0.0);
+        assert_eq!(
+            RankMetric::Ndcg { ratio: 0.2 }
+                .compute(s.view(), &[0], o)
+                .unwrap(),
+            0.0
+        );
     }
 
     #[test]
     fn ties_average_over_orders() {
         // All tied: any order is equally likely; truth {2} of 4, cut 1 → 1/4.
         let s = array![1.0_f32, 1.0, 1.0, 1.0];
-        let avg = RankOptions { ties: Ties::Average, ..Default::default() };
-        let low = RankOptions { ties: Ties::LowerIndexFirst, ..Default::default() };
-        assert_eq!(RankMetric::HIT_100.compute(s.view(), &[2], avg).unwrap(), 0.25);
-        assert_eq!(RankMetric::HIT_100.compute(s.view(), &[2], low).unwrap(), 0.0);
-        assert_eq!(RankMetric::HIT_100.compute(s.view(), &[0], low).unwrap(), 1.0);
+        let avg = RankOptions {
+            ties: Ties::Average,
+            ..Default::default()
+        };
+        let low = RankOptions {
+            ties: Ties::LowerIndexFirst,
+            ..Default::default()
+        };
+        assert_eq!(
+            RankMetric::HIT_100.compute(s.view(), &[2], avg).unwrap(),
+            0.25
+        );
+        assert_eq!(
+            RankMetric::HIT_100.compute(s.view(), &[2], low).unwrap(),
+            0.0
+        );
+        assert_eq!(
+            RankMetric::HIT_100.compute(s.view(), &[0], low).unwrap(),
+            1.0
+        );
     }
 
     #[test]
@@ -402,9 +514,17 @@ mod tests {
             [0.1, 0.9, 0.2],
             [0.0, 0.0, 0.0],
         ];
-        let regions = [Region::new(1, 3, vec![0]).unwrap(), Region::new(1, 2, vec![2]).unwrap()];
-        let r = evaluate_pointwise(scores.view(), &regions, &[RankMetric::HIT_100], RankOptions::default())
-            .unwrap();
+        let regions = [
+            Region::new(1, 3, vec![0]).unwrap(),
+            Region::new(1, 2, vec![2]).unwrap(),
+        ];
+        let r = evaluate_pointwise(
+            scores.view(),
+            &regions,
+            &[RankMetric::HIT_100],
+            RankOptions::default(),
+        )
+        .unwrap();
         assert_eq!(r.n_steps, 2);
         // step 1: top 2 = {0, 2} → 1; step 2: top 1 = {1}, truth {0} → 0.
         assert_eq!(r.mean, vec![0.5]);
@@ -417,13 +537,32 @@ mod tests {
         let mut scores = ndarray::Array2::<f32>::zeros((5, 3));
         scores[[2, 1]] = f32::NAN;
         let regions = [Region::new(0, 3, vec![0]).unwrap()];
-        let err = evaluate_pointwise(scores.view(), &regions, &RankMetric::DEFAULT, RankOptions::default())
-            .unwrap_err();
-        assert!(matches!(err, MetricsError::NonFinite { ref index, .. } if index == &[2, 1]), "{err}");
-        let regions = [Region::new(0, 2, vec![0]).unwrap(), Region::new(4, 6, vec![1]).unwrap()];
-        let err = evaluate_pointwise(scores.view(), &regions, &RankMetric::DEFAULT, RankOptions::default())
-            .unwrap_err();
-        assert!(matches!(err, MetricsError::InRegion { index: 1, .. }), "{err}");
+        let err = evaluate_pointwise(
+            scores.view(),
+            &regions,
+            &RankMetric::DEFAULT,
+            RankOptions::default(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, MetricsError::NonFinite { ref index, .. } if index == &[2, 1]),
+            "{err}"
+        );
+        let regions = [
+            Region::new(0, 2, vec![0]).unwrap(),
+            Region::new(4, 6, vec![1]).unwrap(),
+        ];
+        let err = evaluate_pointwise(
+            scores.view(),
+            &regions,
+            &RankMetric::DEFAULT,
+            RankOptions::default(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, MetricsError::InRegion { index: 1, .. }),
+            "{err}"
+        );
     }
 
     #[test]

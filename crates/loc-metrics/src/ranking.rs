@@ -50,7 +50,7 @@ pub struct RankSpan {
 /// assert_eq!(r.n_positive(), 3);
 /// # Ok::<(), loc_metrics::MetricsError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ranking {
     scores: Vec<f64>,
     order: Vec<usize>,
@@ -107,7 +107,10 @@ impl Ranking {
                 return None;
             }
             let s = self.scores[self.order[start]];
-            let len = self.order[start..].iter().take_while(|&&f| self.scores[f] == s).count();
+            let len = self.order[start..]
+                .iter()
+                .take_while(|&&f| self.scores[f] == s)
+                .count();
             let group = start..start + len;
             start += len;
             Some(group)
@@ -119,11 +122,14 @@ impl Ranking {
     /// # Errors
     /// [`MetricsError::FeatureOutOfRange`] if `feature >= self.len()`.
     pub fn rank_span(&self, feature: usize) -> Result<RankSpan> {
-        let s = *self.scores.get(feature).ok_or(MetricsError::FeatureOutOfRange {
-            what: "feature",
-            feature,
-            n_features: self.len(),
-        })?;
+        let s = *self
+            .scores
+            .get(feature)
+            .ok_or(MetricsError::FeatureOutOfRange {
+                what: "feature",
+                feature,
+                n_features: self.len(),
+            })?;
         let best = 1 + self.order.partition_point(|&f| self.scores[f] > s);
         let worst = self.order.partition_point(|&f| self.scores[f] >= s);
         Ok(RankSpan { best, worst })
@@ -144,16 +150,20 @@ impl Ranking {
     ) -> f64 {
         let k = k.min(self.len());
         match ties {
-            Ties::LowerIndexFirst => {
-                (0..k).filter(|&p| relevant[self.order[p]]).map(weight).sum()
-            }
+            Ties::LowerIndexFirst => (0..k)
+                .filter(|&p| relevant[self.order[p]])
+                .map(weight)
+                .sum(),
             Ties::Average => {
                 let mut total = 0.0;
                 for g in self.tie_groups() {
                     if g.start >= k {
                         break;
                     }
-                    let hits = self.order[g.clone()].iter().filter(|&&f| relevant[f]).count();
+                    let hits = self.order[g.clone()]
+                        .iter()
+                        .filter(|&&f| relevant[f])
+                        .count();
                     if hits == 0 {
                         continue;
                     }
@@ -188,7 +198,11 @@ mod tests {
         assert_eq!(r.rank_span(4).unwrap(), RankSpan { best: 5, worst: 5 });
         assert!(matches!(
             r.rank_span(5),
-            Err(MetricsError::FeatureOutOfRange { feature: 5, n_features: 5, .. })
+            Err(MetricsError::FeatureOutOfRange {
+                feature: 5,
+                n_features: 5,
+                ..
+            })
         ));
     }
 

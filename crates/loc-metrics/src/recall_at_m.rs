@@ -107,7 +107,11 @@ pub fn recall_at_m<S: ScoreValue>(
     let recall = (0..d)
         .map(|j| hit_probabilities.iter().map(|h| h[j]).sum::<f64>() / n as f64)
         .collect();
-    Ok(RecallCurve { recall, n_samples: n, ties })
+    Ok(RecallCurve {
+        recall,
+        n_samples: n,
+        ties,
+    })
 }
 
 #[cfg(test)]
@@ -120,7 +124,10 @@ mod tests {
         let scores = array![[0.3_f32, 0.3, 0.1], [0.3, 0.3, 0.1]];
         let curve = recall_at_m(scores.view(), &[0, 1], Ties::LowerIndexFirst).unwrap();
         assert_eq!(curve.recall, vec![0.5, 1.0, 1.0]);
-        assert_eq!((curve.at(0), curve.at(1), curve.at(4)), (None, Some(0.5), None));
+        assert_eq!(
+            (curve.at(0), curve.at(1), curve.at(4)),
+            (None, Some(0.5), None)
+        );
     }
 
     #[test]
@@ -139,13 +146,20 @@ mod tests {
         ));
         assert!(matches!(
             recall_at_m(scores.view(), &[2], Ties::Average),
-            Err(MetricsError::FeatureOutOfRange { feature: 2, n_features: 2, .. })
+            Err(MetricsError::FeatureOutOfRange {
+                feature: 2,
+                n_features: 2,
+                ..
+            })
         ));
         assert!(matches!(
             recall_at_m(scores.view(), &[0, 1], Ties::Average),
             Err(MetricsError::ShapeMismatch { .. })
         ));
         let none = ndarray::Array2::<f32>::zeros((0, 3));
-        assert!(matches!(recall_at_m(none.view(), &[], Ties::Average), Err(MetricsError::EmptyInput { .. })));
+        assert!(matches!(
+            recall_at_m(none.view(), &[], Ties::Average),
+            Err(MetricsError::EmptyInput { .. })
+        ));
     }
 }

@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2, Axis, Slice};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +32,11 @@ impl Region {
     /// [`MetricsError::EmptyGroundTruth`] for no features;
     /// [`MetricsError::DuplicateFeature`] for a repeated feature.
     pub fn new(start: usize, end: usize, features: Vec<usize>) -> Result<Self> {
-        let r = Region { start, end, features };
+        let r = Region {
+            start,
+            end,
+            features,
+        };
         r.check_shape_free()?;
         Ok(r)
     }
@@ -60,7 +64,10 @@ impl Region {
 
     fn check_shape_free(&self) -> Result<()> {
         if self.start >= self.end {
-            return Err(MetricsError::EmptyRegion { start: self.start, end: self.end });
+            return Err(MetricsError::EmptyRegion {
+                start: self.start,
+                end: self.end,
+            });
         }
         if self.features.is_empty() {
             return Err(MetricsError::EmptyGroundTruth);
@@ -104,11 +111,18 @@ impl Region {
 /// # Errors
 /// An invalid region for the matrix (see [`Region::check`]) or a non-finite
 /// score inside it ([`MetricsError::NonFinite`] with `[t, feature]`).
-pub fn region_mean<S: ScoreValue>(scores: ArrayView2<'_, S>, region: &Region) -> Result<Array1<f64>> {
+pub fn region_mean<S: ScoreValue>(
+    scores: ArrayView2<'_, S>,
+    region: &Region,
+) -> Result<Array1<f64>> {
     let (n_steps, n_features) = scores.dim();
     region.check(n_steps, n_features)?;
     let mut sum = Array1::<f64>::zeros(n_features);
-    for (dt, row) in scores.slice(ndarray::s![region.start..region.end, ..]).axis_iter(Axis(0)).enumerate() {
+    for (dt, row) in scores
+        .slice_axis(Axis(0), Slice::from(region.span()))
+        .axis_iter(Axis(0))
+        .enumerate()
+    {
         for ((f, acc), &v) in sum.iter_mut().enumerate().zip(row.iter()) {
             *acc += finite("scores", v, &[region.start + dt, f])?;
         }
@@ -122,7 +136,10 @@ pub fn region_mean<S: ScoreValue>(scores: ArrayView2<'_, S>, region: &Region) ->
 ///
 /// # Errors
 /// The first failing region's error, wrapped in [`MetricsError::InRegion`].
-pub fn region_means<S: ScoreValue>(scores: ArrayView2<'_, S>, regions: &[Region]) -> Result<Array2<f64>> {
+pub fn region_means<S: ScoreValue>(
+    scores: ArrayView2<'_, S>,
+    regions: &[Region],
+) -> Result<Array2<f64>> {
     let rows: Vec<Array1<f64>> = regions
         .par_iter()
         .enumerate()
@@ -172,10 +189,17 @@ pub fn points_from_regions(regions: &[Region], n_steps: usize) -> Result<Vec<boo
     for (i, r) in regions.iter().enumerate() {
         let wrap = |e: MetricsError| e.in_region(i, r.start, r.end);
         if r.start >= r.end {
-            return Err(wrap(MetricsError::EmptyRegion { start: r.start, end: r.end }));
+            return Err(wrap(MetricsError::EmptyRegion {
+                start: r.start,
+                end: r.end,
+            }));
         }
         let span = labels.get_mut(r.span()).ok_or_else(|| {
-            wrap(MetricsError::RegionOutOfBounds { start: r.start, end: r.end, n_steps })
+            wrap(MetricsError::RegionOutOfBounds {
+                start: r.start,
+                end: r.end,
+                n_steps,
+            })
         })?;
         span.fill(true);
     }
@@ -189,8 +213,14 @@ mod tests {
 
     #[test]
     fn new_rejects_empty_and_duplicate() {
-        assert!(matches!(Region::new(3, 3, vec![0]), Err(MetricsError::EmptyRegion { start: 3, end: 3 })));
-        assert!(matches!(Region::new(0, 3, vec![]), Err(MetricsError::EmptyGroundTruth)));
+        assert!(matches!(
+            Region::new(3, 3, vec![0]),
+            Err(MetricsError::EmptyRegion { start: 3, end: 3 })
+        ));
+        assert!(matches!(
+            Region::new(0, 3, vec![]),
+            Err(MetricsError::EmptyGroundTruth)
+        ));
         assert!(matches!(
             Region::new(0, 3, vec![4, 2, 4]),
             Err(MetricsError::DuplicateFeature { feature: 4, .. })
@@ -203,17 +233,27 @@ mod tests {
     fn check_against_the_matrix() {
         let r = Region::new(2, 5, vec![1, 3]).unwrap();
         assert!(r.check(5, 4).is_ok());
-        assert!(matches!(r.check(4, 4), Err(MetricsError::RegionOutOfBounds { n_steps: 4, .. })));
+        assert!(matches!(
+            r.check(4, 4),
+            Err(MetricsError::RegionOutOfBounds { n_steps: 4, .. })
+        ));
         assert!(matches!(
             r.check(5, 3),
-            Err(MetricsError::FeatureOutOfRange { feature: 3, n_features: 3, .. })
+            Err(MetricsError::FeatureOutOfRange {
+                feature: 3,
+                n_features: 3,
+                ..
+            })
         ));
     }
 
     #[test]
     fn means_per_region_in_parallel_keep_order() {
         let scores = array![[1.0_f32, 0.0], [3.0, 2.0], [5.0, 4.0], [7.0, -8.0]];
-        let regions = [Region::new(3, 4, vec![1]).unwrap(), Region::new(0, 4, vec![0]).unwrap()];
+        let regions = [
+            Region::new(3, 4, vec![1]).unwrap(),
+            Region::new(0, 4, vec![0]).unwrap(),
+        ];
         let m = region_means(scores.view(), &regions).unwrap();
         assert_eq!(m, array![[7.0, -8.0], [4.0, -0.5]]);
     }
@@ -223,11 +263,18 @@ mod tests {
         let scores = array![[1.0_f32, f32::NAN], [3.0, 2.0]];
         // The NaN is outside region 0 and inside region 1.
         assert!(region_mean(scores.view(), &Region::new(1, 2, vec![0]).unwrap()).is_ok());
-        let regions = [Region::new(1, 2, vec![0]).unwrap(), Region::new(0, 2, vec![0]).unwrap()];
+        let regions = [
+            Region::new(1, 2, vec![0]).unwrap(),
+            Region::new(0, 2, vec![0]).unwrap(),
+        ];
         let err = region_means(scores.view(), &regions).unwrap_err();
         match err {
-            MetricsError::InRegion { index: 1, source, .. } => {
-                assert!(matches!(*source, MetricsError::NonFinite { ref index, .. } if index == &[0, 1]))
+            MetricsError::InRegion {
+                index: 1, source, ..
+            } => {
+                assert!(
+                    matches!(*source, MetricsError::NonFinite { ref index, .. } if index == &[0, 1])
+                )
             }
             other => panic!("unexpected {other}"),
         }
@@ -237,10 +284,17 @@ mod tests {
     fn points_and_ranges_round_trip() {
         assert!(ranges_from_points(&[]).is_empty());
         assert_eq!(ranges_from_points(&[true, true]), vec![0..2]);
-        let regions = [Region::new(5, 7, vec![0]).unwrap(), Region::new(1, 3, vec![1]).unwrap(), Region::new(2, 4, vec![1]).unwrap()];
+        let regions = [
+            Region::new(5, 7, vec![0]).unwrap(),
+            Region::new(1, 3, vec![1]).unwrap(),
+            Region::new(2, 4, vec![1]).unwrap(),
+        ];
         let labels = points_from_regions(&regions, 8).unwrap();
         assert_eq!(labels, [false, true, true, true, false, true, true, false]);
         assert_eq!(ranges_from_points(&labels), vec![1..4, 5..7]);
-        assert!(matches!(points_from_regions(&regions, 6), Err(MetricsError::InRegion { index: 0, .. })));
+        assert!(matches!(
+            points_from_regions(&regions, 6),
+            Err(MetricsError::InRegion { index: 0, .. })
+        ));
     }
 }

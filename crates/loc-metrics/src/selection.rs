@@ -21,8 +21,8 @@ use crate::ranking::Ranking;
 pub const MASS_TOLERANCE: f64 = 1e-6;
 
 /// Absolute slack for the roundings of `p · n`: binary floating point turns
-/// decimal products that are integers into near-integers (`0.7 · 10` is
-/// `7.000000000000001`), which a bare `ceil` would push up by one.
+/// decimal products that are integers into near-integers (`1.1 · 50` is
+/// `55.00000000000001`), which a bare `ceil` would push up by one.
 pub(crate) const ROUNDING_GUARD: f64 = 1e-9;
 
 /// `ceil(x)` that treats values within [`ROUNDING_GUARD`] above an integer as that integer.
@@ -78,27 +78,44 @@ pub enum Selection {
 
 impl Selection {
     /// Paper 1's GT@120%: top `ceil(1.2 n)` positive features.
-    pub const GT_120: Selection = Selection::GtRatio { ratio: 1.2, positive_only: true };
+    pub const GT_120: Selection = Selection::GtRatio {
+        ratio: 1.2,
+        positive_only: true,
+    };
     /// GT@120% without the positive filter.
-    pub const GT_120_UNFILTERED: Selection =
-        Selection::GtRatio { ratio: 1.2, positive_only: false };
+    pub const GT_120_UNFILTERED: Selection = Selection::GtRatio {
+        ratio: 1.2,
+        positive_only: false,
+    };
     /// Paper 1's AT@80% (FA@80%).
     pub const AT_80: Selection = Selection::MassFraction { fraction: 0.8 };
     /// Paper 1's AT@5 (FA@5): top 5 positive features.
-    pub const AT_5: Selection = Selection::TopK { k: 5, positive_only: true };
+    pub const AT_5: Selection = Selection::TopK {
+        k: 5,
+        positive_only: true,
+    };
     /// AT@5 without the positive filter.
-    pub const AT_5_UNFILTERED: Selection = Selection::TopK { k: 5, positive_only: false };
+    pub const AT_5_UNFILTERED: Selection = Selection::TopK {
+        k: 5,
+        positive_only: false,
+    };
     /// The three strategies of paper 1's Table 1, in its column order.
     pub const PAPER: [Selection; 3] = [Self::GT_120, Self::AT_80, Self::AT_5];
 
     /// `GtRatio` with the positive filter (the paper's protocol).
     pub fn gt_ratio(ratio: f64) -> Self {
-        Selection::GtRatio { ratio, positive_only: true }
+        Selection::GtRatio {
+            ratio,
+            positive_only: true,
+        }
     }
 
     /// `GtRatio` ranking all features regardless of sign.
     pub fn gt_ratio_unfiltered(ratio: f64) -> Self {
-        Selection::GtRatio { ratio, positive_only: false }
+        Selection::GtRatio {
+            ratio,
+            positive_only: false,
+        }
     }
 
     /// `MassFraction`.
@@ -108,12 +125,18 @@ impl Selection {
 
     /// `TopK` with the positive filter.
     pub fn top_k(k: usize) -> Self {
-        Selection::TopK { k, positive_only: true }
+        Selection::TopK {
+            k,
+            positive_only: true,
+        }
     }
 
     /// `TopK` ranking all features regardless of sign.
     pub fn top_k_unfiltered(k: usize) -> Self {
-        Selection::TopK { k, positive_only: false }
+        Selection::TopK {
+            k,
+            positive_only: false,
+        }
     }
 
     /// Checks the strategy's parameter.
@@ -129,7 +152,11 @@ impl Selection {
                 if fraction > 0.0 && fraction <= 1.0 {
                     Ok(())
                 } else {
-                    Err(MetricsError::invalid("fraction", fraction, "must lie in (0, 1]"))
+                    Err(MetricsError::invalid(
+                        "fraction",
+                        fraction,
+                        "must lie in (0, 1]",
+                    ))
                 }
             }
             Selection::TopK { k, .. } => {
@@ -156,7 +183,10 @@ impl Selection {
         let candidates = |positive_only: bool| if positive_only { n_pos } else { order.len() };
         let len = match *self {
             Selection::AllPositive => n_pos,
-            Selection::GtRatio { ratio, positive_only } => {
+            Selection::GtRatio {
+                ratio,
+                positive_only,
+            } => {
                 if n_truth == 0 {
                     return Err(MetricsError::EmptyGroundTruth);
                 }
@@ -200,7 +230,9 @@ impl Selection {
     /// As [`select`](Self::select); [`MetricsError::EmptyInput`] for `n_features == 0`.
     pub fn uninformative_set_size(&self, n_features: usize, n_truth: usize) -> Result<usize> {
         if n_features == 0 {
-            return Err(MetricsError::EmptyInput { what: "feature list" });
+            return Err(MetricsError::EmptyInput {
+                what: "feature list",
+            });
         }
         let flat = Ranking::from_checked(vec![1.0; n_features]);
         Ok(self.select(&flat, n_truth)?.len())
@@ -251,7 +283,10 @@ impl fmt::Display for Selection {
         let suffix = |positive_only: bool| if positive_only { "" } else { UNFILTERED };
         match *self {
             Selection::AllPositive => f.write_str("AllPos"),
-            Selection::GtRatio { ratio, positive_only } => {
+            Selection::GtRatio {
+                ratio,
+                positive_only,
+            } => {
                 write!(f, "GT@{}%{}", percent_label(ratio), suffix(positive_only))
             }
             Selection::MassFraction { fraction } => write!(f, "AT@{}%", percent_label(fraction)),
@@ -269,27 +304,43 @@ impl FromStr for Selection {
     fn from_str(text: &str) -> Result<Self> {
         const EXPECTED: &str = "AllPos, GT@<percent>%, AT@<percent>%, AT@<k> or FA@..., \
                                 optionally followed by \" (unfiltered)\"";
-        let unknown = || MetricsError::UnknownName { what: "selection", text: text.into(), expected: EXPECTED };
+        let unknown = || MetricsError::UnknownName {
+            what: "selection",
+            text: text.into(),
+            expected: EXPECTED,
+        };
         let t = text.trim();
         let (body, positive_only) = match t.strip_suffix(UNFILTERED) {
             Some(body) => (body.trim_end(), false),
             None => (t, true),
         };
-        let sel = if body.eq_ignore_ascii_case("AllPos") || body.eq_ignore_ascii_case("AllPositive") {
+        let sel = if body.eq_ignore_ascii_case("AllPos") || body.eq_ignore_ascii_case("AllPositive")
+        {
             if !positive_only {
                 return Err(unknown());
             }
             Selection::AllPositive
         } else if let Some(p) = body.strip_prefix("GT@") {
-            Selection::GtRatio { ratio: parse_percent(p).ok_or_else(unknown)?, positive_only }
-        } else if let Some(rest) = body.strip_prefix("AT@").or_else(|| body.strip_prefix("FA@")) {
+            Selection::GtRatio {
+                ratio: parse_percent(p).ok_or_else(unknown)?,
+                positive_only,
+            }
+        } else if let Some(rest) = body
+            .strip_prefix("AT@")
+            .or_else(|| body.strip_prefix("FA@"))
+        {
             if rest.ends_with('%') {
                 if !positive_only {
                     return Err(unknown());
                 }
-                Selection::MassFraction { fraction: parse_percent(rest).ok_or_else(unknown)? }
+                Selection::MassFraction {
+                    fraction: parse_percent(rest).ok_or_else(unknown)?,
+                }
             } else {
-                Selection::TopK { k: rest.parse().map_err(|_| unknown())?, positive_only }
+                Selection::TopK {
+                    k: rest.parse().map_err(|_| unknown())?,
+                    positive_only,
+                }
             }
         } else {
             return Err(unknown());
@@ -326,18 +377,23 @@ mod tests {
         assert_eq!(sel(Selection::GT_120, 1), vec![2, 0]);
         // ratio 1.5, n = 4: 6 wanted, only 5 positive.
         assert_eq!(sel(Selection::gt_ratio(1.5), 4).len(), 5);
-        assert_eq!(sel(Selection::gt_ratio_unfiltered(1.5), 4), vec![2, 0, 6, 5, 3, 4]);
+        assert_eq!(
+            sel(Selection::gt_ratio_unfiltered(1.5), 4),
+            vec![2, 0, 6, 5, 3, 4]
+        );
         // 8 wanted, 7 exist.
         assert_eq!(sel(Selection::gt_ratio_unfiltered(2.0), 4).len(), 7);
     }
 
     #[test]
     fn gt_ratio_does_not_round_up_binary_noise() {
-        // 0.7 * 10 = 7.000000000000001 in f64; the set must have 7 features, not 8.
-        assert_eq!(0.7_f64 * 10.0, 7.000000000000001);
-        let scores = ndarray::Array1::from_iter((0..20).map(|i| 20.0 - i as f64));
-        let s = Selection::gt_ratio(0.7).select_scores(scores.view(), 10).unwrap();
-        assert_eq!(s.len(), 7);
+        // 1.1 * 50 = 55.00000000000001 in f64; the set must have 55 features, not 56.
+        assert_eq!(1.1_f64 * 50.0, 55.00000000000001);
+        let scores = ndarray::Array1::from_iter((0..100).map(|i| 100.0 - i as f64));
+        let s = Selection::gt_ratio(1.1)
+            .select_scores(scores.view(), 50)
+            .unwrap();
+        assert_eq!(s.len(), 55);
     }
 
     #[test]
@@ -359,17 +415,34 @@ mod tests {
     #[test]
     fn mass_fraction_of_no_positive_mass_is_empty() {
         let scores = array![-1.0_f32, 0.0, -0.5];
-        assert!(Selection::AT_80.select_scores(scores.view(), 1).unwrap().is_empty());
-        assert!(Selection::AllPositive.select_scores(scores.view(), 1).unwrap().is_empty());
-        assert!(Selection::GT_120.select_scores(scores.view(), 1).unwrap().is_empty());
-        assert_eq!(Selection::AT_5_UNFILTERED.select_scores(scores.view(), 1).unwrap(), vec![1, 2, 0]);
+        assert!(Selection::AT_80
+            .select_scores(scores.view(), 1)
+            .unwrap()
+            .is_empty());
+        assert!(Selection::AllPositive
+            .select_scores(scores.view(), 1)
+            .unwrap()
+            .is_empty());
+        assert!(Selection::GT_120
+            .select_scores(scores.view(), 1)
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            Selection::AT_5_UNFILTERED
+                .select_scores(scores.view(), 1)
+                .unwrap(),
+            vec![1, 2, 0]
+        );
     }
 
     #[test]
     fn top_k_with_and_without_filter() {
         assert_eq!(sel(Selection::top_k(2), 4), vec![2, 0]);
         assert_eq!(sel(Selection::top_k(6), 4), vec![2, 0, 6, 5, 3]);
-        assert_eq!(sel(Selection::top_k_unfiltered(6), 4), vec![2, 0, 6, 5, 3, 4]);
+        assert_eq!(
+            sel(Selection::top_k_unfiltered(6), 4),
+            vec![2, 0, 6, 5, 3, 4]
+        );
     }
 
     #[test]
@@ -408,7 +481,14 @@ mod tests {
         let labels: Vec<String> = all.iter().map(|s| s.to_string()).collect();
         assert_eq!(
             labels[..6],
-            ["AllPos", "GT@120%", "GT@120% (unfiltered)", "AT@80%", "AT@5", "AT@5 (unfiltered)"]
+            [
+                "AllPos",
+                "GT@120%",
+                "GT@120% (unfiltered)",
+                "AT@80%",
+                "AT@5",
+                "AT@5 (unfiltered)"
+            ]
         );
         assert_eq!(labels[6], "GT@125%");
         assert_eq!(labels[7], "AT@85.5%");
@@ -416,7 +496,14 @@ mod tests {
             assert_eq!(&l.parse::<Selection>().unwrap(), s, "{l}");
         }
         assert_eq!("FA@5".parse::<Selection>().unwrap(), Selection::AT_5);
-        for bad in ["GT@", "AT@x", "AT@80% (unfiltered)", "top5", "AT@0", "GT@-5%"] {
+        for bad in [
+            "GT@",
+            "AT@x",
+            "AT@80% (unfiltered)",
+            "top5",
+            "AT@0",
+            "GT@-5%",
+        ] {
             assert!(bad.parse::<Selection>().is_err(), "{bad}");
         }
     }
@@ -424,10 +511,18 @@ mod tests {
     #[test]
     fn uninformative_set_sizes() {
         assert_eq!(Selection::GT_120.uninformative_set_size(38, 4).unwrap(), 5);
-        assert_eq!(Selection::GT_120.uninformative_set_size(38, 35).unwrap(), 38);
+        assert_eq!(
+            Selection::GT_120.uninformative_set_size(38, 35).unwrap(),
+            38
+        );
         assert_eq!(Selection::AT_80.uninformative_set_size(38, 4).unwrap(), 31); // ceil(30.4)
         assert_eq!(Selection::AT_80.uninformative_set_size(10, 4).unwrap(), 8);
-        assert_eq!(Selection::AllPositive.uninformative_set_size(38, 4).unwrap(), 38);
+        assert_eq!(
+            Selection::AllPositive
+                .uninformative_set_size(38, 4)
+                .unwrap(),
+            38
+        );
         assert_eq!(Selection::AT_5.uninformative_set_size(3, 1).unwrap(), 3);
     }
 }

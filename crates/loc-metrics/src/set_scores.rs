@@ -24,7 +24,7 @@ use crate::input::{feature_mask, truth_mask};
 /// assert_eq!(o.precision(), 0.6);
 /// # Ok::<(), loc_metrics::MetricsError>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct Overlap {
     predicted: usize,
     truth: usize,
@@ -46,10 +46,18 @@ impl Overlap {
 
     /// As [`new`](Self::new), with the ground truth already checked and
     /// expanded into a mask (shared by the strategies scored on one vector).
-    pub(crate) fn with_truth_mask(predicted: &[usize], truth: &[bool], n_truth: usize) -> Result<Self> {
+    pub(crate) fn with_truth_mask(
+        predicted: &[usize],
+        truth: &[bool],
+        n_truth: usize,
+    ) -> Result<Self> {
         feature_mask("predicted set", predicted, truth.len())?;
         let hits = predicted.iter().filter(|&&f| truth[f]).count();
-        Ok(Overlap { predicted: predicted.len(), truth: n_truth, hits })
+        Ok(Overlap {
+            predicted: predicted.len(),
+            truth: n_truth,
+            hits,
+        })
     }
 
     /// `|y'|`, the size of the predicted set.
@@ -130,8 +138,13 @@ impl SetScore {
     /// Paper 1's Table 1 columns: IoU, F1, Acc.
     pub const PAPER: [SetScore; 3] = [SetScore::Iou, SetScore::F1, SetScore::Acc];
     /// Every set score.
-    pub const ALL: [SetScore; 5] =
-        [SetScore::Iou, SetScore::F1, SetScore::Acc, SetScore::Precision, SetScore::Recall];
+    pub const ALL: [SetScore; 5] = [
+        SetScore::Iou,
+        SetScore::F1,
+        SetScore::Acc,
+        SetScore::Precision,
+        SetScore::Recall,
+    ];
 
     /// Short column label: `IoU`, `F1`, `Acc`, `Precision`, `Recall`.
     pub fn label(&self) -> &'static str {
@@ -223,22 +236,39 @@ mod tests {
 
     #[test]
     fn bad_sets_are_errors_naming_the_feature() {
-        assert!(matches!(Overlap::new(&[0], &[], 3), Err(MetricsError::EmptyGroundTruth)));
+        assert!(matches!(
+            Overlap::new(&[0], &[], 3),
+            Err(MetricsError::EmptyGroundTruth)
+        ));
         assert!(matches!(
             Overlap::new(&[0], &[3], 3),
-            Err(MetricsError::FeatureOutOfRange { what: "ground truth", feature: 3, n_features: 3 })
+            Err(MetricsError::FeatureOutOfRange {
+                what: "ground truth",
+                feature: 3,
+                n_features: 3
+            })
         ));
         assert!(matches!(
             Overlap::new(&[7], &[0], 3),
-            Err(MetricsError::FeatureOutOfRange { what: "predicted set", feature: 7, .. })
+            Err(MetricsError::FeatureOutOfRange {
+                what: "predicted set",
+                feature: 7,
+                ..
+            })
         ));
         assert!(matches!(
             Overlap::new(&[1, 1], &[0], 3),
-            Err(MetricsError::DuplicateFeature { what: "predicted set", feature: 1 })
+            Err(MetricsError::DuplicateFeature {
+                what: "predicted set",
+                feature: 1
+            })
         ));
         assert!(matches!(
             Overlap::new(&[1], &[0, 2, 0], 3),
-            Err(MetricsError::DuplicateFeature { what: "ground truth", feature: 0 })
+            Err(MetricsError::DuplicateFeature {
+                what: "ground truth",
+                feature: 0
+            })
         ));
     }
 

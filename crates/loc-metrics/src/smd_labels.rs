@@ -79,14 +79,18 @@ fn parse_region_line(line: &str, file: &Path, line_no: usize, n_features: usize)
     };
     let (start, end) = (number("start", start)?, number("end", end)?);
     if start >= end {
-        return Err(bad(format!("empty time range: start {start} is not below end {end}")));
+        return Err(bad(format!(
+            "empty time range: start {start} is not below end {end}"
+        )));
     }
     let mut features = Vec::new();
     let mut seen = vec![false; n_features];
     for s in sensors.split(',') {
         let sensor = number("sensor", s)?;
         if sensor == 0 {
-            return Err(bad("sensor 0 does not exist: sensor numbers are 1-based".into()));
+            return Err(bad(
+                "sensor 0 does not exist: sensor numbers are 1-based".into()
+            ));
         }
         if sensor > n_features {
             return Err(MetricsError::SensorOutOfRange {
@@ -102,7 +106,11 @@ fn parse_region_line(line: &str, file: &Path, line_no: usize, n_features: usize)
         }
         features.push(sensor - 1);
     }
-    Ok(Region { start, end, features })
+    Ok(Region {
+        start,
+        end,
+        features,
+    })
 }
 
 /// Reads and parses an `interpretation_label` file.
@@ -160,7 +168,9 @@ impl SmdLabelFiles {
     pub fn new(smd_dir: impl AsRef<Path>, machine: &str) -> Self {
         let dir = smd_dir.as_ref();
         SmdLabelFiles {
-            interpretation: dir.join("interpretation_label").join(format!("{machine}.txt")),
+            interpretation: dir
+                .join("interpretation_label")
+                .join(format!("{machine}.txt")),
             test: dir.join("test_label").join(format!("{machine}.txt")),
         }
     }
@@ -178,7 +188,10 @@ impl SmdLabelFiles {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| MetricsError::Io { path: path.to_path_buf(), source })
+    std::fs::read_to_string(path).map_err(|source| MetricsError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -187,7 +200,12 @@ mod tests {
 
     fn reason_of(text: &str) -> (usize, String, String) {
         match parse_interpretation_label(text, "f.txt", 38).unwrap_err() {
-            MetricsError::MalformedLabel { file, line, text, reason } => {
+            MetricsError::MalformedLabel {
+                file,
+                line,
+                text,
+                reason,
+            } => {
                 assert_eq!(file, PathBuf::from("f.txt"));
                 (line, text, reason)
             }
@@ -200,9 +218,30 @@ mod tests {
         let text = "4629-4688:9,10,11\r\n\n5486-5491:18\n  100-200 : 2 , 1 \n";
         let r = parse_interpretation_label(text, "m.txt", 38).unwrap();
         assert_eq!(r.len(), 3);
-        assert_eq!(r[0], Region { start: 4629, end: 4688, features: vec![8, 9, 10] });
-        assert_eq!(r[1], Region { start: 5486, end: 5491, features: vec![17] });
-        assert_eq!(r[2], Region { start: 100, end: 200, features: vec![1, 0] });
+        assert_eq!(
+            r[0],
+            Region {
+                start: 4629,
+                end: 4688,
+                features: vec![8, 9, 10]
+            }
+        );
+        assert_eq!(
+            r[1],
+            Region {
+                start: 5486,
+                end: 5491,
+                features: vec![17]
+            }
+        );
+        assert_eq!(
+            r[2],
+            Region {
+                start: 100,
+                end: 200,
+                features: vec![1, 0]
+            }
+        );
     }
 
     #[test]
@@ -217,19 +256,32 @@ mod tests {
         assert!(reason_of("3-4:5,").2.contains("sensor \"\""));
         assert!(reason_of("4-4:5").2.contains("empty time range"));
         assert!(reason_of("3-4:0").2.contains("1-based"));
-        assert!(reason_of("3-4:5,6,5").2.contains("sensor 5 is listed twice"));
+        assert!(reason_of("3-4:5,6,5")
+            .2
+            .contains("sensor 5 is listed twice"));
         assert!(reason_of("-3-4:5").2.contains("start \"\""));
     }
 
     #[test]
     fn sensors_beyond_the_feature_count_are_errors() {
         let err = parse_interpretation_label("1-2:3,4,5", "f.txt", 4).unwrap_err();
-        assert!(matches!(err, MetricsError::SensorOutOfRange { line: 1, sensor: 5, n_features: 4, .. }));
+        assert!(matches!(
+            err,
+            MetricsError::SensorOutOfRange {
+                line: 1,
+                sensor: 5,
+                n_features: 4,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn test_labels() {
-        assert_eq!(parse_test_label("0\n1\r\n1\n0\n", "t").unwrap(), vec![false, true, true, false]);
+        assert_eq!(
+            parse_test_label("0\n1\r\n1\n0\n", "t").unwrap(),
+            vec![false, true, true, false]
+        );
         let err = parse_test_label("0\n0.5\n", "t.txt").unwrap_err();
         assert_eq!(err.to_string(), "t.txt:2: expected 0 or 1: \"0.5\"");
         assert!(parse_test_label("0\n\n1\n", "t").is_err());

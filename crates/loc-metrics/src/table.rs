@@ -27,8 +27,14 @@ pub struct TableRow {
 impl TableRow {
     /// A row of plain values.
     pub fn new(method: impl Into<String>, values: Vec<f64>) -> Self {
-        let cells = values.into_iter().map(|mean| Cell { mean, std: None }).collect();
-        TableRow { method: method.into(), cells }
+        let cells = values
+            .into_iter()
+            .map(|mean| Cell { mean, std: None })
+            .collect();
+        TableRow {
+            method: method.into(),
+            cells,
+        }
     }
 
     /// Appends another row's cells (e.g. set scores followed by HitRate columns).
@@ -56,7 +62,9 @@ impl TableRow {
     /// [`MetricsError::EmptyInput`] for no runs;
     /// [`MetricsError::ShapeMismatch`] if runs have different numbers of cells.
     pub fn across_runs(method: impl Into<String>, runs: &[TableRow]) -> Result<TableRow> {
-        let first = runs.first().ok_or(MetricsError::EmptyInput { what: "runs" })?;
+        let first = runs
+            .first()
+            .ok_or(MetricsError::EmptyInput { what: "runs" })?;
         let width = first.cells.len();
         if let Some(bad) = runs.iter().find(|r| r.cells.len() != width) {
             return Err(MetricsError::ShapeMismatch {
@@ -76,7 +84,10 @@ impl TableRow {
                 Cell { mean, std }
             })
             .collect();
-        Ok(TableRow { method: method.into(), cells })
+        Ok(TableRow {
+            method: method.into(),
+            cells,
+        })
     }
 }
 
@@ -116,7 +127,11 @@ pub struct Table {
 impl Table {
     /// An empty table with the given score columns.
     pub fn new(columns: Vec<String>) -> Self {
-        Table { first_header: "method".into(), columns, rows: vec![] }
+        Table {
+            first_header: "method".into(),
+            columns,
+            rows: vec![],
+        }
     }
 
     /// Appends a row.
@@ -183,7 +198,10 @@ mod tests {
         ));
         let row = TableRow::new("x", vec![0.1]).concat(TableRow::new("ignored", vec![0.2]));
         t.push(row).unwrap();
-        assert_eq!(t.to_markdown(), "| method | a | b |\n|---|---:|---:|\n| x | 10.00 | 20.00 |\n");
+        assert_eq!(
+            t.to_markdown(),
+            "| method | a | b |\n|---|---:|---:|\n| x | 10.00 | 20.00 |\n"
+        );
     }
 
     #[test]
@@ -192,9 +210,15 @@ mod tests {
         t.rows.push(TableRow::new("m|n", vec![0.5]));
         assert!(t.to_markdown().starts_with("| method | a\\|b |"));
         assert!(t.to_markdown().contains("| m\\|n | 50.00 |"));
-        let runs = [TableRow::new("", vec![0.1]), TableRow::new("", vec![0.1, 0.2])];
+        let runs = [
+            TableRow::new("", vec![0.1]),
+            TableRow::new("", vec![0.1, 0.2]),
+        ];
         assert!(TableRow::across_runs("m", &runs).is_err());
         assert!(TableRow::across_runs("m", &[]).is_err());
-        assert_eq!(TableRow::across_runs("m", &runs[..1]).unwrap().cells[0].std, None);
+        assert_eq!(
+            TableRow::across_runs("m", &runs[..1]).unwrap().cells[0].std,
+            None
+        );
     }
 }
