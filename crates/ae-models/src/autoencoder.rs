@@ -1,6 +1,6 @@
 //! The contract every autoencoder of this crate fulfils.
 
-use tch::{Device, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use crate::error::{ModelError, Result};
 use crate::layer::{forward_layers, Layer};
@@ -27,6 +27,27 @@ pub trait Autoencoder {
     }
 }
 
+/// An autoencoder whose parameters can be trained, saved and restored.
+///
+/// The parameters are the very tensors the layer list holds (shallow clones share
+/// storage), so writing into them under no-grad, as the trainer's best-weights restore and
+/// [`crate::persist`] do, changes what [`Autoencoder::forward`] computes.
+pub trait Trainable: Autoencoder {
+    /// Every trainable parameter with its name relative to the model (e.g.
+    /// `encoder.weight_ih_l0`), in a fixed order. The names are those of the saved
+    /// safetensors file and, for LSTM and linear layers, those of the equivalent PyTorch
+    /// module's `state_dict`.
+    fn parameters(&self) -> &[(String, Tensor)];
+
+    /// The number of scalar parameters.
+    fn n_parameters(&self) -> i64 {
+        self.parameters()
+            .iter()
+            .map(|(_, t)| t.numel() as i64)
+            .sum()
+    }
+}
+
 /// Checks that `x` is a batch of samples of `model`'s shape.
 pub fn check_batch<A: Autoencoder + ?Sized>(model: &A, x: &Tensor) -> Result<()> {
     let got = x.size();
@@ -34,9 +55,62 @@ pub fn check_batch<A: Autoencoder + ?Sized>(model: &A, x: &Tensor) -> Result<()>
     if got.len() != want.len() + 1 || got[1..] != want[..] {
         return Err(ModelError::ShapeMismatch {
             what: "autoencoder input".into(),
-            expected: format!("[batch, {}]", want.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")),
+            expected: format!(
+                "[batch, {}]",
+                want.iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             got,
         });
     }
     Ok(())
+}
+
+/// Checks everything a model of this crate needs of an input batch: its shape (as
+/// [`check_batch`]), dtype `f32` (the parameters' dtype) and finite values. `what` names the
+/// model in errors.
+///
+/// ```
+/// use ae_models::{autoencoder::check_input, DenseAe, DenseAeConfig, ModelError};
+/// use tch::{Device, Kind, Tensor};
+/// let ae = DenseAe::seeded(&DenseAeConfig::new(3, vec![2]), Device::Cpu, 0)?;
+/// let x = Tensor::from_slice(&[0.5f32, f32::NAN, 0.1]).reshape([1, 3]);
+/// let err = check_input(&ae, &x, "DenseAe").unwrap_err();
+/// assert!(matches!(err, ModelError::NonFinite { index: 1, .. }));
+/// # Ok::<(), ModelError>(())
+/// ```
+pub fn check_input<A: Autoencoder + ?Sized>(model: &A, x: &Tensor, what: &str) -> Result<()> {
+    check_batch(model, x).map_err(|e| match e {
+        ModelError::ShapeMismatch { expected, got, .. } => ModelError::ShapeMismatch {
+            what: format!("{what} input"),
+            expected,
+            got,
+        },
+        other => other,
+    })?;
+    if x.kind() != Kind::Float {
+        return Err(ModelError::UnsupportedDtype {
+            what: "autoencoder input (models hold f32 parameters)",
+            dtype: format!("{:?}", x.kind()),
+        });
+    }
+    check_finite(x, &format!("{what} input"))
+}
+
+/// Returns [`ModelError::NonFinite`] with the flat index of the first NaN or infinite value
+/// of `x`, if there is one.
+pub fn check_finite(x: &Tensor, what: &str) -> Result<()> {
+    let _guard = tch::no_grad_guard();
+    let finite = x.f_isfinite()?;
+    if finite.f_all()?.f_int64_value(&[])? != 0 {
+        return Ok(());
+    }
+    let bad = finite.f_logical_not()?.f_flatten(0, -1)?.f_nonzero()?;
+    let index = bad.f_int64_value(&[0, 0])? as usize;
+    Err(ModelError::NonFinite {
+        what: what.into(),
+        index,
+    })
 }

@@ -81,7 +81,10 @@ pub fn checked_array_to_tensor<D: Dimension>(
         });
     }
     if let Some(index) = a.iter().position(|v| !v.is_finite()) {
-        return Err(ModelError::NonFinite { what: what.into(), index });
+        return Err(ModelError::NonFinite {
+            what: what.into(),
+            index,
+        });
     }
     array_to_tensor(&a.view().into_dyn(), device)
 }
@@ -98,7 +101,10 @@ mod tests {
             let a = ArrayD::from_shape_vec(IxDyn(&shape), (0..n).map(|i| i as f32 * 0.5).collect())
                 .unwrap();
             let t = array_to_tensor(&a.view(), Device::Cpu).unwrap();
-            assert_eq!(t.size(), shape.iter().map(|&d| d as i64).collect::<Vec<_>>());
+            assert_eq!(
+                t.size(),
+                shape.iter().map(|&d| d as i64).collect::<Vec<_>>()
+            );
             assert_eq!(tensor_to_array(&t).unwrap(), a);
         }
     }
@@ -115,7 +121,10 @@ mod tests {
     #[test]
     fn double_tensors_convert_and_integer_tensors_are_rejected() {
         let t = Tensor::from_slice(&[1.5f64, 2.5]);
-        assert_eq!(tensor_to_array(&t).unwrap().as_slice().unwrap(), &[1.5f32, 2.5]);
+        assert_eq!(
+            tensor_to_array(&t).unwrap().as_slice().unwrap(),
+            &[1.5f32, 2.5]
+        );
         let err = tensor_to_array(&Tensor::from_slice(&[1i64, 2])).unwrap_err();
         assert!(err.to_string().contains("Int64"), "{err}");
     }
@@ -124,7 +133,10 @@ mod tests {
     fn checked_conversion_names_bad_shapes_and_nan() {
         let a = ndarray::array![[1.0f32, f32::NAN]];
         let err = checked_array_to_tensor("x", &a.view(), 2, Device::Cpu).unwrap_err();
-        assert!(matches!(err, ModelError::NonFinite { index: 1, .. }), "{err}");
+        assert!(
+            matches!(err, ModelError::NonFinite { index: 1, .. }),
+            "{err}"
+        );
         let err = checked_array_to_tensor("x", &a.view(), 3, Device::Cpu).unwrap_err();
         assert!(err.to_string().contains("3 dimensions"), "{err}");
     }

@@ -70,6 +70,17 @@ pub enum ModelError {
         #[source]
         source: std::io::Error,
     },
+    /// Training produced a NaN or infinite loss. The model is left holding the best
+    /// weights seen before (its initial weights if no epoch finished).
+    #[error("training diverged: {what} loss {loss} in epoch {epoch}; the model keeps its best earlier weights")]
+    Diverged {
+        /// Which loss ("training" or "validation").
+        what: &'static str,
+        /// The 1-based epoch.
+        epoch: usize,
+        /// The value seen.
+        loss: f64,
+    },
     /// A JSON (de)serialisation failure, e.g. of a model configuration.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),

@@ -136,10 +136,16 @@ impl Clone for Layer {
     fn clone(&self) -> Self {
         let opt = |b: &Option<Tensor>| b.as_ref().map(Tensor::shallow_clone);
         match self {
-            Layer::Linear { weight, bias } => {
-                Layer::Linear { weight: weight.shallow_clone(), bias: opt(bias) }
-            }
-            Layer::Conv2d { weight, bias, stride, padding } => Layer::Conv2d {
+            Layer::Linear { weight, bias } => Layer::Linear {
+                weight: weight.shallow_clone(),
+                bias: opt(bias),
+            },
+            Layer::Conv2d {
+                weight,
+                bias,
+                stride,
+                padding,
+            } => Layer::Conv2d {
                 weight: weight.shallow_clone(),
                 bias: opt(bias),
                 stride: *stride,
@@ -147,7 +153,9 @@ impl Clone for Layer {
             },
             Layer::Activation(a) => Layer::Activation(*a),
             Layer::UpsampleNearest { scale } => Layer::UpsampleNearest { scale: *scale },
-            Layer::Reshape { shape } => Layer::Reshape { shape: shape.clone() },
+            Layer::Reshape { shape } => Layer::Reshape {
+                shape: shape.clone(),
+            },
             Layer::Lstm(w) => Layer::Lstm(w.clone()),
             Layer::LastStep => Layer::LastStep,
             Layer::RepeatSteps { steps } => Layer::RepeatSteps { steps: *steps },
@@ -227,7 +235,12 @@ impl Layer {
         };
         Ok(match self {
             Layer::Linear { weight, bias } => x.f_linear(weight, bias.as_ref())?,
-            Layer::Conv2d { weight, bias, stride, padding } => {
+            Layer::Conv2d {
+                weight,
+                bias,
+                stride,
+                padding,
+            } => {
                 need(4, "[B, C, H, W]")?;
                 x.f_conv2d(weight, bias.as_ref(), stride, padding, [1, 1], 1)?
             }
@@ -252,13 +265,16 @@ impl Layer {
                     w.b_ih.shallow_clone(),
                     w.b_hh.shallow_clone(),
                 ];
+                // `train = true`: with dropout 0 it changes no value, but cuDNN refuses to
+                // differentiate an RNN run with `train = false`, and gradient-based
+                // explanations differentiate these layers outside of training too.
                 let (out, _, _) = x.f_lstm(
                     &[zeros.shallow_clone(), zeros],
                     &params,
                     true,
                     1,
                     0.0,
-                    false,
+                    true,
                     false,
                     true,
                 )?;
@@ -319,10 +335,16 @@ mod tests {
 
     #[test]
     fn linear_is_time_distributed() {
-        let l = Layer::Linear { weight: t(&[1., 2., 0., -1.], &[2, 2]), bias: None };
+        let l = Layer::Linear {
+            weight: t(&[1., 2., 0., -1.], &[2, 2]),
+            bias: None,
+        };
         let x = t(&[1., 1., 2., 3.], &[1, 2, 2]);
         let y = l.forward(&x).unwrap();
-        assert_eq!(Vec::<f32>::try_from(y.flatten(0, -1)).unwrap(), vec![3., -1., 8., -3.]);
+        assert_eq!(
+            Vec::<f32>::try_from(y.flatten(0, -1)).unwrap(),
+            vec![3., -1., 8., -3.]
+        );
     }
 
     #[test]
@@ -375,7 +397,10 @@ mod tests {
     #[test]
     fn recording_keeps_every_activation() {
         let layers = vec![
-            Layer::Linear { weight: t(&[1., -1.], &[1, 2]), bias: Some(t(&[0.5], &[1])) },
+            Layer::Linear {
+                weight: t(&[1., -1.], &[1, 2]),
+                bias: Some(t(&[0.5], &[1])),
+            },
             Layer::Activation(Activation::Relu),
         ];
         let acts = forward_recording(&layers, &t(&[1., 3.], &[1, 2])).unwrap();

@@ -1,13 +1,65 @@
-//! Autoencoders for anomaly detection on libtorch (via `tch`).
+//! Autoencoders for anomaly detection on libtorch (via `tch`): the models of both papers,
+//! their training, their data preparation and their persistence.
 //!
-//! Models expose their computation as an ordered list of typed [`layer::Layer`]s so that
-//! explanation methods such as LRP can walk them backwards without guessing.
+//! | task | items |
+//! |---|---|
+//! | models | [`LstmAe`] (paper 1), [`AttentionLstmAe`], [`DenseAe`] (paper 2, tables), [`ConvAe`] (paper 2, images: [`ConvAeConfig::paper2`]) |
+//! | the model contract | [`Autoencoder`] (layer list + forward), [`Trainable`] (named parameters) |
+//! | the layer list LRP walks | [`Layer`], [`LayerKind`], [`layer::forward_recording`] |
+//! | training | [`train::train`], [`train::TrainConfig`], [`train::TrainSummary`] |
+//! | data | [`MinMaxScaler`], [`windows::sliding_windows`], [`SmdMachine`] |
+//! | scores | [`recon_error`]: per sample, per time step, per feature, per cell; L1 / L2 |
+//! | persistence | [`persist::SavedModel`] (`save` / `load`), [`persist::load_any`] |
+//!
+//! Models expose their computation as an ordered list of typed [`Layer`]s, and their
+//! forward pass folds the input through that very list, so explanation methods such as LRP
+//! can walk them backwards without guessing.
+//!
+//! ```
+//! use ae_models::{recon_error::{score, ErrorNorm}, train::{train, TrainConfig}, Autoencoder,
+//!                 LstmAe, LstmAeConfig, MinMaxScaler, windows::sliding_windows_tensor};
+//! use ndarray::Array2;
+//! use tch::Device;
+//!
+//! // A toy series of 3 sensors; scale, window, train, score.
+//! let raw = Array2::from_shape_fn((60, 3), |(t, f)| ((t as f32) * 0.3 + f as f32).sin());
+//! let scaled = MinMaxScaler::fit(&raw.view())?.transform(&raw.view())?;
+//! let series = ae_models::convert::array_to_tensor(&scaled.view().into_dyn(), Device::Cpu)?;
+//! let windows = sliding_windows_tensor(&series, 10, 2)?;
+//! let ae = LstmAe::seeded(&LstmAeConfig::new(3, 10, 8), Device::Cpu, 0)?;
+//! let cfg = TrainConfig { epochs: 2, batch_size: 8, quiet: true, ..TrainConfig::default() };
+//! let summary = train(&ae, &windows, &cfg)?;
+//! assert_eq!(summary.epochs_run, 2);
+//! let scores = score(&ae, &windows, ErrorNorm::L1, 64)?;
+//! assert_eq!(scores.size(), vec![26]);
+//! # Ok::<(), ae_models::ModelError>(())
+//! ```
 
+pub mod attention;
 pub mod autoencoder;
+pub mod conv;
 pub mod convert;
+pub mod dense;
 pub mod error;
+mod init;
 pub mod layer;
+pub mod lstm;
+pub mod persist;
+pub mod recon_error;
+pub mod scaler;
+pub mod smd;
+pub mod train;
+pub mod windows;
 
-pub use autoencoder::Autoencoder;
+pub use attention::AttentionLstmAe;
+pub use autoencoder::{Autoencoder, Trainable};
+pub use conv::{ConvAe, ConvAeConfig, ConvSpec};
+pub use dense::{DenseAe, DenseAeConfig};
 pub use error::{ModelError, Result};
 pub use layer::{Activation, Layer, LayerKind, LstmWeights};
+pub use lstm::{LstmAe, LstmAeConfig};
+pub use persist::{AnyAutoencoder, SavedModel};
+pub use recon_error::ErrorNorm;
+pub use scaler::MinMaxScaler;
+pub use smd::SmdMachine;
+pub use windows::Windows;
