@@ -1,7 +1,8 @@
 //! The one interface every explanation method implements.
 
+use ndarray::ArrayD;
 use serde::{Deserialize, Serialize};
-use tch::Tensor;
+use tch::{Kind, Tensor};
 
 use crate::baseline::Baseline;
 use crate::error::Result;
@@ -35,7 +36,10 @@ pub struct Request {
 impl Request {
     /// A request with `baseline` and no mask.
     pub fn with_baseline(baseline: Baseline) -> Self {
-        Request { baseline, mask: None }
+        Request {
+            baseline,
+            mask: None,
+        }
     }
 
     /// Sets the feature mask.
@@ -58,6 +62,57 @@ pub struct Attributions {
     pub forward_evals: usize,
     /// Backward passes per explained sample.
     pub backward_evals: usize,
+}
+
+/// The cost of one attribution call, per explained sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct Cost {
+    /// Forward evaluations of the model per sample.
+    pub forward_evals: usize,
+    /// Backward passes per sample.
+    pub backward_evals: usize,
+}
+
+/// [`Attributions`] copied out of libtorch, for saving and comparing runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributionRecord {
+    /// The method's [`Attribution::name`].
+    pub method: String,
+    /// The attributions, `[B, ..]`.
+    pub scores: ArrayD<f32>,
+    /// The convergence delta per sample, where the method has one.
+    pub delta: Option<Vec<f64>>,
+    /// The cost per sample.
+    pub cost: Cost,
+}
+
+impl Attributions {
+    /// The cost per explained sample.
+    pub fn cost(&self) -> Cost {
+        Cost {
+            forward_evals: self.forward_evals,
+            backward_evals: self.backward_evals,
+        }
+    }
+
+    /// Copies the attributions into a serialisable record labelled `method`.
+    pub fn to_record(&self, method: &str) -> Result<AttributionRecord> {
+        let scores = ae_models::convert::tensor_to_array(&self.scores)?;
+        let delta = match &self.delta {
+            Some(d) => Some(Vec::<f64>::try_from(
+                &d.f_to_kind(Kind::Double)?
+                    .f_to_device(tch::Device::Cpu)?
+                    .f_flatten(0, -1)?,
+            )?),
+            None => None,
+        };
+        Ok(AttributionRecord {
+            method: method.into(),
+            scores,
+            delta,
+            cost: self.cost(),
+        })
+    }
 }
 
 /// An explanation method: a struct of its settings plus one `attribute` call.

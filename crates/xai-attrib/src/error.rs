@@ -55,6 +55,22 @@ pub enum XaiError {
         /// What is missing.
         reason: String,
     },
+    /// A feature mask whose group ids are not usable (negative, not contiguous `0..n`,
+    /// an empty group, a non-integer dtype).
+    #[error("feature mask: {reason}")]
+    InvalidMask {
+        /// What is wrong, naming the offending id or dtype.
+        reason: String,
+    },
+    /// An input that is unusable for a reason other than its shape or finiteness (an
+    /// integer dtype, an empty batch, a batch too small for the method).
+    #[error("{what}: {reason}")]
+    InvalidInput {
+        /// What was checked.
+        what: String,
+        /// Why it is rejected.
+        reason: String,
+    },
     /// An error from the model.
     #[error(transparent)]
     Model(#[from] ae_models::ModelError),

@@ -8,8 +8,13 @@ use crate::error::Result;
 ///
 /// Perturbation methods only evaluate it (under no-grad, in large batches); gradient
 /// methods also differentiate it, which needs [`Scorer::differentiable`].
+///
+/// Samples must be scored independently: the score of row `i` may depend only on row
+/// `i`. Methods stack perturbations of many samples into one call and differentiate the
+/// sum of the scores, which is only correct for such scorers (batch norm in training
+/// mode, for example, breaks this).
 pub trait Scorer {
-    /// Scores a batch: `[B, ..] -> [B]`.
+    /// Scores a batch: `[B, ..] -> [B]` (`[B, 1]` is accepted too).
     fn score(&self, x: &Tensor) -> Result<Tensor>;
 
     /// Whether `score` is built from differentiable tch ops (default: yes).
@@ -20,5 +25,94 @@ pub trait Scorer {
     /// A short description for error messages and reports.
     fn describe(&self) -> String {
         std::any::type_name::<Self>().to_string()
+    }
+}
+
+impl<S: Scorer + ?Sized> Scorer for &S {
+    fn score(&self, x: &Tensor) -> Result<Tensor> {
+        (**self).score(x)
+    }
+    fn differentiable(&self) -> bool {
+        (**self).differentiable()
+    }
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+}
+
+impl<S: Scorer + ?Sized> Scorer for Box<S> {
+    fn score(&self, x: &Tensor) -> Result<Tensor> {
+        (**self).score(x)
+    }
+    fn differentiable(&self) -> bool {
+        (**self).differentiable()
+    }
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+}
+
+/// A scorer from a closure over tensors, e.g. a hand-written detector or a toy model in a
+/// test. It is differentiable exactly when the closure uses differentiable tch ops; say
+/// otherwise with [`FnScorer::non_differentiable`].
+///
+/// ```
+/// use tch::{Kind, Tensor};
+/// use xai_attrib::{FnScorer, Scorer};
+/// // f(x) = Σ_i w_i x_i per sample
+/// let w = Tensor::from_slice(&[1.0f32, -2.0, 0.5]);
+/// let f = FnScorer::new("linear", move |x: &Tensor| Ok(x.f_mul(&w)?.f_sum_dim_intlist(1, false, Kind::Float)?));
+/// let s = f.score(&Tensor::from_slice(&[1.0f32, 1.0, 2.0]).reshape([1, 3]))?;
+/// assert_eq!(s.double_value(&[0]), 0.0);
+/// # Ok::<(), xai_attrib::XaiError>(())
+/// ```
+pub struct FnScorer<F> {
+    name: String,
+    f: F,
+    differentiable: bool,
+}
+
+impl<F> FnScorer<F>
+where
+    F: Fn(&Tensor) -> Result<Tensor>,
+{
+    /// Wraps `f`, described as `name` in reports and errors.
+    pub fn new(name: impl Into<String>, f: F) -> Self {
+        FnScorer {
+            name: name.into(),
+            f,
+            differentiable: true,
+        }
+    }
+
+    /// Declares that `f` cannot be differentiated (gradient methods then refuse it with
+    /// [`crate::XaiError::NotDifferentiable`] instead of failing inside libtorch).
+    pub fn non_differentiable(mut self) -> Self {
+        self.differentiable = false;
+        self
+    }
+}
+
+impl<F> Scorer for FnScorer<F>
+where
+    F: Fn(&Tensor) -> Result<Tensor>,
+{
+    fn score(&self, x: &Tensor) -> Result<Tensor> {
+        (self.f)(x)
+    }
+    fn differentiable(&self) -> bool {
+        self.differentiable
+    }
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+}
+
+impl<F> std::fmt::Debug for FnScorer<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FnScorer")
+            .field("name", &self.name)
+            .field("differentiable", &self.differentiable)
+            .finish()
     }
 }

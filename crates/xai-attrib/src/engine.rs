@@ -1,0 +1,200 @@
+//! The one batched perturbation engine.
+//!
+//! Every perturbation method only says how its perturbed inputs are built ("job" `j`
+//! yields some rows) and what to do with their scores. This engine alone stacks the rows
+//! of as many jobs as fit into `batch_size` rows per model call, evaluates them under
+//! no-grad, checks the scorer's answers and reports progress. No method ever calls the
+//! model once per perturbation.
+
+use std::cell::Cell;
+use std::ops::Range;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tch::Tensor;
+
+use crate::error::{Result, XaiError};
+use crate::scorer::Scorer;
+use crate::validate::check_scores;
+
+/// Evaluates a scorer on stacked perturbations, `batch_size` rows per call.
+pub(crate) struct Engine<'a, S: ?Sized> {
+    scorer: &'a S,
+    method: &'static str,
+    batch_size: i64,
+    progress: bool,
+    rows: Cell<i64>,
+}
+
+impl<'a, S: Scorer + ?Sized> Engine<'a, S> {
+    /// An engine for `method` around `scorer`.
+    pub(crate) fn new(
+        scorer: &'a S,
+        method: &'static str,
+        batch_size: usize,
+        progress: bool,
+    ) -> Self {
+        Engine {
+            scorer,
+            method,
+            batch_size: batch_size.clamp(1, i64::MAX as usize) as i64,
+            progress,
+            rows: Cell::new(0),
+        }
+    }
+
+    /// Rows evaluated so far (for the cost report).
+    pub(crate) fn rows(&self) -> i64 {
+        self.rows.get()
+    }
+
+    /// Scores `[R, ..]` rows under no-grad, at most `batch_size` rows per call: `[R]`.
+    pub(crate) fn eval(&self, rows: &Tensor) -> Result<Tensor> {
+        self.eval_with(rows, &ProgressBar::hidden())
+    }
+
+    fn eval_with(&self, rows: &Tensor, bar: &ProgressBar) -> Result<Tensor> {
+        let _guard = tch::no_grad_guard();
+        let total = rows.size()[0];
+        let mut outs = Vec::with_capacity((total / self.batch_size + 1) as usize);
+        let mut start = 0;
+        while start < total {
+            let len = self.batch_size.min(total - start);
+            let chunk = rows.f_narrow(0, start, len)?;
+            let out = self.scorer.score(&chunk)?;
+            outs.push(check_scores(&self.scorer.describe(), &out, len)?.f_detach()?);
+            self.rows.set(self.rows.get() + len);
+            bar.inc(len as u64);
+            start += len;
+        }
+        if outs.len() == 1 {
+            return Ok(outs.pop().expect("one chunk"));
+        }
+        Ok(Tensor::f_cat(&outs, 0)?)
+    }
+
+    /// Runs `n_jobs` jobs of `rows_per_job` rows each. `build(jobs)` returns the rows of
+    /// those jobs stacked job-major, `[jobs.len() * rows_per_job, ..]`; `consume(jobs,
+    /// scores)` receives their scores as `[jobs.len(), rows_per_job]`.
+    pub(crate) fn run(
+        &self,
+        n_jobs: i64,
+        rows_per_job: i64,
+        mut build: impl FnMut(Range<i64>) -> Result<Tensor>,
+        mut consume: impl FnMut(Range<i64>, &Tensor) -> Result<()>,
+    ) -> Result<()> {
+        if n_jobs == 0 {
+            return Ok(());
+        }
+        let bar = self.bar((n_jobs * rows_per_job) as u64);
+        let per_call = (self.batch_size / rows_per_job).max(1);
+        let mut first = 0;
+        while first < n_jobs {
+            let jobs = first..(first + per_call).min(n_jobs);
+            let k = jobs.end - jobs.start;
+            let rows = build(jobs.clone())?;
+            if rows.size().first() != Some(&(k * rows_per_job)) {
+                return Err(XaiError::ShapeMismatch {
+                    what: format!("{} perturbed batch", self.method),
+                    expected: format!("[{}, ..]", k * rows_per_job),
+                    got: rows.size(),
+                });
+            }
+            let scores = self.eval_with(&rows, &bar)?.f_reshape([k, rows_per_job])?;
+            consume(jobs, &scores)?;
+            first += k;
+        }
+        bar.finish_and_clear();
+        Ok(())
+    }
+
+    fn bar(&self, total: u64) -> ProgressBar {
+        if !self.progress {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template(
+            "{msg:>18} [{bar:30}] {human_pos}/{human_len} evaluations, {eta} left",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(self.method);
+        bar
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scorer::FnScorer;
+    use std::cell::RefCell;
+    use tch::{Device, Kind};
+
+    #[test]
+    fn jobs_are_stacked_up_to_batch_size_rows_per_call() {
+        let calls = RefCell::new(Vec::new());
+        let s = FnScorer::new("sum", |x: &Tensor| {
+            calls.borrow_mut().push(x.size()[0]);
+            Ok(x.f_sum_dim_intlist(1, false, Kind::Float)?)
+        });
+        let engine = Engine::new(&s, "test", 6, false);
+        let mut seen = Vec::new();
+        engine
+            .run(
+                5,
+                2,
+                |jobs| {
+                    let v: Vec<f32> = jobs
+                        .clone()
+                        .flat_map(|j| [j as f32, 10.0 * j as f32])
+                        .collect();
+                    Ok(Tensor::from_slice(&v).reshape([-1, 1]))
+                },
+                |jobs, scores| {
+                    assert_eq!(scores.size(), vec![jobs.end - jobs.start, 2]);
+                    seen.extend(Vec::<f32>::try_from(scores.flatten(0, -1)).unwrap());
+                    Ok(())
+                },
+            )
+            .unwrap();
+        assert_eq!(*calls.borrow(), vec![6, 4]);
+        assert_eq!(seen, vec![0., 0., 1., 10., 2., 20., 3., 30., 4., 40.]);
+        assert_eq!(engine.rows(), 10);
+    }
+
+    #[test]
+    fn jobs_larger_than_a_batch_are_split_across_calls() {
+        let calls = RefCell::new(Vec::new());
+        let s = FnScorer::new("sum", |x: &Tensor| {
+            calls.borrow_mut().push(x.size()[0]);
+            Ok(x.f_sum_dim_intlist(1, false, Kind::Float)?)
+        });
+        let engine = Engine::new(&s, "test", 2, false);
+        let rows = Tensor::ones([5, 3], (Kind::Float, Device::Cpu));
+        let out = engine.eval(&rows).unwrap();
+        assert_eq!(out.size(), vec![5]);
+        assert_eq!(*calls.borrow(), vec![2, 2, 1]);
+    }
+
+    #[test]
+    fn a_scorer_returning_the_wrong_shape_or_nan_is_an_error() {
+        let s = FnScorer::new("bad", |x: &Tensor| Ok(x.shallow_clone()));
+        let engine = Engine::new(&s, "test", 8, false);
+        let err = engine
+            .eval(&Tensor::ones([2, 3], (Kind::Float, Device::Cpu)))
+            .unwrap_err();
+        assert!(err.to_string().contains("`bad`"), "{err}");
+        let s = FnScorer::new("nan", |x: &Tensor| {
+            Ok(x.f_sum_dim_intlist(1, false, Kind::Float)?.f_log()?)
+        });
+        let engine = Engine::new(&s, "test", 8, false);
+        let err = engine.eval(
+            &Tensor::zeros([2, 3], (Kind::Float, Device::Cpu))
+                .f_sub_scalar(1.0)
+                .unwrap(),
+        );
+        assert!(
+            matches!(err, Err(XaiError::NonFinite { index: 0, .. })),
+            "{err:?}"
+        );
+    }
+}

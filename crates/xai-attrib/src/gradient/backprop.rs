@@ -1,0 +1,66 @@
+//! Batched input gradients: the one place where gradient methods call autograd.
+
+use tch::Tensor;
+
+use crate::error::{Result, XaiError};
+use crate::scorer::Scorer;
+use crate::validate::check_scores;
+
+/// Fails with [`XaiError::NotDifferentiable`] when `scorer` says it cannot be
+/// differentiated.
+pub(crate) fn require_gradients<S: Scorer + ?Sized>(
+    method: &'static str,
+    scorer: &S,
+) -> Result<()> {
+    if scorer.differentiable() {
+        Ok(())
+    } else {
+        Err(XaiError::NotDifferentiable {
+            method,
+            scorer: scorer.describe(),
+        })
+    }
+}
+
+/// Scores and input gradients of `total` rows, `batch_size` rows per forward/backward
+/// pass. `build(start, len)` returns rows `start..start + len` (`[len, ..]`);
+/// `consume(start, len, scores [len], grads [len, ..])` receives their results.
+///
+/// The gradient of the sum of the scores is taken, which is every row's own gradient
+/// because a [`Scorer`] scores rows independently.
+pub(crate) fn for_each_gradient<S: Scorer + ?Sized>(
+    scorer: &S,
+    method: &'static str,
+    total: i64,
+    batch_size: usize,
+    mut build: impl FnMut(i64, i64) -> Result<Tensor>,
+    mut consume: impl FnMut(i64, i64, &Tensor, &Tensor) -> Result<()>,
+) -> Result<()> {
+    let batch = batch_size.clamp(1, i64::MAX as usize) as i64;
+    tch::with_grad(|| {
+        let mut start = 0;
+        while start < total {
+            let len = batch.min(total - start);
+            let rows = build(start, len)?.f_detach()?.f_set_requires_grad(true)?;
+            let out = scorer.score(&rows)?;
+            let out = check_scores(&scorer.describe(), &out, len)?;
+            if !out.requires_grad() {
+                return Err(XaiError::NotDifferentiable {
+                    method,
+                    scorer: scorer.describe(),
+                });
+            }
+            let grads = Tensor::f_run_backward(&[out.f_sum(out.kind())?], &[&rows], false, false)?;
+            let grad = grads
+                .into_iter()
+                .next()
+                .ok_or(XaiError::NotDifferentiable {
+                    method,
+                    scorer: scorer.describe(),
+                })?;
+            consume(start, len, &out.f_detach()?, &grad)?;
+            start += len;
+        }
+        Ok(())
+    })
+}

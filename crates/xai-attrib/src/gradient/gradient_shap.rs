@@ -1,0 +1,279 @@
+//! Gradient SHAP (Lundberg & Lee 2017, Captum's `GradientShap`): expected gradients.
+//!
+//! For each of `n_samples` draws per sample: a reference `r` drawn uniformly (with
+//! replacement) from the baseline distribution, Gaussian noise `ε ~ N(0, stdevs²)` added
+//! to the input (`x̃ = x + ε`), a point `α ~ U[0, 1]` on the path, and
+//!
+//! ```text
+//! a = (x̃ − r) ∘ ∂f(r + α (x̃ − r))/∂x,
+//! ```
+//!
+//! averaged over the draws. This approximates SHAP values in expectation; for a linear
+//! scorer without noise every draw is exact, so the result is `(x − E[r]) ∘ w`.
+//!
+//! The baseline may be a [`crate::Baseline::Distribution`] (the intended use, e.g. a
+//! background set of training windows) or any single reference (every draw then uses
+//! it). The convergence delta is Captum's per draw, `Σ a_draw − (f(x̃) − f(r))`,
+//! averaged over the draws of a sample.
+//!
+//! Cost per sample: `n_samples` forward and backward passes, plus `2 · n_samples`
+//! forward passes for the delta when `convergence_delta` is on. Randomness: one ChaCha8
+//! stream from `seed` (reference indices, then path points, then noise).
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use tch::{Kind, Tensor};
+
+use crate::attribution::{Attribution, Attributions, Family, Request};
+use crate::baseline::References;
+use crate::completeness::delta_from_values;
+use crate::engine::Engine;
+use crate::error::{Result, XaiError};
+use crate::feature_mask::Groups;
+use crate::gradient::backprop::{for_each_gradient, require_gradients};
+use crate::rng::{seeded, standard_normal};
+use crate::scorer::Scorer;
+use crate::validate::{at_least, check_batch, DEFAULT_BATCH_SIZE};
+
+const NAME: &str = "gradient_shap";
+
+/// Unchecked settings of [`GradientShap`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GradientShapParams {
+    n_samples: usize,
+    stdevs: f64,
+    seed: u64,
+    batch_size: usize,
+    convergence_delta: bool,
+}
+
+impl Default for GradientShapParams {
+    fn default() -> Self {
+        GradientShapParams {
+            n_samples: 5,
+            stdevs: 0.0,
+            seed: 0,
+            batch_size: DEFAULT_BATCH_SIZE,
+            convergence_delta: true,
+        }
+    }
+}
+
+impl GradientShapParams {
+    /// Draws per sample (default 5, as Captum; at least 1).
+    pub fn n_samples(mut self, n: usize) -> Self {
+        self.n_samples = n;
+        self
+    }
+
+    /// Standard deviation of the Gaussian noise added to the input (default 0, as
+    /// Captum; finite and ≥ 0).
+    pub fn stdevs(mut self, stdevs: f64) -> Self {
+        self.stdevs = stdevs;
+        self
+    }
+
+    /// Seed of the random draws (default 0).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Rows (draw × sample pairs) per forward/backward pass (default 512, at least 1).
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+
+    /// Whether to compute the convergence delta (default `true`).
+    pub fn convergence_delta(mut self, on: bool) -> Self {
+        self.convergence_delta = on;
+        self
+    }
+
+    /// Checks the settings.
+    pub fn check(&self) -> Result<GradientShap> {
+        at_least(NAME, "n_samples", self.n_samples, 1)?;
+        at_least(NAME, "batch_size", self.batch_size, 1)?;
+        if !(self.stdevs.is_finite() && self.stdevs >= 0.0) {
+            return Err(XaiError::InvalidParam {
+                method: NAME,
+                param: "stdevs",
+                value: self.stdevs.to_string(),
+                rule: "must be finite and ≥ 0",
+            });
+        }
+        Ok(GradientShap {
+            params: self.clone(),
+        })
+    }
+}
+
+/// Gradient SHAP (see the module docs).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(try_from = "GradientShapParams", into = "GradientShapParams")]
+pub struct GradientShap {
+    params: GradientShapParams,
+}
+
+impl GradientShap {
+    /// Default settings to adjust and [`GradientShapParams::check`].
+    pub fn params() -> GradientShapParams {
+        GradientShapParams::default()
+    }
+
+    /// Draws per sample.
+    pub fn n_samples(&self) -> usize {
+        self.params.n_samples
+    }
+
+    /// Noise standard deviation.
+    pub fn stdevs(&self) -> f64 {
+        self.params.stdevs
+    }
+
+    /// Seed.
+    pub fn seed(&self) -> u64 {
+        self.params.seed
+    }
+
+    /// Rows per forward/backward pass.
+    pub fn batch_size(&self) -> usize {
+        self.params.batch_size
+    }
+}
+
+impl TryFrom<GradientShapParams> for GradientShap {
+    type Error = XaiError;
+    fn try_from(p: GradientShapParams) -> Result<Self> {
+        p.check()
+    }
+}
+
+impl From<GradientShap> for GradientShapParams {
+    fn from(m: GradientShap) -> Self {
+        m.params
+    }
+}
+
+impl<S: Scorer + ?Sized> Attribution<S> for GradientShap {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn family(&self) -> Family {
+        Family::Gradient
+    }
+
+    fn multiplies_by_inputs(&self) -> bool {
+        true
+    }
+
+    fn attribute(&self, model: &S, x: &Tensor, req: &Request) -> Result<Attributions> {
+        check_batch(NAME, x)?;
+        require_gradients(NAME, model)?;
+        let groups = Groups::resolve(req.mask.as_ref(), x)?;
+        let (b, cells) = (x.size()[0], crate::validate::cells(x));
+        let s = self.params.n_samples as i64;
+        let opts = (x.kind(), x.device());
+        let flat_x = x.f_reshape([b, cells])?;
+        // Draw `s` references per sample: rows are draw-major (row r is draw r / B of
+        // sample r % B), so the same seed gives the same draws for every batch size.
+        let mut rng = seeded(self.params.seed);
+        let (pool, per_sample) = match req.baseline.references(x, NAME)? {
+            References::PerSample(r) => (r.f_reshape([b, cells])?, true),
+            References::Shared(d) => (d.f_reshape([d.size()[0], cells])?, false),
+        };
+        let pool_n = pool.size()[0];
+        let rows = s * b;
+        let ref_index: Vec<i64> = (0..rows)
+            .map(|r| {
+                if per_sample {
+                    r % b
+                } else {
+                    rng.gen_range(0..pool_n)
+                }
+            })
+            .collect();
+        let alphas: Vec<f64> = (0..rows).map(|_| rng.gen::<f64>()).collect();
+        let noise = if self.params.stdevs > 0.0 {
+            let v: Vec<f64> = (0..rows * cells)
+                .map(|_| self.params.stdevs * standard_normal(&mut rng))
+                .collect();
+            Some(
+                Tensor::f_from_slice(&v)?
+                    .f_to_kind(x.kind())?
+                    .f_to_device(x.device())?
+                    .f_reshape([rows, cells])?,
+            )
+        } else {
+            None
+        };
+        let ref_index = Tensor::f_from_slice(&ref_index)?.f_to_device(x.device())?;
+        let alphas = Tensor::f_from_slice(&alphas)?
+            .f_to_kind(x.kind())?
+            .f_to_device(x.device())?;
+
+        // The noisy inputs and references of rows start..start + len, `[len, cells]`.
+        let endpoints = |start: i64, len: i64| -> Result<(Tensor, Tensor, Tensor)> {
+            let r = Tensor::f_arange_start(start, start + len, (Kind::Int64, x.device()))?;
+            let sample = r.f_remainder(b)?;
+            let mut input = flat_x.f_index_select(0, &sample)?;
+            if let Some(noise) = &noise {
+                input = input.f_add(&noise.f_narrow(0, start, len)?)?;
+            }
+            let reference = pool.f_index_select(0, &ref_index.f_narrow(0, start, len)?)?;
+            Ok((input, reference, sample))
+        };
+        let sample_shape = |len: i64| {
+            let mut shape = vec![len];
+            shape.extend_from_slice(&x.size()[1..]);
+            shape
+        };
+        let engine = Engine::new(model, NAME, self.params.batch_size, false);
+        let mut total = Tensor::f_zeros([b, cells], opts)?;
+        let mut delta_total = Tensor::f_zeros([b], opts)?;
+        for_each_gradient(
+            model,
+            NAME,
+            rows,
+            self.params.batch_size,
+            |start, len| {
+                let (input, reference, _) = endpoints(start, len)?;
+                let alpha = alphas.f_narrow(0, start, len)?.f_unsqueeze(1)?;
+                let point = reference.f_add(&input.f_sub(&reference)?.f_mul(&alpha)?)?;
+                Ok(point.f_reshape(sample_shape(len))?)
+            },
+            |start, len, _, grad| {
+                let (input, reference, sample) = endpoints(start, len)?;
+                let attr = grad
+                    .f_reshape([len, cells])?
+                    .f_mul(&input.f_sub(&reference)?)?;
+                total = total.f_index_add(0, &sample, &attr)?;
+                if self.params.convergence_delta {
+                    let both = Tensor::f_cat(&[&reference, &input], 0)?
+                        .f_reshape(sample_shape(2 * len))?;
+                    let f = engine.eval(&both)?;
+                    let change = f.f_narrow(0, len, len)?.f_sub(&f.f_narrow(0, 0, len)?)?;
+                    let d = delta_from_values(&attr, &change)?;
+                    delta_total = delta_total.f_index_add(0, &sample, &d)?;
+                }
+                Ok(())
+            },
+        )?;
+        let attributions = total.f_div_scalar(s as f64)?.f_reshape(x.size())?;
+        let delta = if self.params.convergence_delta {
+            Some(delta_total.f_div_scalar(s as f64)?)
+        } else {
+            None
+        };
+        let per_draw = if self.params.convergence_delta { 3 } else { 1 };
+        Ok(Attributions {
+            scores: groups.group_cells(&attributions)?,
+            delta,
+            forward_evals: self.params.n_samples * per_draw,
+            backward_evals: self.params.n_samples,
+        })
+    }
+}

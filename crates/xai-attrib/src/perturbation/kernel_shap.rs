@@ -1,0 +1,335 @@
+//! Kernel SHAP (Lundberg & Lee 2017; Captum's `KernelShap`): Shapley values as the
+//! weighted least-squares fit of a linear surrogate over coalitions of feature groups.
+//!
+//! A coalition `z ∈ {0,1}^M` keeps the groups with `z_g = 1` from `x` and takes the
+//! others from the baseline. With a background set `{r_1..r_N}`
+//! ([`crate::Baseline::Distribution`]) its value is the average over the set,
+//! `v(z) = 1/N Σ_n f(x_z ∪ r_{n,¬z})`; with a single reference it is one evaluation.
+//! Kernel SHAP finds `φ` minimising `Σ_z π(z) (v(z) − φ₀ − zᵀφ)²` with the Shapley kernel
+//! `π`; with enough coalitions this is exactly the Shapley values.
+//!
+//! Coalitions: `n_samples` counts evaluated coalitions including the full and the empty
+//! one (as in Captum). When `2^M ≤ n_samples`, every coalition is enumerated with its exact
+//! kernel weight, which gives the exact Shapley values. Otherwise `n_samples − 2`
+//! coalitions are drawn from the kernel (size `k` with probability `∝ (M−1)/(k(M−k))`,
+//! then a uniform subset), each with weight 1; with `paired` (default) every draw is
+//! followed by its complement, which cancels much of the sampling noise (Covert & Lee
+//! 2021). Repeated coalitions are evaluated once and weighted by their count.
+//!
+//! The fit, in `f64`:
+//! * `efficiency = true` (default, as the SHAP package): `φ₀ = v(0)` and
+//!   `Σ_g φ_g = v(1) − v(0)` hold exactly; the constraint eliminates `φ_M`, leaving an
+//!   unconstrained weighted least-squares problem in `M − 1` unknowns.
+//! * `efficiency = false` (Captum): an unconstrained fit with intercept, in which the full
+//!   and empty coalitions carry weight `10⁶` so that the constraint holds approximately.
+//!
+//! Every cell of a group carries the group's value. Cost per sample, for `C` distinct
+//! coalitions: `1 + C·N + N/B` forward passes with a background set of `N` samples and
+//! batch size `B` (the background is scored once per batch), `2 + C` with one reference
+//! per sample. The reported `forward_evals` is the number of rows actually evaluated,
+//! divided by `B`.
+
+use serde::{Deserialize, Serialize};
+use tch::{Kind, Tensor};
+
+use crate::attribution::{Attribution, Attributions, Family, Request};
+use crate::baseline::References;
+use crate::engine::Engine;
+use crate::error::{Result, XaiError};
+use crate::feature_mask::Groups;
+use crate::perturbation::coalitions::{enumerate, sample_kernel, Design};
+use crate::perturbation::lstsq::weighted_least_squares;
+use crate::perturbation::stack_rows;
+use crate::rng::seeded;
+use crate::scorer::Scorer;
+use crate::validate::{at_least, cells, check_batch, sample_shape, DEFAULT_BATCH_SIZE};
+
+const NAME: &str = "kernel_shap";
+
+/// The regression weight of the full and the empty coalition without the efficiency
+/// constraint (Captum's `inf_weight`).
+pub const END_POINT_WEIGHT: f64 = 1e6;
+
+/// Unchecked settings of [`KernelShap`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KernelShapParams {
+    n_samples: usize,
+    efficiency: bool,
+    paired: bool,
+    seed: u64,
+    batch_size: usize,
+    progress: bool,
+}
+
+impl Default for KernelShapParams {
+    fn default() -> Self {
+        KernelShapParams {
+            n_samples: 200,
+            efficiency: true,
+            paired: true,
+            seed: 0,
+            batch_size: DEFAULT_BATCH_SIZE,
+            progress: true,
+        }
+    }
+}
+
+impl KernelShapParams {
+    /// Evaluated coalitions per sample, the full and empty ones included (default 200;
+    /// Captum's default is 25; at least 3).
+    pub fn n_samples(mut self, n: usize) -> Self {
+        self.n_samples = n;
+        self
+    }
+
+    /// Whether the attributions must sum exactly to `v(1) − v(0)` (default `true`).
+    pub fn efficiency(mut self, on: bool) -> Self {
+        self.efficiency = on;
+        self
+    }
+
+    /// Whether each sampled coalition is paired with its complement (default `true`).
+    pub fn paired(mut self, on: bool) -> Self {
+        self.paired = on;
+        self
+    }
+
+    /// Seed of the coalition sampler (default 0).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Perturbed rows per model call (default 512, at least 1).
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+
+    /// Whether to show a progress bar on a terminal (default `true`).
+    pub fn progress(mut self, progress: bool) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// Checks the settings.
+    pub fn check(&self) -> Result<KernelShap> {
+        at_least(NAME, "n_samples", self.n_samples, 3)?;
+        at_least(NAME, "batch_size", self.batch_size, 1)?;
+        Ok(KernelShap {
+            params: self.clone(),
+        })
+    }
+}
+
+/// Kernel SHAP (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "KernelShapParams", into = "KernelShapParams")]
+pub struct KernelShap {
+    params: KernelShapParams,
+}
+
+impl KernelShap {
+    /// Default settings to adjust and [`KernelShapParams::check`].
+    pub fn params() -> KernelShapParams {
+        KernelShapParams::default()
+    }
+
+    /// Evaluated coalitions per sample.
+    pub fn n_samples(&self) -> usize {
+        self.params.n_samples
+    }
+
+    /// Whether the efficiency constraint is imposed.
+    pub fn efficiency(&self) -> bool {
+        self.params.efficiency
+    }
+
+    /// Whether sampled coalitions are paired with their complements.
+    pub fn paired(&self) -> bool {
+        self.params.paired
+    }
+
+    /// Seed.
+    pub fn seed(&self) -> u64 {
+        self.params.seed
+    }
+
+    /// Perturbed rows per model call.
+    pub fn batch_size(&self) -> usize {
+        self.params.batch_size
+    }
+
+    /// The coalitions evaluated for `m` groups (without the full and the empty one).
+    fn design(&self, m: usize) -> Design {
+        let draws = self.params.n_samples - 2;
+        if m < 31 && (1usize << m) - 2 <= draws {
+            enumerate(m)
+        } else {
+            sample_kernel(m, draws, self.params.paired, &mut seeded(self.params.seed))
+        }
+    }
+
+    /// Solves for `φ` (`M × B`, row-major) from coalition values `v` (`C × B`).
+    fn solve(
+        &self,
+        design: &Design,
+        v: &[f64],
+        v_full: &[f64],
+        v_empty: &[f64],
+    ) -> Result<Vec<f64>> {
+        let (m, c, b) = (design.m, design.len(), v_full.len());
+        if self.params.efficiency {
+            // φ_M = Δ − Σ_{j<M} φ_j turns the fit into one over z_j − z_M, j < M.
+            let p = m - 1;
+            let mut x = Vec::with_capacity(c * p);
+            let mut y = Vec::with_capacity(c * b);
+            for i in 0..c {
+                let z = &design.z[i * m..(i + 1) * m];
+                let last = f64::from(u8::from(z[m - 1]));
+                x.extend(z[..p].iter().map(|&v| f64::from(u8::from(v)) - last));
+                for s in 0..b {
+                    y.push(v[i * b + s] - v_empty[s] - last * (v_full[s] - v_empty[s]));
+                }
+            }
+            let beta = weighted_least_squares(&x, &design.weights, &y, p, b)?.beta;
+            let mut phi = beta;
+            for s in 0..b {
+                let sum: f64 = (0..p).map(|j| phi[j * b + s]).sum();
+                phi.push(v_full[s] - v_empty[s] - sum);
+            }
+            Ok(phi)
+        } else {
+            let p = m + 1;
+            let mut x = Vec::with_capacity((c + 2) * p);
+            let mut y = Vec::with_capacity((c + 2) * b);
+            let mut w = Vec::with_capacity(c + 2);
+            x.push(1.0);
+            x.extend(std::iter::repeat(1.0).take(m));
+            y.extend_from_slice(v_full);
+            w.push(END_POINT_WEIGHT);
+            x.push(1.0);
+            x.extend(std::iter::repeat(0.0).take(m));
+            y.extend_from_slice(v_empty);
+            w.push(END_POINT_WEIGHT);
+            for i in 0..c {
+                x.push(1.0);
+                x.extend(
+                    design.z[i * m..(i + 1) * m]
+                        .iter()
+                        .map(|&v| f64::from(u8::from(v))),
+                );
+                y.extend_from_slice(&v[i * b..(i + 1) * b]);
+                w.push(design.weights[i]);
+            }
+            let beta = weighted_least_squares(&x, &w, &y, p, b)?.beta;
+            Ok(beta[b..].to_vec())
+        }
+    }
+}
+
+impl TryFrom<KernelShapParams> for KernelShap {
+    type Error = XaiError;
+    fn try_from(p: KernelShapParams) -> Result<Self> {
+        p.check()
+    }
+}
+
+impl From<KernelShap> for KernelShapParams {
+    fn from(m: KernelShap) -> Self {
+        m.params
+    }
+}
+
+fn to_f64(t: &Tensor) -> Result<Vec<f64>> {
+    Ok(Vec::<f64>::try_from(
+        &t.f_to_kind(Kind::Double)?
+            .f_to_device(tch::Device::Cpu)?
+            .f_flatten(0, -1)?,
+    )?)
+}
+
+impl<S: Scorer + ?Sized> Attribution<S> for KernelShap {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn family(&self) -> Family {
+        Family::Perturbation
+    }
+
+    fn attribute(&self, model: &S, x: &Tensor, req: &Request) -> Result<Attributions> {
+        check_batch(NAME, x)?;
+        let groups = Groups::resolve(req.mask.as_ref(), x)?;
+        let (b, m, shape, n_cells) = (x.size()[0], groups.n(), sample_shape(x), cells(x));
+        let device = x.device();
+        let flat_x = x.f_reshape([b, n_cells])?;
+        let engine = Engine::new(model, NAME, self.params.batch_size, self.params.progress);
+        let f_x = engine.eval(x)?;
+        let (refs, shared) = match req.baseline.references(x, NAME)? {
+            References::PerSample(r) => (r.f_reshape([b, n_cells])?, false),
+            References::Shared(d) => (d.f_reshape([d.size()[0], n_cells])?, true),
+        };
+        let per_value = if shared { refs.size()[0] } else { 1 };
+        let f_refs = engine.eval(&refs.f_reshape({
+            let mut s = vec![refs.size()[0]];
+            s.extend_from_slice(&shape);
+            s
+        })?)?;
+        let f_empty = if shared {
+            f_refs.f_mean(f_refs.kind())?.f_expand([b], false)?
+        } else {
+            f_refs
+        };
+        let (v_full, v_empty) = (to_f64(&f_x)?, to_f64(&f_empty)?);
+        let phi = if m == 1 {
+            v_full.iter().zip(&v_empty).map(|(a, e)| a - e).collect()
+        } else {
+            let design = self.design(m as usize);
+            let c = design.len() as i64;
+            let z: Vec<i64> = design.z.iter().map(|&v| i64::from(v)).collect();
+            let z = Tensor::f_from_slice(&z)?
+                .f_reshape([c, m])?
+                .f_to_device(device)?
+                .f_to_kind(Kind::Bool)?;
+            // Job j = coalition j / B for sample j % B; its rows are the background set.
+            let mut values = Vec::new();
+            engine.run(
+                c * b,
+                per_value,
+                |jobs| {
+                    let j = Tensor::f_arange_start(jobs.start, jobs.end, (Kind::Int64, device))?;
+                    let present =
+                        groups.present(&z.f_index_select(0, &j.f_floor_divide_scalar(b)?)?)?;
+                    let sample = j.f_remainder(b)?;
+                    let inputs = flat_x.f_index_select(0, &sample)?.f_unsqueeze(1)?;
+                    let others = if shared {
+                        refs.f_unsqueeze(0)?
+                    } else {
+                        refs.f_index_select(0, &sample)?.f_unsqueeze(1)?
+                    };
+                    stack_rows(&present.f_unsqueeze(1)?, &inputs, &others, &shape)
+                },
+                |_, scores| {
+                    values.push(scores.f_mean_dim(1, false, scores.kind())?);
+                    Ok(())
+                },
+            )?;
+            let v = to_f64(&Tensor::f_cat(&values, 0)?)?;
+            self.solve(&design, &v, &v_full, &v_empty)?
+        };
+        let phi = Tensor::f_from_slice(&phi)?
+            .f_reshape([m, b])?
+            .f_transpose(0, 1)?
+            .f_to_kind(x.kind())?
+            .f_to_device(device)?;
+        let forward_evals = (engine.rows() + b - 1) / b;
+        Ok(Attributions {
+            scores: groups.expand(&phi)?,
+            delta: None,
+            forward_evals: forward_evals as usize,
+            backward_evals: 0,
+        })
+    }
+}

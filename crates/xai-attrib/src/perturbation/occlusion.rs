@@ -1,0 +1,315 @@
+//! Occlusion (Zeiler & Fergus 2014): slide a window over the sample, replace the cells
+//! under it by the baseline, and credit the change of the score to those cells.
+//!
+//! Windows follow Captum exactly: along dimension `d` (size `D`, window `W`, stride `S`)
+//! there are `ceil((D − W)/S) + 1` positions starting at `0, S, 2S, ..`, the last one
+//! clipped at the edge. Each cell gets the *mean* effect `f(x) − f(x with the window set
+//! to x')` over the windows that cover it. For windows `[T, F]`, a window `[T, 1]`
+//! occludes one whole sensor (the same as Feature Ablation per sensor); `[w, 1]` with
+//! stride `[s, 1]` localises in time as well. With a window of ones, Occlusion equals
+//! per-cell Feature Ablation, `(x − x')·w` for a linear scorer.
+//!
+//! The windows define the perturbations; a feature mask in the request does not change
+//! them. With a mask, every cell then carries the mean over its group's cells (e.g. the
+//! per-sensor average of a time-localised occlusion).
+//!
+//! Cost per sample: `1 + Π_d positions_d` forward passes, `batch_size` rows per call.
+
+use serde::{Deserialize, Serialize};
+use tch::{Kind, Tensor};
+
+use crate::attribution::{Attribution, Attributions, Family, Request};
+use crate::engine::Engine;
+use crate::error::{Result, XaiError};
+use crate::feature_mask::Groups;
+use crate::perturbation::stack_rows;
+use crate::scorer::Scorer;
+use crate::validate::{at_least, cells, check_batch, sample_shape, DEFAULT_BATCH_SIZE};
+
+const NAME: &str = "occlusion";
+
+/// Unchecked settings of [`Occlusion`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OcclusionParams {
+    window: Vec<i64>,
+    strides: Option<Vec<i64>>,
+    batch_size: Option<usize>,
+    progress: Option<bool>,
+}
+
+impl OcclusionParams {
+    /// The sliding window shape, one entry per dimension of a sample (e.g. `[T, 1]` for
+    /// `[T, F]` windows). Required.
+    pub fn window(mut self, window: impl Into<Vec<i64>>) -> Self {
+        self.window = window.into();
+        self
+    }
+
+    /// Strides, one per dimension (default 1 everywhere; each ≤ the window's size in its
+    /// dimension unless the window spans the whole dimension, as in Captum).
+    pub fn strides(mut self, strides: impl Into<Vec<i64>>) -> Self {
+        self.strides = Some(strides.into());
+        self
+    }
+
+    /// Perturbed rows per model call (default 512, at least 1).
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = Some(batch_size);
+        self
+    }
+
+    /// Whether to show a progress bar on a terminal (default `true`).
+    pub fn progress(mut self, progress: bool) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Checks the settings that do not depend on the input (window and strides are
+    /// checked against each sample shape when attributing).
+    pub fn check(&self) -> Result<Occlusion> {
+        let bad = |param, value: &Vec<i64>, rule| XaiError::InvalidParam {
+            method: NAME,
+            param,
+            value: format!("{value:?}"),
+            rule,
+        };
+        if self.window.is_empty() {
+            return Err(bad(
+                "window",
+                &self.window,
+                "must be given, one size per sample dimension",
+            ));
+        }
+        if self.window.iter().any(|&w| w < 1) {
+            return Err(bad(
+                "window",
+                &self.window,
+                "must be ≥ 1 in every dimension",
+            ));
+        }
+        let strides = self
+            .strides
+            .clone()
+            .unwrap_or_else(|| vec![1; self.window.len()]);
+        if strides.len() != self.window.len() {
+            return Err(bad(
+                "strides",
+                &strides,
+                "must have one entry per window dimension",
+            ));
+        }
+        if strides.iter().any(|&s| s < 1) {
+            return Err(bad("strides", &strides, "must be ≥ 1 in every dimension"));
+        }
+        let batch_size = self.batch_size.unwrap_or(DEFAULT_BATCH_SIZE);
+        at_least(NAME, "batch_size", batch_size, 1)?;
+        Ok(Occlusion {
+            window: self.window.clone(),
+            strides,
+            batch_size,
+            progress: self.progress.unwrap_or(true),
+        })
+    }
+}
+
+/// Occlusion (see the module docs).
+///
+/// ```
+/// use tch::{Kind, Tensor};
+/// use xai_attrib::{Attribution, FnScorer, Occlusion, Request};
+/// // f(x) = Σ x over a [4] sample; windows of 2 with stride 1 cover cells 1 and 2 twice.
+/// let f = FnScorer::new("sum", |x: &Tensor| Ok(x.f_sum_dim_intlist(1, false, Kind::Float)?));
+/// let occ = Occlusion::params().window([2]).check()?;
+/// let x = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0]).reshape([1, 4]);
+/// let a = occ.attribute(&f, &x, &Request::default())?;
+/// // windows {0,1}: 3, {1,2}: 5, {2,3}: 7 → cell means 3, 4, 6, 7
+/// assert_eq!(Vec::<f32>::try_from(a.scores.flatten(0, -1)).unwrap(), vec![3.0, 4.0, 6.0, 7.0]);
+/// # Ok::<(), xai_attrib::XaiError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "OcclusionParams", into = "OcclusionParams")]
+pub struct Occlusion {
+    window: Vec<i64>,
+    strides: Vec<i64>,
+    batch_size: usize,
+    progress: bool,
+}
+
+impl Occlusion {
+    /// Settings to adjust (the window is required) and [`OcclusionParams::check`].
+    pub fn params() -> OcclusionParams {
+        OcclusionParams::default()
+    }
+
+    /// The window shape.
+    pub fn window(&self) -> &[i64] {
+        &self.window
+    }
+
+    /// The strides.
+    pub fn strides(&self) -> &[i64] {
+        &self.strides
+    }
+
+    /// Perturbed rows per model call.
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    /// Window positions per dimension for samples of `shape`, after checking the window
+    /// against the shape: `ceil((D − W)/S) + 1`.
+    pub fn positions(&self, shape: &[i64]) -> Result<Vec<i64>> {
+        if shape.len() != self.window.len() {
+            return Err(XaiError::ShapeMismatch {
+                what: format!("occlusion input (window {:?})", self.window),
+                expected: format!("samples with {} dimensions", self.window.len()),
+                got: shape.to_vec(),
+            });
+        }
+        let mut counts = Vec::with_capacity(shape.len());
+        for ((&d, &w), &s) in shape.iter().zip(&self.window).zip(&self.strides) {
+            if w > d {
+                return Err(XaiError::InvalidParam {
+                    method: NAME,
+                    param: "window",
+                    value: format!("{:?} for samples {shape:?}", self.window),
+                    rule: "must not exceed the sample's size in any dimension",
+                });
+            }
+            if d > w && s > w {
+                return Err(XaiError::InvalidParam {
+                    method: NAME,
+                    param: "strides",
+                    value: format!("{:?} with window {:?}", self.strides, self.window),
+                    rule: "must be ≤ the window size wherever the window is smaller than the sample (or cells go uncovered)",
+                });
+            }
+            counts.push((d - w + s - 1) / s + 1);
+        }
+        Ok(counts)
+    }
+}
+
+impl TryFrom<OcclusionParams> for Occlusion {
+    type Error = XaiError;
+    fn try_from(p: OcclusionParams) -> Result<Self> {
+        p.check()
+    }
+}
+
+impl From<Occlusion> for OcclusionParams {
+    fn from(m: Occlusion) -> Self {
+        OcclusionParams {
+            window: m.window,
+            strides: Some(m.strides),
+            batch_size: Some(m.batch_size),
+            progress: Some(m.progress),
+        }
+    }
+}
+
+impl<S: Scorer + ?Sized> Attribution<S> for Occlusion {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn family(&self) -> Family {
+        Family::Perturbation
+    }
+
+    fn attribute(&self, model: &S, x: &Tensor, req: &Request) -> Result<Attributions> {
+        check_batch(NAME, x)?;
+        let shape = sample_shape(x);
+        let counts = self.positions(&shape)?;
+        let groups = Groups::resolve(req.mask.as_ref(), x)?;
+        let (b, n_cells) = (x.size()[0], cells(x));
+        let device = x.device();
+        let flat_x = x.f_reshape([1, b, n_cells])?;
+        let flat_ref = req
+            .baseline
+            .reference(x, NAME)?
+            .f_reshape([1, b, n_cells])?;
+        // The coordinate of every cell along every dimension, `[cells]` each.
+        let cell_index = Tensor::f_arange(n_cells, (Kind::Int64, device))?;
+        let mut coords = Vec::with_capacity(shape.len());
+        let mut inner = n_cells;
+        for &d in &shape {
+            inner /= d;
+            coords.push(
+                cell_index
+                    .f_floor_divide_scalar(inner)?
+                    .f_remainder(d)?
+                    .f_unsqueeze(0)?,
+            );
+        }
+        let n_windows: i64 = counts.iter().product();
+        // Window `j` in Captum's order: the first dimension varies fastest.
+        let bounds = |j: i64| -> Vec<(i64, i64)> {
+            let mut rest = j;
+            counts
+                .iter()
+                .zip(&self.strides)
+                .zip(&self.window)
+                .map(|((&c, &s), &w)| {
+                    let start = (rest % c) * s;
+                    rest /= c;
+                    (start, start + w)
+                })
+                .collect()
+        };
+        let windows = |first: i64, k: i64| -> Result<Tensor> {
+            let mut mask = Tensor::f_ones([k, n_cells], (Kind::Bool, device))?;
+            for (d, coord) in coords.iter().enumerate() {
+                let (lo, hi): (Vec<i64>, Vec<i64>) =
+                    (first..first + k).map(|j| bounds(j)[d]).unzip();
+                let lo = Tensor::f_from_slice(&lo)?
+                    .f_to_device(device)?
+                    .f_unsqueeze(1)?;
+                let hi = Tensor::f_from_slice(&hi)?
+                    .f_to_device(device)?
+                    .f_unsqueeze(1)?;
+                mask = mask.f_logical_and(
+                    &coord
+                        .f_ge_tensor(&lo)?
+                        .f_logical_and(&coord.f_lt_tensor(&hi)?)?,
+                )?;
+            }
+            Ok(mask)
+        };
+        let engine = Engine::new(model, NAME, self.batch_size, self.progress);
+        let f_x = engine.eval(x)?;
+        let mut total = Tensor::f_zeros([b, n_cells], (x.kind(), device))?;
+        let mut covered = Tensor::f_zeros([n_cells], (x.kind(), device))?;
+        engine.run(
+            n_windows,
+            b,
+            |jobs| {
+                let occluded = windows(jobs.start, jobs.end - jobs.start)?.f_unsqueeze(1)?;
+                stack_rows(&occluded, &flat_ref, &flat_x, &shape)
+            },
+            |jobs, scores| {
+                let mask = windows(jobs.start, jobs.end - jobs.start)?.f_to_kind(x.kind())?;
+                let effects = f_x.f_unsqueeze(0)?.f_sub(scores)?;
+                total = total.f_add(&effects.f_transpose(0, 1)?.f_matmul(&mask)?)?;
+                covered = covered.f_add(&mask.f_sum_dim_intlist(0, false, x.kind())?)?;
+                Ok(())
+            },
+        )?;
+        let per_cell = total.f_div(&covered.f_unsqueeze(0)?)?.f_reshape(x.size())?;
+        let scores = if groups.is_per_cell() {
+            per_cell
+        } else {
+            let means = groups
+                .sum(&per_cell)?
+                .f_div(&groups.counts()?.f_to_kind(x.kind())?)?;
+            groups.expand(&means)?
+        };
+        Ok(Attributions {
+            scores,
+            delta: None,
+            forward_evals: 1 + n_windows as usize,
+            backward_evals: 0,
+        })
+    }
+}

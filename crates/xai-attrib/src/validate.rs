@@ -1,0 +1,178 @@
+//! Checks shared by every method at the public boundary, so that bad input becomes an
+//! error naming the value instead of a libtorch panic deep inside a method.
+
+use tch::{Kind, Tensor};
+
+use crate::error::{Result, XaiError};
+
+/// Whether `kind` is a floating-point dtype (the only ones attributions are defined for).
+pub(crate) fn is_float(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Float | Kind::Double | Kind::Half | Kind::BFloat16
+    )
+}
+
+/// Checks that `x` is a non-empty floating-point batch `[B, ..]` with at least one
+/// feature dimension and only finite values.
+pub(crate) fn check_batch(method: &str, x: &Tensor) -> Result<()> {
+    let what = || format!("{method} input");
+    if !is_float(x.kind()) {
+        return Err(XaiError::InvalidInput {
+            what: what(),
+            reason: format!("dtype {:?} is not a floating-point type", x.kind()),
+        });
+    }
+    let size = x.size();
+    if size.len() < 2 {
+        return Err(XaiError::ShapeMismatch {
+            what: what(),
+            expected: "[batch, ..] with at least one dimension after the batch".into(),
+            got: size,
+        });
+    }
+    if size.contains(&0) {
+        return Err(XaiError::InvalidInput {
+            what: what(),
+            reason: format!("shape {size:?} holds no values"),
+        });
+    }
+    check_finite(&what(), x)
+}
+
+/// Fails with the flat index of the first NaN or infinity of `t`.
+pub(crate) fn check_finite(what: &str, t: &Tensor) -> Result<()> {
+    let bad = t.f_isfinite()?.f_logical_not()?.f_flatten(0, -1)?;
+    if bad.f_any()?.f_int64_value(&[])? == 0 {
+        return Ok(());
+    }
+    let index = bad.f_nonzero()?.f_int64_value(&[0, 0])? as usize;
+    Err(XaiError::NonFinite {
+        what: what.into(),
+        index,
+    })
+}
+
+/// Checks a scorer's answer for `rows` inputs and returns it as a `[rows]` tensor.
+/// `[rows, 1]` is accepted because many models keep a trailing unit dimension.
+pub(crate) fn check_scores(scorer: &str, out: &Tensor, rows: i64) -> Result<Tensor> {
+    let size = out.size();
+    let ok = size == [rows] || size == [rows, 1];
+    if !ok {
+        return Err(XaiError::ShapeMismatch {
+            what: format!("output of scorer `{scorer}`"),
+            expected: format!("[{rows}] (one score per sample)"),
+            got: size,
+        });
+    }
+    if !is_float(out.kind()) {
+        return Err(XaiError::InvalidInput {
+            what: format!("output of scorer `{scorer}`"),
+            reason: format!("dtype {:?} is not a floating-point type", out.kind()),
+        });
+    }
+    let out = out.f_reshape([rows])?;
+    check_finite(&format!("output of scorer `{scorer}`"), &out)?;
+    Ok(out)
+}
+
+/// The shape of one sample of the batch `x`.
+pub(crate) fn sample_shape(x: &Tensor) -> Vec<i64> {
+    x.size()[1..].to_vec()
+}
+
+/// Number of cells (scalar features) of one sample of `x`.
+pub(crate) fn cells(x: &Tensor) -> i64 {
+    x.size()[1..].iter().product()
+}
+
+/// Whether `from` broadcasts to `to` under NumPy/PyTorch rules.
+pub(crate) fn broadcasts_to(from: &[i64], to: &[i64]) -> bool {
+    from.len() <= to.len()
+        && from
+            .iter()
+            .rev()
+            .zip(to.iter().rev())
+            .all(|(&f, &t)| f == t || f == 1)
+}
+
+/// Renders a shape as `[a, b, c]` for error messages.
+pub(crate) fn shape_str(shape: &[i64]) -> String {
+    format!("{shape:?}")
+}
+
+/// Rows per model call that methods use unless told otherwise.
+pub(crate) const DEFAULT_BATCH_SIZE: usize = 512;
+
+/// Fails unless `value ≥ min`, naming the method and the setting.
+pub(crate) fn at_least(
+    method: &'static str,
+    param: &'static str,
+    value: usize,
+    min: usize,
+) -> Result<()> {
+    if value >= min {
+        return Ok(());
+    }
+    Err(XaiError::InvalidParam {
+        method,
+        param,
+        value: value.to_string(),
+        rule: match min {
+            1 => "must be at least 1",
+            2 => "must be at least 2",
+            3 => "must be at least 3",
+            _ => "is too small",
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Device;
+
+    #[test]
+    fn integer_scalar_and_non_finite_inputs_are_rejected() {
+        let ints = Tensor::zeros([2, 3], (Kind::Int64, Device::Cpu));
+        assert!(matches!(
+            check_batch("m", &ints),
+            Err(XaiError::InvalidInput { .. })
+        ));
+        let vector = Tensor::zeros([3], (Kind::Float, Device::Cpu));
+        assert!(matches!(
+            check_batch("m", &vector),
+            Err(XaiError::ShapeMismatch { .. })
+        ));
+        let empty = Tensor::zeros([0, 3], (Kind::Float, Device::Cpu));
+        assert!(matches!(
+            check_batch("m", &empty),
+            Err(XaiError::InvalidInput { .. })
+        ));
+        let nan = Tensor::from_slice(&[1.0f32, 2.0, f32::NAN, 0.0]).reshape([2, 2]);
+        match check_batch("m", &nan) {
+            Err(XaiError::NonFinite { index, .. }) => assert_eq!(index, 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn scores_of_shape_b_or_b1_are_accepted() {
+        let s = Tensor::from_slice(&[1.0f32, 2.0]);
+        assert_eq!(check_scores("s", &s, 2).unwrap().size(), vec![2]);
+        assert_eq!(
+            check_scores("s", &s.reshape([2, 1]), 2).unwrap().size(),
+            vec![2]
+        );
+        let err = check_scores("s", &s, 3).unwrap_err().to_string();
+        assert!(err.contains("[3]") && err.contains("[2]"), "{err}");
+    }
+
+    #[test]
+    fn broadcasting_rules() {
+        assert!(broadcasts_to(&[4], &[3, 4]));
+        assert!(broadcasts_to(&[1, 4], &[3, 4]));
+        assert!(!broadcasts_to(&[3], &[3, 4]));
+        assert!(!broadcasts_to(&[2, 3, 4], &[3, 4]));
+    }
+}
