@@ -1,0 +1,156 @@
+//! The one error type of this crate.
+
+use ae_models::{LayerKind, ModelError};
+use thiserror::Error;
+use xai_attrib::XaiError;
+
+/// Everything that can go wrong while propagating relevance. Variants name the offending
+/// value.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum LrpError {
+    /// The composite assigns no rule to a layer. A layer without a rule is an error, never a
+    /// silent pass-through.
+    #[error("layer {layer} ({kind:?}): the composite assigns no rule to it")]
+    NoRule {
+        /// Index of the layer in the model's layer list.
+        layer: usize,
+        /// The layer's kind.
+        kind: LayerKind,
+    },
+    /// A rule was asked to propagate through a layer kind it is not defined for (e.g. z+
+    /// through an LSTM).
+    #[error("rule `{rule}` is not defined for {kind:?} layers{}", at_layer(.layer))]
+    UnsupportedLayer {
+        /// The rule's name.
+        rule: String,
+        /// The layer's kind.
+        kind: LayerKind,
+        /// Index of the layer, where known.
+        layer: Option<usize>,
+    },
+    /// A tensor of the wrong shape.
+    #[error("{what}: expected shape {expected}, got {got:?}")]
+    ShapeMismatch {
+        /// What was checked.
+        what: String,
+        /// The expected shape, in words or as a pattern.
+        expected: String,
+        /// The shape that arrived.
+        got: Vec<i64>,
+    },
+    /// A NaN or infinite value where finite numbers are required.
+    #[error("{what}: non-finite value at flat index {index}")]
+    NonFinite {
+        /// What was checked.
+        what: String,
+        /// Flat (row-major) index of the first non-finite value.
+        index: usize,
+    },
+    /// A setting outside its allowed range, e.g. "epsilon: eps = -1 must be finite and ≥ 0".
+    #[error("{what}: {param} = {value} {rule}")]
+    InvalidParam {
+        /// The rule, seed or selection whose setting is wrong.
+        what: &'static str,
+        /// The setting's name.
+        param: &'static str,
+        /// The rejected value, rendered.
+        value: String,
+        /// The constraint it breaks.
+        rule: &'static str,
+    },
+    /// An input that is unusable for another reason than its shape: an integer dtype, no
+    /// values, a feature mask with out-of-range group ids.
+    #[error("{what}: {reason}")]
+    InvalidInput {
+        /// What was checked.
+        what: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An error from the model (e.g. its forward pass rejected the input).
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// A libtorch failure.
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+}
+
+fn at_layer(layer: &Option<usize>) -> String {
+    layer.map(|l| format!(" (layer {l})")).unwrap_or_default()
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = LrpError> = std::result::Result<T, E>;
+
+/// Harnesses see LRP through [`xai_attrib::Attribution`], whose error type is
+/// [`XaiError`]. Variants map one to one where `XaiError` has a counterpart; the two
+/// composite errors (no rule, rule undefined for a layer) become an invalid input named
+/// "lrp composite", with the layer and kind in the reason.
+impl From<LrpError> for XaiError {
+    fn from(e: LrpError) -> Self {
+        match e {
+            e @ (LrpError::NoRule { .. } | LrpError::UnsupportedLayer { .. }) => {
+                XaiError::InvalidInput {
+                    what: "lrp composite".into(),
+                    reason: e.to_string(),
+                }
+            }
+            LrpError::ShapeMismatch {
+                what,
+                expected,
+                got,
+            } => XaiError::ShapeMismatch {
+                what,
+                expected,
+                got,
+            },
+            LrpError::NonFinite { what, index } => XaiError::NonFinite { what, index },
+            LrpError::InvalidParam {
+                what: _,
+                param,
+                value,
+                rule,
+            } => XaiError::InvalidParam {
+                method: "lrp",
+                param,
+                value,
+                rule,
+            },
+            LrpError::InvalidInput { what, reason } => XaiError::InvalidInput { what, reason },
+            LrpError::Model(m) => XaiError::Model(m),
+            LrpError::Torch(t) => XaiError::Torch(t),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_layer_and_the_value() {
+        let e = LrpError::UnsupportedLayer {
+            rule: "z+".into(),
+            kind: LayerKind::Lstm,
+            layer: Some(3),
+        };
+        assert_eq!(
+            e.to_string(),
+            "rule `z+` is not defined for Lstm layers (layer 3)"
+        );
+        let e = LrpError::NoRule {
+            layer: 2,
+            kind: LayerKind::Conv2d,
+        };
+        assert!(e.to_string().contains("layer 2 (Conv2d)"), "{e}");
+        let x: XaiError = e.into();
+        assert!(x.to_string().contains("layer 2 (Conv2d)"), "{x}");
+        let x: XaiError = LrpError::NonFinite {
+            what: "input".into(),
+            index: 7,
+        }
+        .into();
+        assert!(matches!(x, XaiError::NonFinite { index: 7, .. }));
+    }
+}

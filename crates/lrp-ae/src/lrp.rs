@@ -1,0 +1,227 @@
+//! The method: seed the reconstruction error on the output layer, propagate it to the
+//! input. One recording forward pass and one backward sweep per batch.
+
+use std::sync::Arc;
+
+use ae_models::autoencoder::check_batch;
+use ae_models::layer::forward_recording;
+use ae_models::{Autoencoder, Layer};
+use serde::{Deserialize, Serialize};
+use tch::{Kind, Tensor};
+use xai_attrib::{Attribution, Attributions, Family, Request};
+
+use crate::composite::Composite;
+use crate::error::{LrpError, Result};
+use crate::group::group_relevance;
+use crate::presets::Preset;
+use crate::propagate::{per_sample_sum, propagate, resolve_rules, LrpTrace};
+use crate::seed::{OutputSeed, Selection};
+
+/// The serialisable settings of an [`Lrp`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LrpConfig {
+    /// Which reconstruction loss is explained.
+    pub seed: OutputSeed,
+    /// Which output cells the explained error covers.
+    #[serde(default = "all")]
+    pub selection: Selection,
+    /// Which rule goes to which layer.
+    pub preset: Preset,
+}
+
+fn all() -> Selection {
+    Selection::All
+}
+
+impl LrpConfig {
+    /// Builds the method, checking the preset's parameters.
+    pub fn build(&self) -> Result<Lrp> {
+        Ok(Lrp::new(self.seed, self.preset)?.select(self.selection.clone()))
+    }
+}
+
+/// Layer-wise relevance propagation of an autoencoder's reconstruction error (paper 2).
+///
+/// ```
+/// use ae_models::{Activation, Autoencoder, Layer};
+/// use lrp_ae::{Lrp, OutputSeed, Preset};
+/// use tch::{Device, Tensor};
+///
+/// struct Tiny(Vec<Layer>);
+/// impl Autoencoder for Tiny {
+///     fn sample_shape(&self) -> Vec<i64> { vec![2] }
+///     fn layers(&self) -> &[Layer] { &self.0 }
+///     fn device(&self) -> Device { Device::Cpu }
+/// }
+/// let w = |v: &[f64]| Tensor::from_slice(v).reshape([2, 2]);
+/// let ae = Tiny(vec![
+///     Layer::Linear { weight: w(&[1.0, 0.5, 0.0, 1.0]), bias: None },
+///     Layer::Activation(Activation::Relu),
+///     Layer::Linear { weight: w(&[0.5, 0.0, 0.5, 1.0]), bias: None },
+/// ]);
+/// let x = Tensor::from_slice(&[1.0f64, 0.2]).reshape([1, 2]);
+/// let e = Lrp::new(OutputSeed::DeepTaylorL2, Preset::Paper2Dense)?.explain(&ae, &x)?;
+/// // Bias-free ReLU network under w² and z⁺: the input relevance sums to the error
+/// // (0.2525), up to the 1e-6 stabilisers.
+/// let total = e.relevance.sum(tch::Kind::Double).double_value(&[]);
+/// assert!((e.error.double_value(&[0]) - 0.2525).abs() < 1e-12);
+/// assert!((total - 0.2525).abs() < 1e-5);
+/// # Ok::<(), lrp_ae::LrpError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Lrp {
+    seed: OutputSeed,
+    selection: Selection,
+    composite: Arc<dyn Composite>,
+}
+
+/// Everything one sweep produces.
+#[derive(Debug)]
+pub struct Explanation {
+    /// Input relevance `[B, ..]`, the input's shape.
+    pub relevance: Tensor,
+    /// The seed: output-layer relevance `[B, ..]`.
+    pub output_relevance: Tensor,
+    /// The reconstruction `x̂`.
+    pub reconstruction: Tensor,
+    /// The explained error per sample `[B]` (what the seed sums to).
+    pub error: Tensor,
+    /// Relevance sums at every layer.
+    pub trace: LrpTrace,
+}
+
+impl Lrp {
+    /// LRP of the error `seed` with a named composite, over every output cell.
+    pub fn new(seed: OutputSeed, preset: Preset) -> Result<Self> {
+        Ok(Lrp {
+            seed,
+            selection: Selection::All,
+            composite: preset.composite()?,
+        })
+    }
+
+    /// LRP with any composite.
+    pub fn with_composite(seed: OutputSeed, composite: impl Composite + 'static) -> Self {
+        Lrp {
+            seed,
+            selection: Selection::All,
+            composite: Arc::new(composite),
+        }
+    }
+
+    /// Explains the error of the selected output cells only (checked against the model's
+    /// shape at each call).
+    pub fn select(mut self, selection: Selection) -> Self {
+        self.selection = selection;
+        self
+    }
+
+    /// The explained loss.
+    pub fn seed(&self) -> OutputSeed {
+        self.seed
+    }
+
+    /// The output selection.
+    pub fn selection(&self) -> &Selection {
+        &self.selection
+    }
+
+    /// The composite.
+    pub fn composite(&self) -> &dyn Composite {
+        &*self.composite
+    }
+
+    /// Explains the reconstruction error of `model` on the batch `x: [B, ..sample_shape]`.
+    /// The work happens on the model's device in the dtype of its parameters; results
+    /// stay there.
+    pub fn explain<A: Autoencoder + ?Sized>(&self, model: &A, x: &Tensor) -> Result<Explanation> {
+        let x = checked_input(model, x)?;
+        let layers = model.layers();
+        let rules = resolve_rules(layers, &*self.composite)?;
+        let acts = tch::no_grad(|| forward_recording(layers, &x))?;
+        let x_hat = acts[layers.len()].shallow_clone();
+        let output_relevance = self.seed.relevance(&x, &x_hat, &self.selection)?;
+        let error = self.seed.error(&x, &x_hat, &self.selection)?;
+        let (relevance, trace) = propagate(layers, &rules, &acts, &output_relevance)?;
+        Ok(Explanation {
+            relevance,
+            output_relevance,
+            reconstruction: x_hat,
+            error,
+            trace,
+        })
+    }
+}
+
+/// The first parameter tensor of the model, whose dtype the computation adopts.
+fn parameter_kind(layers: &[Layer]) -> Option<Kind> {
+    layers.iter().find_map(|l| match l {
+        Layer::Linear { weight, .. }
+        | Layer::Conv2d { weight, .. }
+        | Layer::FeatureAttention { weight, .. } => Some(weight.kind()),
+        Layer::Lstm(w) => Some(w.w_ih.kind()),
+        _ => None,
+    })
+}
+
+/// Checks `x` at the public boundary and moves it to the model's device and dtype.
+fn checked_input<A: Autoencoder + ?Sized>(model: &A, x: &Tensor) -> Result<Tensor> {
+    if !matches!(
+        x.kind(),
+        Kind::Float | Kind::Double | Kind::Half | Kind::BFloat16
+    ) {
+        return Err(LrpError::InvalidInput {
+            what: "lrp input".into(),
+            reason: format!("dtype {:?} is not a floating-point type", x.kind()),
+        });
+    }
+    check_batch(model, x)?;
+    let size = x.size();
+    if size.contains(&0) {
+        return Err(LrpError::InvalidInput {
+            what: "lrp input".into(),
+            reason: format!("shape {size:?} holds no values"),
+        });
+    }
+    let bad = x.f_isfinite()?.f_logical_not()?.f_flatten(0, -1)?;
+    if bad.f_any()?.f_int64_value(&[])? != 0 {
+        let index = bad.f_nonzero()?.f_int64_value(&[0, 0])? as usize;
+        return Err(LrpError::NonFinite {
+            what: "lrp input".into(),
+            index,
+        });
+    }
+    let kind = parameter_kind(model.layers()).unwrap_or(x.kind());
+    Ok(x.f_to_device(model.device())?.f_to_kind(kind)?)
+}
+
+/// LRP as one more attribution method. The scores are the input relevance (grouped sums
+/// with a feature mask); `delta` is `Σ relevance − error` per sample, the relevance that
+/// biases and stabilisers absorbed (zero for a conservative composite). The request's
+/// baseline is not used: the seed's root point is the input itself.
+impl<A: Autoencoder + ?Sized> Attribution<A> for Lrp {
+    fn name(&self) -> &'static str {
+        "lrp"
+    }
+
+    fn family(&self) -> Family {
+        Family::Propagation
+    }
+
+    fn attribute(&self, model: &A, x: &Tensor, req: &Request) -> xai_attrib::Result<Attributions> {
+        let e = self.explain(model, x)?;
+        let delta = per_sample_sum(&e.relevance)
+            .and_then(|s| Ok(s.f_sub(&e.error)?))
+            .map_err(xai_attrib::XaiError::from)?;
+        let scores = match &req.mask {
+            Some(mask) => group_relevance(&e.relevance, mask)?,
+            None => e.relevance,
+        };
+        Ok(Attributions {
+            scores,
+            delta: Some(delta),
+            forward_evals: 1,
+            backward_evals: 1,
+        })
+    }
+}

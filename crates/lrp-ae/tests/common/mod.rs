@@ -1,0 +1,97 @@
+//! Helpers shared by the integration tests: a layer-list autoencoder, seeded tensors.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use ae_models::{Autoencoder, Layer};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tch::{Device, Kind, Tensor};
+
+/// An autoencoder that is just a layer list.
+#[derive(Debug)]
+pub struct Stack {
+    pub layers: Vec<Layer>,
+    pub shape: Vec<i64>,
+}
+
+impl Autoencoder for Stack {
+    fn sample_shape(&self) -> Vec<i64> {
+        self.shape.clone()
+    }
+    fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+    fn device(&self) -> Device {
+        Device::Cpu
+    }
+}
+
+pub fn rng(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed)
+}
+
+/// f64 tensor of `shape` with values uniform in `[lo, hi)`.
+pub fn uniform(rng: &mut ChaCha8Rng, shape: &[i64], lo: f64, hi: f64) -> Tensor {
+    let n: i64 = shape.iter().product();
+    let v: Vec<f64> = (0..n).map(|_| rng.gen_range(lo..hi)).collect();
+    Tensor::from_slice(&v).reshape(shape)
+}
+
+pub fn t(v: &[f64], shape: &[i64]) -> Tensor {
+    Tensor::from_slice(v).reshape(shape)
+}
+
+pub fn to_vec(t: &Tensor) -> Vec<f64> {
+    Vec::<f64>::try_from(t.to_kind(Kind::Double).flatten(0, -1)).unwrap()
+}
+
+pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
+    assert_eq!(a.size(), b.size());
+    (a.to_kind(Kind::Double) - b.to_kind(Kind::Double))
+        .abs()
+        .max()
+        .double_value(&[])
+}
+
+pub fn linear(rng: &mut ChaCha8Rng, out: i64, inp: i64, bias: bool) -> Layer {
+    Layer::Linear {
+        weight: uniform(rng, &[out, inp], -1.0, 1.0),
+        bias: bias.then(|| uniform(rng, &[out], -0.5, 0.5)),
+    }
+}
+
+pub fn conv(
+    rng: &mut ChaCha8Rng,
+    out: i64,
+    inp: i64,
+    k: i64,
+    stride: i64,
+    pad: i64,
+    bias: bool,
+) -> Layer {
+    Layer::Conv2d {
+        weight: uniform(rng, &[out, inp, k, k], -1.0, 1.0),
+        bias: bias.then(|| uniform(rng, &[out], -0.5, 0.5)),
+        stride: [stride, stride],
+        padding: [pad, pad],
+    }
+}
+
+/// The shared data directory (`ANOMALY_XAI_DATA`, else `shared/data` beside an ancestor of
+/// this crate), if present.
+pub fn data_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("ANOMALY_XAI_DATA") {
+        return Some(PathBuf::from(d));
+    }
+    let mut dir = Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    while let Some(d) = dir {
+        let candidate = d.parent().map(|p| p.join("shared").join("data"));
+        if let Some(c) = candidate.filter(|c| c.is_dir()) {
+            return Some(c);
+        }
+        dir = d.parent().map(PathBuf::from);
+    }
+    None
+}
