@@ -18,5 +18,7 @@ pub use xai_attrib as attrib;
 
 pub mod corruption;
 pub mod image;
+pub mod localizer;
 pub mod plot;
+pub mod synthetic;
 pub mod tabular;

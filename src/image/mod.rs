@@ -1,1 +1,38 @@
-//! (in progress)
+//! Images with pixel-level defects: loading, paper 2's preprocessing, a synthetic defect
+//! set with exact masks, and heatmap/figure rendering.
+//!
+//! The pipeline of paper 2's image experiment (section 4.2), piece by piece:
+//!
+//! | step | here |
+//! |---|---|
+//! | read a folder of defect-free and defective images with masks | [`DefectDataset::load`] (magnetic-tile, MVTec and a generic [`Layout`]) |
+//! | or make one from CC0 textures with pasted blobs and scratches | [`synthetic::generate`] |
+//! | grayscale, Gaussian filter (kernel 3, σ 0.5), resize to 128×128 | [`preprocess::Preprocess::paper2`] |
+//! | 10 % validation, random rotations and flips | [`augment::train_val_split`], [`augment::Augment`] |
+//! | batches for the model, `[N, 1, S, S]` | [`tensor::samples_to_tensor`], [`tensor::tensor_to_maps`] |
+//! | heatmaps and a Figure-3-like grid as PNG | [`heatmap::write_map_png`], [`grid::Grid`] |
+//!
+//! ```
+//! use anomaly_xai::image::{augment, preprocess::Preprocess, synthetic, tensor};
+//! let cfg = synthetic::SyntheticConfig { size: 32, crop: 64, n_train: 10, n_test_per_group: 2, ..Default::default() };
+//! let data = synthetic::generate(&cfg)?.preprocess(&Preprocess::with_size(32))?;
+//! let (train, val) = augment::train_val_split(&data.train, 0.1, 0)?;
+//! let train = augment::Augment::default().expand(&train, 40, 1)?;
+//! let x = tensor::samples_to_tensor(&train, tch::Device::Cpu)?;
+//! assert_eq!(x.size(), vec![40, 1, 32, 32]);
+//! assert_eq!(val.len(), 1);
+//! # Ok::<(), anomaly_xai::image::ImageError>(())
+//! ```
+
+pub mod augment;
+pub mod colormap;
+pub mod dataset;
+pub mod error;
+pub mod grid;
+pub mod heatmap;
+pub mod preprocess;
+pub mod synthetic;
+pub mod tensor;
+
+pub use dataset::{DefectDataset, ImageSample, Layout};
+pub use error::{ImageError, Result};

@@ -20,8 +20,12 @@ const TORCH_VERSION: &str = "2.13.0";
 const CPU_EXTRA_WHEELS: [&str; 2] = ["nvidia-cuda-runtime==13.0.96", "nvidia-cuda-cupti==13.0.85"];
 /// Reference Python libraries for `cargo xtask crosscheck`, pinned like the issues ask;
 /// torch is pinned in the same pip command so that they cannot upgrade it.
-const CROSSCHECK_WHEELS: [&str; 4] =
-    ["torch==2.13.0", "captum==0.9.0", "zennit==0.5.1", "safetensors"];
+const CROSSCHECK_WHEELS: [&str; 4] = [
+    "torch==2.13.0",
+    "captum==0.9.0",
+    "zennit==0.5.1",
+    "safetensors",
+];
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [args]
@@ -142,7 +146,10 @@ impl Torch {
     }
 
     fn report(&self) {
-        eprintln!("libtorch {TORCH_VERSION} ready at {}", self.libtorch.display());
+        eprintln!(
+            "libtorch {TORCH_VERSION} ready at {}",
+            self.libtorch.display()
+        );
         eprintln!("for plain cargo commands: eval \"$(cargo xtask env)\"");
     }
 
@@ -223,7 +230,9 @@ fn install_torch(venv: &Path, cuda: bool) -> Result<(), String> {
             .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
     run(Command::new(&python).arg("-m").arg("venv").arg(venv)).map_err(|e| {
-        format!("{e}\n(creating a virtualenv needs python's venv module: apt-get install python3-venv)")
+        format!(
+            "{e}\n(creating a virtualenv needs python's venv module: apt-get install python3-venv)"
+        )
     })?;
     let pip = venv.join("bin").join("pip");
     let torch = format!("torch=={TORCH_VERSION}");
@@ -236,17 +245,29 @@ fn install_torch(venv: &Path, cuda: bool) -> Result<(), String> {
         c.arg("--no-deps").arg(&torch).args(CPU_EXTRA_WHEELS);
     }
     run(&mut c).map_err(|e| format!("{e}\n(pip could not install {torch}; is PyPI reachable?)"))?;
-    eprintln!("torch installed in {:.0} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "torch installed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
 fn run(c: &mut Command) -> Result<(), String> {
-    let status = c.status().map_err(|e| format!("cannot start {:?}: {e}", c.get_program()))?;
+    let status = c
+        .status()
+        .map_err(|e| format!("cannot start {:?}: {e}", c.get_program()))?;
     if status.success() {
         Ok(())
     } else {
-        let args: Vec<_> = c.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
-        Err(format!("`{} {}` failed ({status})", c.get_program().to_string_lossy(), args.join(" ")))
+        let args: Vec<_> = c
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        Err(format!(
+            "`{} {}` failed ({status})",
+            c.get_program().to_string_lossy(),
+            args.join(" ")
+        ))
     }
 }
 
@@ -260,7 +281,10 @@ fn test(extra: &[String]) -> Result<(), String> {
     let mut doc = vec!["test", "--workspace", "--doc"];
     doc.extend(&extra);
     run(&mut torch.cargo(&doc))?;
-    eprintln!("xtask test: all tests passed in {:.0} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "xtask test: all tests passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -274,7 +298,14 @@ fn demo(extra: &[String]) -> Result<(), String> {
 fn lint() -> Result<(), String> {
     let torch = Torch::ensure(false)?;
     run(&mut torch.cargo(&["fmt", "--all", "--", "--check"]))?;
-    run(&mut torch.cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(&mut torch.cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     let mut doc = torch.cargo(&["doc", "--workspace", "--no-deps"]);
     doc.env("RUSTDOCFLAGS", "-D warnings");
     run(&mut doc)
@@ -306,9 +337,14 @@ fn crosscheck(extra: &[String]) -> Result<(), String> {
             run(Command::new(&py).arg("-m").arg("venv").arg(&venv))
                 .map_err(|e| format!("{e}\n(needs python3 with the venv module)"))?;
         }
-        eprintln!("installing {} into {} ...", CROSSCHECK_WHEELS.join(" "), venv.display());
+        eprintln!(
+            "installing {} into {} ...",
+            CROSSCHECK_WHEELS.join(" "),
+            venv.display()
+        );
         let mut c = Command::new(venv.join("bin").join("pip"));
-        c.args(["install", "--quiet", "--disable-pip-version-check"]).args(CROSSCHECK_WHEELS);
+        c.args(["install", "--quiet", "--disable-pip-version-check"])
+            .args(CROSSCHECK_WHEELS);
         run(&mut c)?;
         fs::write(&marker, CROSSCHECK_WHEELS.join("\n"))
             .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
@@ -336,6 +372,9 @@ fn crosscheck(extra: &[String]) -> Result<(), String> {
         c.current_dir(root()).arg(script).arg(&out);
         run(&mut c)?;
     }
-    eprintln!("crosscheck: all {} reference comparisons passed", scripts.len());
+    eprintln!(
+        "crosscheck: all {} reference comparisons passed",
+        scripts.len()
+    );
     Ok(())
 }
