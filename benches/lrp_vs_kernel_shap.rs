@@ -174,6 +174,11 @@ fn bench(c: &mut Criterion) {
 
 #[allow(missing_docs)] // `criterion_group!` expands to an undocumented `pub fn`.
 mod harness {
-    criterion::criterion_group!(benches, super::bench);
+    // No plots: criterion's plotters backend needs a system font and panics without one.
+    criterion::criterion_group! {
+        name = benches;
+        config = criterion::Criterion::default().without_plots();
+        targets = super::bench
+    }
 }
 criterion_main!(harness::benches);
