@@ -1,7 +1,8 @@
 //! Every attribution method on paper 1's reference LSTM autoencoder (38 sensors, windows
 //! of 50 steps, 2 + 2 LSTM layers of 64 units), explaining the mean L1 reconstruction
 //! error of a batch of windows, with per-sensor groups and a zero baseline; next to them,
-//! the floor: the same model's bare forward (and forward + backward) passes.
+//! the floor (the same model's bare forward, and forward + backward, passes) and Kernel
+//! SHAP's surrogate fit on its own.
 //!
 //! `cargo bench --bench attribution_lstm` measures the settings of
 //! `examples/bench_methods.rs` (Occlusion 50 × 1, Ablation and Permutation per sensor,
@@ -15,6 +16,7 @@
 //! windows of a small model (5 sensors, 8 steps, 8 units) with cheap settings, so the check
 //! stays fast in a debug build.
 
+use anomaly_xai::attrib::perturbation::lstsq::weighted_least_squares;
 use anomaly_xai::attrib::{
     Attribution, Baseline, FeatureAblation, FeatureMask, FeaturePermutation, GradientShap,
     InputXGradient, IntegratedGradients, KernelShap, Norm, Occlusion, ReconstructionError, Request,
@@ -24,6 +26,8 @@ use anomaly_xai::lrp::{Lrp, OutputSeed, Preset};
 use anomaly_xai::models::layer::forward_layers;
 use anomaly_xai::models::{Autoencoder, LstmAe, LstmAeConfig};
 use criterion::{black_box, criterion_main, BenchmarkId, Criterion, Throughput};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use tch::{Device, Kind, Tensor};
 
 /// Whether criterion measures (`cargo bench`) rather than checks (`cargo test`).
@@ -168,6 +172,34 @@ fn run(c: &mut Criterion, full: bool) -> Result<(), Box<dyn std::error::Error>> 
         b.iter(|| match lrp.attribute(&ae, black_box(&x), &req) {
             Ok(a) => a.scores,
             Err(e) => panic!("lrp: {e}"),
+        })
+    });
+    g.finish();
+
+    // Kernel SHAP's own work beside the model: the weighted least-squares fit of its
+    // surrogate (1000 coalitions × 37 unknowns after the efficiency constraint, one
+    // right-hand side per window), on 0/1 designs drawn from a seeded generator.
+    let (rows, unknowns) = if full { (1000, 37) } else { (40, 4) };
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let design: Vec<f64> = (0..rows * unknowns)
+        .map(|_| f64::from(rng.gen_range(0..2)))
+        .collect();
+    let weights: Vec<f64> = (0..rows).map(|_| rng.gen_range(0.5..1.5)).collect();
+    let values: Vec<f64> = (0..rows * s.windows as usize)
+        .map(|_| rng.gen::<f64>())
+        .collect();
+    let mut g = c.benchmark_group("kernel_shap_surrogate");
+    g.sample_size(10);
+    g.bench_function(format!("wls_{rows}x{unknowns}_{}_rhs", s.windows), |b| {
+        b.iter(|| {
+            weighted_least_squares(
+                black_box(&design),
+                &weights,
+                &values,
+                unknowns,
+                s.windows as usize,
+            )
+            .expect("well-posed")
         })
     });
     g.finish();

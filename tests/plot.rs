@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anomaly_xai::plot::{
-    draw_bar_chart, draw_recall_curves, draw_sensor_figure, BarChart, PlotError, RecallCurve,
+    draw_bar_chart, draw_recall_curves, draw_sensor_figure, BarChart, PlotError, RecallLine,
     RecallPanel, SensorFigure,
 };
 use ndarray::Array2;
@@ -25,8 +25,8 @@ fn assert_png(path: &PathBuf, size: (u32, u32)) {
     assert!(non_white > 1000, "only {non_white} drawn pixels");
 }
 
-fn curve(label: &str, m: usize, shift: f64) -> RecallCurve {
-    RecallCurve {
+fn curve(label: &str, m: usize, shift: f64) -> RecallLine {
+    RecallLine {
         label: label.into(),
         recall: (1..=m)
             .map(|i| (i as f64 / m as f64 + shift).min(1.0))

@@ -44,7 +44,7 @@ use xai_attrib::{
 use super::{
     Corruption, CorruptionError, CorruptionGenerator, CorruptionParams, Result, TriesSummary,
 };
-use crate::plot::{RecallCurve, RecallPanel};
+use crate::plot::{RecallLine, RecallPanel};
 use crate::tabular::{load_breast_cancer, load_nsl_kdd, NslKddSplit, Table};
 
 /// Which table the validation runs on.
@@ -264,7 +264,7 @@ impl ValidationReport {
                 curves: c
                     .methods
                     .iter()
-                    .map(|m| RecallCurve {
+                    .map(|m| RecallLine {
                         label: m.method.label().into(),
                         recall: m.recall.clone(),
                     })

@@ -15,7 +15,7 @@ mod recall_curves;
 mod sensor_figure;
 
 pub use bars::{draw_bar_chart, BarChart};
-pub use recall_curves::{draw_recall_curves, RecallCurve, RecallPanel};
+pub use recall_curves::{draw_recall_curves, RecallLine, RecallPanel};
 pub use sensor_figure::{draw_sensor_figure, SensorFigure};
 
 use std::path::Path;

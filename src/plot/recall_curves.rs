@@ -8,9 +8,10 @@ use super::{draw_err, invalid, prepare, Result, FAMILY, TAB10};
 
 const CHART: &str = "recall curves";
 
-/// One method's recall curve: `recall[m − 1]` is recall@m for `m = 1..=M`.
+/// One method's line in a recall panel (named apart from [`loc_metrics::RecallCurve`], the
+/// computed curve it is drawn from): `recall[m − 1]` is recall@m for `m = 1..=M`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RecallCurve {
+pub struct RecallLine {
     /// The method's name, shown in the legend.
     pub label: String,
     /// Recall@m for `m = 1..=M`, each in `[0, 1]`.
@@ -23,17 +24,17 @@ pub struct RecallPanel {
     /// Panel title.
     pub title: String,
     /// One curve per method, all of the same length `M`.
-    pub curves: Vec<RecallCurve>,
+    pub curves: Vec<RecallLine>,
 }
 
 /// Draws `panels` side by side into the PNG `path` of `size` pixels (width, height).
 /// A method keeps its colour in every panel.
 ///
 /// ```no_run
-/// use anomaly_xai::plot::{draw_recall_curves, RecallCurve, RecallPanel};
+/// use anomaly_xai::plot::{draw_recall_curves, RecallLine, RecallPanel};
 /// let panel = RecallPanel {
 ///     title: "null".into(),
-///     curves: vec![RecallCurve { label: "LRP".into(), recall: vec![0.8, 0.95, 1.0] }],
+///     curves: vec![RecallLine { label: "LRP".into(), recall: vec![0.8, 0.95, 1.0] }],
 /// };
 /// draw_recall_curves("recall.png", &[panel], (900, 320))?;
 /// # Ok::<(), anomaly_xai::plot::PlotError>(())

@@ -83,7 +83,9 @@ impl RuleSpec {
 ///   negative (a linear bottleneck, a tanh, an LSTM's hidden state) z⁺ is undefined in
 ///   Montavon et al.'s sense, and these presets use ε instead.
 /// * `epsilon-plus-flat` is Zennit's `EpsilonPlusFlat`, rule for rule, except that its flat
-///   rule goes to the first layer with parameters (see [`FirstLayer`]).
+///   rule goes to the first layer with parameters (see [`FirstLayer`]). On an LSTM
+///   autoencoder that layer is an LSTM, which has no flat rule, so there the preset is
+///   `lstm-default` with Zennit's ε of `1e-6` instead of [`SIGNED_EPSILON`].
 /// * `lstm-default` is for recurrent autoencoders: signed activations everywhere, so ε on
 ///   every map, the Arras et al. rule through the LSTM cells.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
