@@ -100,6 +100,10 @@ struct Args {
     /// standardized against normal reference windows (both are printed by default)
     #[arg(long)]
     raw: bool,
+    /// Standardize with the median and MAD of the reference scores instead of their mean
+    /// and standard deviation (`Normalization::Robust`)
+    #[arg(long, conflicts_with = "raw")]
+    robust: bool,
     /// Normal reference windows for standardization
     #[arg(long, default_value_t = 32)]
     reference_windows: i64,
@@ -454,10 +458,12 @@ fn run_machine(args: &Args, dir: &Path, name: &str, draw: bool) -> Result<Machin
         },
         aggregation: Aggregation::RegionSteps,
         norm: Norm::L1,
-        normalization: if !args.raw {
-            Normalization::Standardize
-        } else {
+        normalization: if args.raw {
             Normalization::None
+        } else if args.robust {
+            Normalization::Robust
+        } else {
+            Normalization::Standardize
         },
         seeds: (0..n_seeds as u64).collect(),
         progress: !args.quiet,

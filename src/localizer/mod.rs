@@ -165,6 +165,14 @@ pub enum Normalization {
     /// `(score − μ_f) / σ_f`, with `μ_f`, `σ_f` the mean and standard deviation of sensor
     /// `f`'s window score over the reference windows (σ floored at 1e-12 · max σ).
     Standardize,
+    /// The same with robust statistics: `(score − m_f) / s_f`, with `m_f` the median of
+    /// sensor `f`'s window score over the reference windows and `s_f = 1.4826 · MAD`
+    /// (the median absolute deviation, scaled to equal σ for normal data). Reconstruction
+    /// errors are heavy-tailed: one odd reference window inflates σ and hides its sensor,
+    /// while the median and MAD ignore up to half of the windows being odd. Where the MAD
+    /// is 0 (a sensor constant on most windows), `1.2533 ·` the mean absolute deviation
+    /// from the median takes its place (the same scaling to σ); the floor is as above.
+    Robust,
 }
 
 /// Settings of the pipeline (not of the methods).
@@ -383,8 +391,9 @@ impl Localizer {
         Ok((scores, seconds))
     }
 
-    /// Mean and standard deviation of every sensor's window score over the reference
-    /// windows, for [`Normalization::Standardize`].
+    /// Centre and scale of every sensor's window score over the reference windows: mean
+    /// and standard deviation for [`Normalization::Standardize`] (and `None`), median and
+    /// scaled MAD for [`Normalization::Robust`].
     pub fn reference_stats(
         &self,
         det: &Detector<'_>,
@@ -411,15 +420,20 @@ impl Localizer {
         }
         // One score per window and sensor: the mean over the window's cells.
         let per_window = cells.mean_axis(Axis(1)).expect("non-empty window");
-        let mean = per_window.mean_axis(Axis(0)).expect("n >= 2");
-        let std = per_window.std_axis(Axis(0), 1.0);
+        let (centre, scale) = match self.config.normalization {
+            Normalization::Robust => robust_centre_scale(per_window.view()),
+            Normalization::None | Normalization::Standardize => (
+                per_window.mean_axis(Axis(0)).expect("n >= 2"),
+                per_window.std_axis(Axis(0), 1.0),
+            ),
+        };
         let floor = 1e-12
-            * std
+            * scale
                 .iter()
                 .cloned()
                 .fold(0.0, f64::max)
                 .max(f64::MIN_POSITIVE);
-        Ok((mean, std.mapv(|s| s.max(floor))))
+        Ok((centre, scale.mapv(|s| s.max(floor))))
     }
 
     /// Runs every method (every seed for stochastic ones) on every region and scores the
@@ -460,7 +474,9 @@ impl Localizer {
             let prepared = spec.prepare(det)?;
             let stats = match self.config.normalization {
                 Normalization::None => None,
-                Normalization::Standardize => Some(self.reference_stats(det, &prepared)?),
+                Normalization::Standardize | Normalization::Robust => {
+                    Some(self.reference_stats(det, &prepared)?)
+                }
             };
             let mut scores = Array2::<f64>::zeros((regions.len(), series.ncols()));
             let mut raw = Array2::<f64>::zeros((regions.len(), series.ncols()));
@@ -500,6 +516,37 @@ impl Localizer {
     }
 }
 
+/// Per column of `[windows, sensors]`: the median, and `1.4826 · MAD` (or, where the MAD
+/// is 0, `1.2533 ·` the mean absolute deviation from the median), both consistent
+/// estimators of σ for normal data.
+fn robust_centre_scale(
+    per_window: ndarray::ArrayView2<'_, f64>,
+) -> (ndarray::Array1<f64>, ndarray::Array1<f64>) {
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            0.5 * (v[n / 2 - 1] + v[n / 2])
+        }
+    };
+    let (mut centre, mut scale) = (Vec::new(), Vec::new());
+    for col in per_window.columns() {
+        let m = median(&mut col.to_vec());
+        let mut dev: Vec<f64> = col.iter().map(|v| (v - m).abs()).collect();
+        let mean_dev = dev.iter().sum::<f64>() / dev.len() as f64;
+        let mad = median(&mut dev);
+        centre.push(m);
+        scale.push(if mad > 0.0 {
+            1.4826 * mad
+        } else {
+            1.2533 * mean_dev
+        });
+    }
+    (centre.into(), scale.into())
+}
+
 /// A progress bar on stderr, hidden when asked or when stderr is not a terminal.
 pub(crate) fn progress_bar(show: bool, len: u64) -> ProgressBar {
     use std::io::IsTerminal;
@@ -513,4 +560,26 @@ pub(crate) fn progress_bar(show: bool, len: u64) -> ProgressBar {
             .progress_chars("=> "),
     );
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::robust_centre_scale;
+    use approx::assert_abs_diff_eq;
+    use ndarray::array;
+
+    #[test]
+    fn robust_scale_ignores_an_outlier_and_falls_back_when_the_mad_is_zero() {
+        // Column 0: median 3, |deviations| 2 1 0 1 97, MAD 1. Column 1: MAD 0, mean
+        // absolute deviation from the median 0 is 5 / 5 = 1.
+        let w = array![[1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [4.0, 0.0], [100.0, 5.0]];
+        let (centre, scale) = robust_centre_scale(w.view());
+        assert_abs_diff_eq!(centre[0], 3.0);
+        assert_abs_diff_eq!(scale[0], 1.4826, epsilon = 1e-12);
+        assert_abs_diff_eq!(centre[1], 0.0);
+        assert_abs_diff_eq!(scale[1], 1.2533, epsilon = 1e-12);
+        // An even count takes the mean of the middle two.
+        let (centre, _) = robust_centre_scale(array![[1.0], [2.0], [4.0], [9.0]].view());
+        assert_abs_diff_eq!(centre[0], 3.0);
+    }
 }
