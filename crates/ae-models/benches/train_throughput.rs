@@ -43,6 +43,14 @@ fn windows(n: usize) -> Option<Tensor> {
 }
 
 fn bench(c: &mut Criterion) {
+    // `ANOMALY_XAI_BENCH_THREADS`, as in the root benches, so all figures can be taken alike.
+    if let Some(t) = std::env::var("ANOMALY_XAI_BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<i32>().ok())
+        .filter(|&t| t >= 1)
+    {
+        tch::set_num_threads(t);
+    }
     let n: usize = std::env::var("AE_BENCH_WINDOWS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -31,6 +31,14 @@ fn case<A: Autoencoder>(c: &mut Criterion, name: &str, ae: &A, batch: i64, prese
 }
 
 fn benches(c: &mut Criterion) {
+    // `ANOMALY_XAI_BENCH_THREADS`, as in the root benches, so all figures can be taken alike.
+    if let Some(t) = std::env::var("ANOMALY_XAI_BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<i32>().ok())
+        .filter(|&t| t >= 1)
+    {
+        tch::set_num_threads(t);
+    }
     let dense = DenseAe::seeded(&DenseAeConfig::new(30, vec![16, 8]), Device::Cpu, 0).unwrap();
     case(c, "dense_30_batch256", &dense, 256, Preset::Paper2Dense);
     let lstm = LstmAe::seeded(&LstmAeConfig::default(), Device::Cpu, 0).unwrap();

@@ -48,6 +48,14 @@ fn methods() -> Vec<Method> {
 }
 
 fn bench(c: &mut Criterion) {
+    // `ANOMALY_XAI_BENCH_THREADS`, as in the root benches, so all figures can be taken alike.
+    if let Some(t) = std::env::var("ANOMALY_XAI_BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<i32>().ok())
+        .filter(|&t| t >= 1)
+    {
+        tch::set_num_threads(t);
+    }
     tch::manual_seed(0);
     let model = LstmAe::seeded(&LstmAeConfig::new(F, T, 64), Device::Cpu, 0).unwrap();
     let scorer = ReconstructionError::new(&model, Norm::L1);
