@@ -45,6 +45,9 @@
 //! # Ok::<(), xai_attrib::XaiError>(())
 //! ```
 
+#[macro_use]
+mod params;
+
 pub mod array_scorer;
 pub mod attention;
 pub mod attribution;

@@ -144,18 +144,7 @@ impl GradientShap {
     }
 }
 
-impl TryFrom<GradientShapParams> for GradientShap {
-    type Error = XaiError;
-    fn try_from(p: GradientShapParams) -> Result<Self> {
-        p.check()
-    }
-}
-
-impl From<GradientShap> for GradientShapParams {
-    fn from(m: GradientShap) -> Self {
-        m.params
-    }
-}
+checked_params!(GradientShap, GradientShapParams);
 
 impl<S: Scorer + ?Sized> Attribution<S> for GradientShap {
     fn name(&self) -> &'static str {

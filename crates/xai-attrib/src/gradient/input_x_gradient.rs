@@ -76,12 +76,7 @@ impl Default for InputXGradient {
     }
 }
 
-impl TryFrom<InputXGradientParams> for InputXGradient {
-    type Error = crate::XaiError;
-    fn try_from(p: InputXGradientParams) -> Result<Self> {
-        p.check()
-    }
-}
+checked_params!(InputXGradient, InputXGradientParams, manual_from);
 
 impl From<InputXGradient> for InputXGradientParams {
     fn from(m: InputXGradient) -> Self {

@@ -152,18 +152,7 @@ impl Default for IntegratedGradients {
     }
 }
 
-impl TryFrom<IntegratedGradientsParams> for IntegratedGradients {
-    type Error = crate::XaiError;
-    fn try_from(p: IntegratedGradientsParams) -> Result<Self> {
-        p.check()
-    }
-}
-
-impl From<IntegratedGradients> for IntegratedGradientsParams {
-    fn from(m: IntegratedGradients) -> Self {
-        m.params
-    }
-}
+checked_params!(IntegratedGradients, IntegratedGradientsParams);
 
 impl<S: Scorer + ?Sized> Attribution<S> for IntegratedGradients {
     fn name(&self) -> &'static str {

@@ -100,12 +100,7 @@ impl Default for Saliency {
     }
 }
 
-impl TryFrom<SaliencyParams> for Saliency {
-    type Error = crate::XaiError;
-    fn try_from(p: SaliencyParams) -> Result<Self> {
-        p.check()
-    }
-}
+checked_params!(Saliency, SaliencyParams, manual_from);
 
 impl From<Saliency> for SaliencyParams {
     fn from(m: Saliency) -> Self {

@@ -79,18 +79,7 @@ impl FeatureAblation {
     }
 }
 
-impl TryFrom<FeatureAblationParams> for FeatureAblation {
-    type Error = crate::XaiError;
-    fn try_from(p: FeatureAblationParams) -> Result<Self> {
-        p.check()
-    }
-}
-
-impl From<FeatureAblation> for FeatureAblationParams {
-    fn from(m: FeatureAblation) -> Self {
-        m.params
-    }
-}
+checked_params!(FeatureAblation, FeatureAblationParams);
 
 impl<S: Scorer + ?Sized> Attribution<S> for FeatureAblation {
     fn name(&self) -> &'static str {

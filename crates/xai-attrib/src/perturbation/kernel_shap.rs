@@ -35,7 +35,7 @@ use tch::{Kind, Tensor};
 use crate::attribution::{Attribution, Attributions, Family, Request};
 use crate::baseline::References;
 use crate::engine::Engine;
-use crate::error::{Result, XaiError};
+use crate::error::Result;
 use crate::feature_mask::Groups;
 use crate::perturbation::coalitions::{enumerate, sample_kernel, Design};
 use crate::perturbation::lstsq::weighted_least_squares;
@@ -229,18 +229,7 @@ impl KernelShap {
     }
 }
 
-impl TryFrom<KernelShapParams> for KernelShap {
-    type Error = XaiError;
-    fn try_from(p: KernelShapParams) -> Result<Self> {
-        p.check()
-    }
-}
-
-impl From<KernelShap> for KernelShapParams {
-    fn from(m: KernelShap) -> Self {
-        m.params
-    }
-}
+checked_params!(KernelShap, KernelShapParams);
 
 fn to_f64(t: &Tensor) -> Result<Vec<f64>> {
     Ok(Vec::<f64>::try_from(

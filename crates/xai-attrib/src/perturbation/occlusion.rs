@@ -191,12 +191,7 @@ impl Occlusion {
     }
 }
 
-impl TryFrom<OcclusionParams> for Occlusion {
-    type Error = XaiError;
-    fn try_from(p: OcclusionParams) -> Result<Self> {
-        p.check()
-    }
-}
+checked_params!(Occlusion, OcclusionParams, manual_from);
 
 impl From<Occlusion> for OcclusionParams {
     fn from(m: Occlusion) -> Self {

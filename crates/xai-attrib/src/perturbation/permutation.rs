@@ -98,18 +98,7 @@ impl FeaturePermutation {
     }
 }
 
-impl TryFrom<FeaturePermutationParams> for FeaturePermutation {
-    type Error = XaiError;
-    fn try_from(p: FeaturePermutationParams) -> Result<Self> {
-        p.check()
-    }
-}
-
-impl From<FeaturePermutation> for FeaturePermutationParams {
-    fn from(m: FeaturePermutation) -> Self {
-        m.params
-    }
-}
+checked_params!(FeaturePermutation, FeaturePermutationParams);
 
 impl<S: Scorer + ?Sized> Attribution<S> for FeaturePermutation {
     fn name(&self) -> &'static str {

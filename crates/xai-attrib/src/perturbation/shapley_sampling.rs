@@ -25,7 +25,7 @@ use tch::{Kind, Tensor};
 
 use crate::attribution::{Attribution, Attributions, Family, Request};
 use crate::engine::Engine;
-use crate::error::{Result, XaiError};
+use crate::error::Result;
 use crate::feature_mask::Groups;
 use crate::perturbation::stack_rows;
 use crate::rng::{permutation, seeded};
@@ -122,18 +122,7 @@ impl ShapleyValueSampling {
     }
 }
 
-impl TryFrom<ShapleyValueSamplingParams> for ShapleyValueSampling {
-    type Error = XaiError;
-    fn try_from(p: ShapleyValueSamplingParams) -> Result<Self> {
-        p.check()
-    }
-}
-
-impl From<ShapleyValueSampling> for ShapleyValueSamplingParams {
-    fn from(m: ShapleyValueSampling) -> Self {
-        m.params
-    }
-}
+checked_params!(ShapleyValueSampling, ShapleyValueSamplingParams);
 
 impl<S: Scorer + ?Sized> Attribution<S> for ShapleyValueSampling {
     fn name(&self) -> &'static str {
