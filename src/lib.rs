@@ -20,5 +20,6 @@ pub mod corruption;
 pub mod image;
 pub mod localizer;
 pub mod plot;
+pub(crate) mod stats;
 pub mod synthetic;
 pub mod tabular;

@@ -45,6 +45,7 @@ use super::{
     Corruption, CorruptionError, CorruptionGenerator, CorruptionParams, Result, TriesSummary,
 };
 use crate::plot::{RecallLine, RecallPanel};
+use crate::stats::median;
 use crate::tabular::{load_breast_cancer, load_nsl_kdd, NslKddSplit, Table};
 
 /// Which table the validation runs on.
@@ -350,19 +351,6 @@ const TIMING_REPEATS: usize = 5;
 
 /// Methods faster than this per batch are timed [`TIMING_REPEATS`] times.
 const REPEAT_BELOW_SECONDS: f64 = 1.0;
-
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
-}
 
 /// The methods, with everything they need besides the input.
 struct Explainers<'a> {

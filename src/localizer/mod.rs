@@ -38,6 +38,7 @@ use crate::attrib::{Norm, OutputSelection, XaiError};
 use crate::metrics::{MetricsError, Protocol, Region, Report, Table, TableRow};
 use crate::models::convert::{array_to_tensor, tensor_to_array};
 use crate::models::{AttentionLstmAe, Autoencoder, ModelError};
+use crate::stats::median;
 
 pub use method::{MethodSpec, PreparedMethod};
 pub use windows::{region_scores, region_windows, WindowPolicy};
@@ -522,21 +523,12 @@ impl Localizer {
 fn robust_centre_scale(
     per_window: ndarray::ArrayView2<'_, f64>,
 ) -> (ndarray::Array1<f64>, ndarray::Array1<f64>) {
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        let n = v.len();
-        if n % 2 == 1 {
-            v[n / 2]
-        } else {
-            0.5 * (v[n / 2 - 1] + v[n / 2])
-        }
-    };
     let (mut centre, mut scale) = (Vec::new(), Vec::new());
     for col in per_window.columns() {
-        let m = median(&mut col.to_vec());
-        let mut dev: Vec<f64> = col.iter().map(|v| (v - m).abs()).collect();
+        let m = median(col.to_vec()).expect("at least one reference window");
+        let dev: Vec<f64> = col.iter().map(|v| (v - m).abs()).collect();
         let mean_dev = dev.iter().sum::<f64>() / dev.len() as f64;
-        let mad = median(&mut dev);
+        let mad = median(dev).expect("at least one reference window");
         centre.push(m);
         scale.push(if mad > 0.0 {
             1.4826 * mad
