@@ -71,6 +71,10 @@ from captum.attr import (
 
 SENSORS, STEPS, HIDDEN = 38, 50, 64
 REPO = Path(__file__).resolve().parents[2]
+# Kernel SHAP's surrogate fit, shared with the cross-check (scikit-learn's, or the same
+# algorithm in numpy when scikit-learn is absent).
+sys.path.insert(0, str(REPO / "xtask" / "crosscheck"))
+from captum_check import sklearn_like_linear_regression  # noqa: E402
 METHODS = [
     "residual",
     "saliency",
@@ -122,43 +126,6 @@ class Counted:
         if x.requires_grad:
             self.grad_rows += x.shape[0]
         return (x - self.model(x)).abs().flatten(1).mean(1)
-
-
-def numpy_linear_regression():
-    """Captum's SkLearnLinearRegression when scikit-learn exists, else the same fit."""
-    try:
-        import sklearn  # noqa: F401
-        from captum._utils.models.linear_model import SkLearnLinearRegression
-
-        return SkLearnLinearRegression(), "scikit-learn"
-    except ImportError:
-        pass
-    from captum._utils.models.linear_model import LinearModel
-
-    def train(model, dataloader, construct_kwargs, **_):
-        xs, ys, ws = [], [], []
-        for batch in dataloader:
-            x, y = batch[0], batch[1]
-            w = batch[2] if len(batch) == 3 else torch.ones(x.shape[0])
-            xs.append(x.double().cpu().numpy())
-            ys.append(y.double().cpu().numpy().reshape(x.shape[0], -1))
-            ws.append(w.double().cpu().numpy().reshape(-1))
-        x, y, w = np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
-        # scikit-learn's LinearRegression.fit(x, y, sample_weight=w): centre by the weighted
-        # means, scale rows by sqrt(w), minimum-norm least squares, intercept from the means.
-        x_mean = np.average(x, axis=0, weights=w)
-        y_mean = np.average(y, axis=0, weights=w)
-        sw = np.sqrt(w)[:, None]
-        coef, *_ = np.linalg.lstsq((x - x_mean) * sw, (y - y_mean) * sw, rcond=None)
-        intercept = y_mean - x_mean @ coef
-        model._construct_model_params(
-            norm_type=None,
-            weight_values=torch.tensor(coef.T, dtype=torch.float32),
-            bias_value=torch.tensor(intercept, dtype=torch.float32),
-        )
-        return {}
-
-    return LinearModel(train_fn=train), "numpy (scikit-learn's algorithm)"
 
 
 def load_series(data_dir, half):
@@ -345,7 +312,7 @@ def main():
     model = LstmAe().to(device).eval()
     f = Counted(model)
     mask = torch.arange(SENSORS, device=device).expand(STEPS, SENSORS).unsqueeze(0).contiguous()
-    ks_model, ks_fit = numpy_linear_regression()
+    ks_model, ks_fit = sklearn_like_linear_regression()
     floor = Floor(model, x, args.batch_size)
     w = args.windows
     print(
