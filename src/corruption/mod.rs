@@ -190,18 +190,6 @@ pub enum CorruptionError {
     /// An error from the reconstruction function, the scaler or training.
     #[error(transparent)]
     Model(#[from] ae_models::ModelError),
-    /// An error of an attribution method (validation runs only).
-    #[error(transparent)]
-    Attribution(#[from] xai_attrib::XaiError),
-    /// An error of LRP (validation runs only).
-    #[error(transparent)]
-    Lrp(#[from] lrp_ae::LrpError),
-    /// An error computing recall@m (validation runs only).
-    #[error(transparent)]
-    Metrics(#[from] loc_metrics::MetricsError),
-    /// An error loading a table (validation runs only).
-    #[error(transparent)]
-    Tabular(#[from] crate::tabular::TabularError),
     /// A libtorch failure.
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
