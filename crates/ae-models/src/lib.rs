@@ -36,6 +36,7 @@
 //! # Ok::<(), ae_models::ModelError>(())
 //! ```
 
+pub mod array_detector;
 pub mod attention;
 pub mod autoencoder;
 pub mod conv;
@@ -54,6 +55,7 @@ pub mod smd;
 pub mod train;
 pub mod windows;
 
+pub use array_detector::ArrayDetector;
 pub use attention::AttentionLstmAe;
 pub use autoencoder::{Autoencoder, Trainable};
 pub use conv::{ConvAe, ConvAeConfig, ConvSpec};
