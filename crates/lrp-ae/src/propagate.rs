@@ -48,7 +48,9 @@ impl LrpTrace {
 /// The rule of every layer, checked before any computation: a layer without a rule or with
 /// a rule not defined for its kind is an error naming the layer.
 pub fn resolve_rules(layers: &[Layer], composite: &dyn Composite) -> Result<Vec<Arc<dyn Rule>>> {
-    layer_contexts(layers)
+    let contexts = layer_contexts(layers);
+    composite.check_layers(&contexts)?;
+    contexts
         .iter()
         .map(|ctx| {
             let rule = composite.rule(ctx).ok_or(LrpError::NoRule {
