@@ -127,7 +127,7 @@ impl Target {
 }
 
 /// A function from the model output to its relevance, for [`OutputRelevance::Map`].
-pub type OutputFn = dyn Fn(&Tensor) -> Result<Tensor> + Send + Sync;
+pub type OutputFn = dyn Fn(&Tensor) -> Result<Tensor>;
 
 /// The relevance the sweep starts from, on the model output `y: [B, ..]` (Zennit's
 /// `attr_output`).
@@ -173,7 +173,7 @@ impl fmt::Debug for OutputRelevance {
 
 impl OutputRelevance {
     /// [`OutputRelevance::Map`] from a closure.
-    pub fn map(f: impl Fn(&Tensor) -> Result<Tensor> + Send + Sync + 'static) -> Self {
+    pub fn map(f: impl Fn(&Tensor) -> Result<Tensor> + 'static) -> Self {
         OutputRelevance::Map(Arc::new(f))
     }
 
