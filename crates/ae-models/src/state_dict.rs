@@ -76,7 +76,7 @@ impl StateDict {
     /// The same tensors with `prefix` removed from every name that starts with it and the
     /// other names dropped: the sub-module `prefix` of a larger model (`"model."`), as
     /// PyTorch's `load_state_dict` of a sub-module sees it.
-    pub fn sub(self, prefix: &str) -> Self {
+    pub fn submodule(self, prefix: &str) -> Self {
         StateDict {
             tensors: self
                 .tensors
@@ -207,7 +207,7 @@ mod tests {
             ("model.x".to_string(), t(&[1])),
             ("head.y".to_string(), t(&[1])),
         ])
-        .sub("model.")
+        .submodule("model.")
         .rename(|n| n.to_uppercase());
         assert_eq!(sd.names().collect::<Vec<_>>(), vec!["X"]);
     }

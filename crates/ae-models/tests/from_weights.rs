@@ -28,7 +28,7 @@ fn an_lstm_autoencoder_comes_back_from_a_safetensors_state_dict() {
     // As `safetensors.torch.save_file(wrapper.state_dict(), path)` writes a sub-module.
     let path = temp("lstm.safetensors");
     Tensor::write_safetensors(&copy_of(&trained, "model."), &path).unwrap();
-    let sd = StateDict::read_safetensors(&path).unwrap().sub("model.");
+    let sd = StateDict::read_safetensors(&path).unwrap().submodule("model.");
     let again = LstmAe::from_state_dict(&cfg, sd, Device::Cpu).unwrap();
     std::fs::remove_file(&path).ok();
     let x = Tensor::rand([2, 6, 3], (Kind::Float, Device::Cpu));
