@@ -29,7 +29,7 @@ of perturbations that fills the Rust batch of `--batch-size` rows (`batch_size /
 windows per perturbation; Kernel SHAP, which Captum runs one example at a time, gets
 `batch_size`). Captum's KernelShap fits its surrogate with scikit-learn; when that is not
 installed the same weighted least-squares fit is done with numpy (as in
-xtask/crosscheck/captum_check.py), which costs about the same for 1000 x 38 rows.
+xtask/crosscheck/reference.py), which costs about the same for 1000 x 38 rows.
 
 The floor is timed here as in the Rust example: `B*W` bare forward + backward passes and
 `(F - B)*W` bare no-grad forward passes in chunks of `--batch-size`, where `F` and `B` are
@@ -74,7 +74,7 @@ REPO = Path(__file__).resolve().parents[2]
 # Kernel SHAP's surrogate fit, shared with the cross-check (scikit-learn's, or the same
 # algorithm in numpy when scikit-learn is absent).
 sys.path.insert(0, str(REPO / "xtask" / "crosscheck"))
-from captum_check import sklearn_like_linear_regression  # noqa: E402
+from reference import sklearn_like_linear_regression  # noqa: E402
 METHODS = [
     "residual",
     "saliency",

@@ -318,11 +318,14 @@ fn bench(extra: &[String]) -> Result<(), String> {
     run(&mut c)
 }
 
-/// Compares our attributions with Captum's and our LRP with Zennit's on the same weights.
+/// Regenerates the parity fixtures (`tests/fixtures/parity/`) with Captum and Zennit and
+/// fails on any difference from the committed ones, then runs the parity tests on them.
 ///
-/// The Rust side writes weights, inputs and its own results into a directory (ignored
-/// `crosscheck_*` tests, so the default test run needs no Python); the Python side loads the
-/// same weights into the reference library and fails when the results differ.
+/// `xtask/crosscheck/make_fixtures.py` writes the fixtures into a temporary directory; every
+/// file must equal its committed copy byte for byte (on a difference the script's
+/// `--compare` mode prints the largest difference per case). The parity tests
+/// (`crates/{xai-attrib,lrp-ae}/tests/parity.rs`) read the committed fixtures without Python
+/// and run in every `cargo test`.
 fn crosscheck(extra: &[String]) -> Result<(), String> {
     // The Rust side builds against the lean CPU libtorch as always (switching LIBTORCH
     // would rebuild torch-sys); the Python side needs the full wheel set, because
@@ -349,32 +352,79 @@ fn crosscheck(extra: &[String]) -> Result<(), String> {
         fs::write(&marker, CROSSCHECK_WHEELS.join("\n"))
             .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
     }
-    let out = root().join("target").join("crosscheck");
-    fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let scripts_dir = root().join("xtask").join("crosscheck");
-    let mut scripts: Vec<PathBuf> = fs::read_dir(&scripts_dir)
-        .map_err(|e| format!("cannot read {}: {e}", scripts_dir.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "py"))
-        .collect();
-    scripts.sort();
-    // Every `tests/crosscheck.rs` of the workspace dumps its fixtures into `out`.
-    let mut dump = torch.cargo(&["test", "--release", "--workspace", "--test", "crosscheck"]);
-    dump.args(["--", "--ignored", "--test-threads", "1"]);
-    dump.args(extra);
-    dump.env("ANOMALY_XAI_CROSSCHECK_DIR", &out);
-    run(&mut dump)?;
-    for script in &scripts {
-        eprintln!("== {}", script.display());
-        // Not `torch.command`: the Python side must load its own (CUDA) libtorch.
+    let committed = root().join("tests").join("fixtures").join("parity");
+    let fresh = env::temp_dir().join(format!("anomaly-xai-fixtures-{}", std::process::id()));
+    let script = root()
+        .join("xtask")
+        .join("crosscheck")
+        .join("make_fixtures.py");
+    // Not `torch.command`: the Python side must load its own (CUDA) libtorch.
+    let python_cmd = || {
         let mut c = Command::new(&python);
-        c.current_dir(root()).arg(script).arg(&out);
-        run(&mut c)?;
-    }
+        c.current_dir(root())
+            .env_remove("LD_LIBRARY_PATH")
+            .arg(&script);
+        c
+    };
     eprintln!(
-        "crosscheck: all {} reference comparisons passed",
-        scripts.len()
+        "== regenerating the parity fixtures into {}",
+        fresh.display()
     );
+    let generated = run(python_cmd().arg(&fresh));
+    let differences = generated.and_then(|()| {
+        let mut differ = Vec::new();
+        for lib in ["captum", "zennit"] {
+            let names = |dir: &Path| -> Result<Vec<String>, String> {
+                let mut v: Vec<String> = fs::read_dir(dir.join(lib))
+                    .map_err(|e| format!("cannot read {}: {e}", dir.join(lib).display()))?
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.ends_with(".json"))
+                    .collect();
+                v.sort();
+                Ok(v)
+            };
+            let (old, new) = (names(&committed)?, names(&fresh)?);
+            for name in old.iter().chain(new.iter().filter(|n| !old.contains(n))) {
+                let read = |dir: &Path| fs::read(dir.join(lib).join(name)).ok();
+                if read(&committed) != read(&fresh) {
+                    differ.push(format!("{lib}/{name}"));
+                }
+            }
+        }
+        Ok(differ)
+    });
+    let differences = match differences {
+        Ok(d) => d,
+        Err(e) => {
+            fs::remove_dir_all(&fresh).ok();
+            return Err(e);
+        }
+    };
+    if !differences.is_empty() {
+        // Best effort: the per-case numbers explain the difference; the verdict stands.
+        let _ = run(python_cmd().arg("--compare").arg(&fresh).arg(&committed));
+        fs::remove_dir_all(&fresh).ok();
+        return Err(format!(
+            "the regenerated fixtures differ from the committed ones in tests/fixtures/parity/: {} \
+             (if Captum, Zennit or the generator changed on purpose, run \
+             `make_fixtures.py tests/fixtures/parity` with the cross-check venv's python and commit)",
+            differences.join(", ")
+        ));
+    }
+    fs::remove_dir_all(&fresh).ok();
+    eprintln!("== the regenerated fixtures equal the committed ones; running the parity tests");
+    let mut tests = torch.cargo(&[
+        "test",
+        "-p",
+        "xai-attrib",
+        "-p",
+        "lrp-ae",
+        "--test",
+        "parity",
+    ]);
+    tests.args(extra);
+    run(&mut tests)?;
+    eprintln!("crosscheck: fixtures reproduced and every parity case passed");
     Ok(())
 }

@@ -9,6 +9,10 @@ use crate::layer::{forward_layers, Layer};
 ///
 /// `forward` must equal folding the input through [`Autoencoder::layers`]; that is what
 /// the default implementation does, and what LRP relies on.
+///
+/// The contract itself is that of any layer-list model (input shape, layers, forward), so
+/// [`crate::Sequential`] implements it also for models whose output shape differs from the
+/// input (a classifier); whatever needs a reconstruction checks the output shape.
 pub trait Autoencoder {
     /// The shape of one sample, without the batch dimension (e.g. `[50, 38]` for windows
     /// of 50 steps of 38 sensors, `[1, 128, 128]` for a grayscale image).

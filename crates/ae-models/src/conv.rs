@@ -22,6 +22,7 @@ use crate::autoencoder::{check_input, Autoencoder, Trainable};
 use crate::error::{ModelError, Result};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Activation, Layer};
+use crate::state_dict::StateDict;
 
 /// One square convolution, optionally preceded by nearest-neighbour upsampling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +39,16 @@ pub struct ConvSpec {
     /// Integer factor of a nearest-neighbour upsampling applied before the convolution.
     #[serde(default)]
     pub upsample_before: Option<i64>,
+    /// Spacing between kernel taps in both directions (default 1: a plain convolution).
+    #[serde(default = "one")]
+    pub dilation: i64,
+    /// Channel groups (default 1); input and output channels must be divisible by it.
+    #[serde(default = "one")]
+    pub groups: i64,
+}
+
+fn one() -> i64 {
+    1
 }
 
 impl ConvSpec {
@@ -49,7 +60,21 @@ impl ConvSpec {
             stride,
             padding,
             upsample_before: None,
+            dilation: 1,
+            groups: 1,
         }
+    }
+
+    /// The same convolution with its kernel taps `dilation` apart.
+    pub const fn dilated(mut self, dilation: i64) -> Self {
+        self.dilation = dilation;
+        self
+    }
+
+    /// The same convolution split into `groups` channel groups.
+    pub const fn grouped(mut self, groups: i64) -> Self {
+        self.groups = groups;
+        self
     }
 
     /// The same convolution preceded by upsampling by `scale`.
@@ -159,15 +184,31 @@ impl ConvAeConfig {
                 "must hold at least one convolution",
             ));
         }
-        let [_, mut h, mut w] = self.input;
+        let [mut c, mut h, mut w] = self.input;
         let mut shapes = Vec::with_capacity(self.convs.len());
         for (i, s) in self.convs.iter().enumerate() {
             let n = i + 1;
-            if s.out_channels < 1 || s.kernel < 1 || s.stride < 1 || s.padding < 0 {
+            if s.out_channels < 1
+                || s.kernel < 1
+                || s.stride < 1
+                || s.padding < 0
+                || s.dilation < 1
+                || s.groups < 1
+            {
                 return Err(bad(
                     "convs",
                     format!("conv{n} {s:?}"),
-                    "needs out_channels, kernel and stride of at least 1 and padding of at least 0",
+                    "needs out_channels, kernel, stride, dilation and groups of at least 1 and padding of at least 0",
+                ));
+            }
+            if c % s.groups != 0 || s.out_channels % s.groups != 0 {
+                return Err(bad(
+                    "groups",
+                    format!(
+                        "{} (conv{n}: {c} input, {} output channels)",
+                        s.groups, s.out_channels
+                    ),
+                    "must divide the input and the output channels",
                 ));
             }
             if let Some(scale) = s.upsample_before {
@@ -181,19 +222,20 @@ impl ConvAeConfig {
                 h *= scale;
                 w *= scale;
             }
-            let out = |d: i64| (d + 2 * s.padding - s.kernel).div_euclid(s.stride) + 1;
+            let span = s.dilation * (s.kernel - 1) + 1;
+            let out = |d: i64| (d + 2 * s.padding - span).div_euclid(s.stride) + 1;
             let (oh, ow) = (out(h), out(w));
-            if oh < 1 || ow < 1 || h + 2 * s.padding < s.kernel || w + 2 * s.padding < s.kernel {
+            if oh < 1 || ow < 1 || h + 2 * s.padding < span || w + 2 * s.padding < span {
                 return Err(bad(
                     "convs",
                     format!(
-                        "conv{n}: {h}x{w} input, kernel {}, padding {}",
-                        s.kernel, s.padding
+                        "conv{n}: {h}x{w} input, kernel {}, dilation {}, padding {}",
+                        s.kernel, s.dilation, s.padding
                     ),
                     "leaves no output pixel",
                 ));
             }
-            (h, w) = (oh, ow);
+            (c, h, w) = (s.out_channels, oh, ow);
             shapes.push([s.out_channels, h, w]);
         }
         Ok(shapes)
@@ -255,6 +297,22 @@ impl ConvAe {
         Self::build(&vs.root(), config, Draw::seeded(seed))
     }
 
+    /// Creates the model in a var store of its own on `device`, its initial weights the
+    /// tensors of `state_dict` under the names of the module docs (converted to `f32`).
+    ///
+    /// # Errors
+    /// As [`ConvAe::new`], and [`ModelError::ConfigMismatch`] naming a missing parameter,
+    /// one whose shape differs from what `config` needs, or a tensor the model has no place
+    /// for.
+    pub fn from_state_dict(
+        config: &ConvAeConfig,
+        state_dict: StateDict,
+        device: Device,
+    ) -> Result<Self> {
+        let vs = nn::VarStore::new(device);
+        Self::build(&vs.root(), config, Draw::Given(state_dict))
+    }
+
     fn build(path: &nn::Path<'_>, config: &ConvAeConfig, draw: Draw) -> Result<Self> {
         config.check()?;
         let mut b = ParamBuilder::new(path, draw);
@@ -265,13 +323,15 @@ impl ConvAe {
             if let Some(scale) = s.upsample_before {
                 layers.push(Layer::UpsampleNearest { scale });
             }
-            let dims = [s.out_channels, in_ch, s.kernel, s.kernel];
+            let dims = [s.out_channels, in_ch / s.groups, s.kernel, s.kernel];
             let (weight, bias) = b.affine(&format!("conv{}", i + 1), &dims, config.bias)?;
             layers.push(Layer::Conv2d {
                 weight,
                 bias,
                 stride: [s.stride; 2],
                 padding: [s.padding; 2],
+                dilation: [s.dilation; 2],
+                groups: s.groups,
             });
             let act = if i + 1 == n {
                 config.output_activation
@@ -281,6 +341,7 @@ impl ConvAe {
             layers.extend(act.map(Layer::Activation));
             in_ch = s.out_channels;
         }
+        b.check_consumed()?;
         let device = b.device();
         Ok(ConvAe {
             config: config.clone(),

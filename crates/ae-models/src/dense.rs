@@ -19,6 +19,7 @@ use crate::autoencoder::{check_input, Autoencoder, Trainable};
 use crate::error::{ModelError, Result};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Activation, Layer};
+use crate::state_dict::StateDict;
 
 /// Sizes and non-linearities of a [`DenseAe`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,6 +124,22 @@ impl DenseAe {
         Self::build(&vs.root(), config, Draw::seeded(seed))
     }
 
+    /// Creates the model in a var store of its own on `device`, its initial weights the
+    /// tensors of `state_dict` under the names of the module docs (converted to `f32`).
+    ///
+    /// # Errors
+    /// As [`DenseAe::new`], and [`ModelError::ConfigMismatch`] naming a missing parameter,
+    /// one whose shape differs from what `config` needs, or a tensor the model has no place
+    /// for.
+    pub fn from_state_dict(
+        config: &DenseAeConfig,
+        state_dict: StateDict,
+        device: Device,
+    ) -> Result<Self> {
+        let vs = nn::VarStore::new(device);
+        Self::build(&vs.root(), config, Draw::Given(state_dict))
+    }
+
     fn build(path: &nn::Path<'_>, config: &DenseAeConfig, draw: Draw) -> Result<Self> {
         config.check()?;
         let mut b = ParamBuilder::new(path, draw);
@@ -155,6 +172,7 @@ impl DenseAe {
             };
             layers.extend(act.map(Layer::Activation));
         }
+        b.check_consumed()?;
         let device = b.device();
         Ok(DenseAe {
             config: config.clone(),

@@ -81,6 +81,18 @@ pub enum ModelError {
         /// The value seen.
         loss: f64,
     },
+    /// An error inside one layer of a layer list, e.g. while [`crate::Sequential::new`]
+    /// checks that the layers fit together.
+    #[error("layer {index} ({kind:?}): {source}")]
+    AtLayer {
+        /// Position in the layer list.
+        index: usize,
+        /// The layer's kind.
+        kind: crate::layer::LayerKind,
+        /// What went wrong there.
+        #[source]
+        source: Box<ModelError>,
+    },
     /// A JSON (de)serialisation failure, e.g. of a model configuration.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),

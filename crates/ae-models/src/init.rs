@@ -9,6 +9,8 @@
 //! Two sources of randomness: libtorch's global generator (so `tch::manual_seed` controls
 //! it, as for tch's own layers), or a ChaCha stream seeded per model, which makes a model's
 //! initial weights a pure function of its seed even while other threads draw from libtorch.
+//! A third source is no draw at all: given tensors ([`crate::state_dict::StateDict`]) become
+//! the initial values of the same trainable variables.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -16,13 +18,16 @@ use tch::nn::{self, Init};
 use tch::{Device, Tensor};
 
 use crate::error::Result;
+use crate::state_dict::StateDict;
 
-/// Where the random numbers of a fresh model come from.
+/// Where the values of a fresh model come from.
 pub(crate) enum Draw {
     /// libtorch's global generator.
     Torch,
     /// A ChaCha stream of its own.
     Seeded(Box<ChaCha8Rng>),
+    /// Given tensors, taken by name (a PyTorch `state_dict`).
+    Given(StateDict),
 }
 
 impl Draw {
@@ -76,6 +81,10 @@ impl<'a> ParamBuilder<'a> {
                 let init = Tensor::f_from_slice(&values)?.f_reshape(dims)?;
                 path.f_var_copy(leaf, &init)?
             }
+            Draw::Given(sd) => {
+                let init = sd.take_param(name, dims, path.device())?;
+                path.f_var_copy(leaf, &init)?
+            }
         };
         self.params.push((name.to_string(), var.shallow_clone()));
         Ok(var)
@@ -102,6 +111,14 @@ impl<'a> ParamBuilder<'a> {
 
     pub(crate) fn finish(self) -> Vec<(String, Tensor)> {
         self.params
+    }
+
+    /// With given tensors: fails when some were not used (names the model lacks).
+    pub(crate) fn check_consumed(&self) -> Result<()> {
+        match &self.draw {
+            Draw::Given(sd) => sd.check_consumed(),
+            _ => Ok(()),
+        }
     }
 }
 

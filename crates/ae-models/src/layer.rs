@@ -15,7 +15,8 @@ use tch::Tensor;
 
 use crate::error::{ModelError, Result};
 
-/// Element-wise non-linearities. They carry relevance through unchanged in LRP.
+/// Non-linearities that keep the shape. LRP's `Pass` rule carries relevance through them
+/// unchanged, cell by cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Activation {
     /// `max(0, x)`.
@@ -24,6 +25,11 @@ pub enum Activation {
     Sigmoid,
     /// `tanh(x)`.
     Tanh,
+    /// `e^{x_k} / Σ_j e^{x_j}` over the last dimension (a classifier head: `[B, K]` logits
+    /// to probabilities, or `[B, T, K]` per time step). Unlike the others it mixes the
+    /// cells of that dimension; LRP's `Pass` gives the relevance of probability `k` to
+    /// logit `k`.
+    Softmax,
 }
 
 impl Activation {
@@ -33,6 +39,7 @@ impl Activation {
             Activation::Relu => x.f_relu()?,
             Activation::Sigmoid => x.f_sigmoid()?,
             Activation::Tanh => x.f_tanh()?,
+            Activation::Softmax => x.f_softmax(-1, x.kind())?,
         })
     }
 }
@@ -87,9 +94,12 @@ pub enum Layer {
         /// `[out]`.
         bias: Option<Tensor>,
     },
-    /// 2-D convolution `[B, C, H, W] -> [B, O, H', W']` (no dilation, no groups).
+    /// 2-D convolution `[B, C, H, W] -> [B, O, H', W']`, PyTorch's `nn.Conv2d`: along each
+    /// spatial dimension `H' = ⌊(H + 2·padding − dilation·(k − 1) − 1) / stride⌋ + 1`; with
+    /// `groups = g` the channels split into `g` groups convolved separately (`C` and `O`
+    /// divisible by `g`; `g = C` is a depthwise convolution).
     Conv2d {
-        /// `[out_channels, in_channels, kh, kw]`.
+        /// `[out_channels, in_channels / groups, kh, kw]`.
         weight: Tensor,
         /// `[out_channels]`.
         bias: Option<Tensor>,
@@ -97,6 +107,10 @@ pub enum Layer {
         stride: [i64; 2],
         /// Zero padding (rows, columns).
         padding: [i64; 2],
+        /// Spacing between kernel taps (rows, columns); `[1, 1]` is a plain convolution.
+        dilation: [i64; 2],
+        /// Number of channel groups; 1 is a plain convolution.
+        groups: i64,
     },
     /// An element-wise non-linearity.
     Activation(Activation),
@@ -145,11 +159,15 @@ impl Clone for Layer {
                 bias,
                 stride,
                 padding,
+                dilation,
+                groups,
             } => Layer::Conv2d {
                 weight: weight.shallow_clone(),
                 bias: opt(bias),
                 stride: *stride,
                 padding: *padding,
+                dilation: *dilation,
+                groups: *groups,
             },
             Layer::Activation(a) => Layer::Activation(*a),
             Layer::UpsampleNearest { scale } => Layer::UpsampleNearest { scale: *scale },
@@ -219,6 +237,173 @@ impl Layer {
         )
     }
 
+    /// The layer's parameters with their PyTorch names (`weight`, `bias`; `weight_ih_l0`,
+    /// `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0` for an LSTM layer), in that order.
+    pub fn parameters(&self) -> Vec<(&'static str, &Tensor)> {
+        match self {
+            Layer::Linear { weight, bias } | Layer::Conv2d { weight, bias, .. } => {
+                let mut p = vec![("weight", weight)];
+                p.extend(bias.as_ref().map(|b| ("bias", b)));
+                p
+            }
+            Layer::Lstm(w) => vec![
+                ("weight_ih_l0", &w.w_ih),
+                ("weight_hh_l0", &w.w_hh),
+                ("bias_ih_l0", &w.b_ih),
+                ("bias_hh_l0", &w.b_hh),
+            ],
+            Layer::FeatureAttention { weight, bias } => vec![("weight", weight), ("bias", bias)],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Checks the layer on its own: parameter shapes that fit together, one floating-point
+    /// dtype and one device for all parameters, and settings in range (strides, dilations,
+    /// scales and steps ≥ 1, padding ≥ 0, groups dividing the channels, at most one `-1` in
+    /// a reshape). Whether consecutive layers fit is checked by running them
+    /// ([`crate::Sequential::new`] does).
+    ///
+    /// # Errors
+    /// [`ModelError::ShapeMismatch`] naming the parameter and both shapes,
+    /// [`ModelError::InvalidParam`] naming the setting and its value,
+    /// [`ModelError::UnsupportedDtype`] for integer parameters or mixed dtypes.
+    pub fn check(&self) -> Result<()> {
+        let kind = self.kind();
+        let shape = |name: &str, t: &Tensor, expected: String| -> Result<()> {
+            Err(ModelError::ShapeMismatch {
+                what: format!("{kind:?} layer parameter `{name}`"),
+                expected,
+                got: t.size(),
+            })
+        };
+        let params = self.parameters();
+        if let Some((_, first)) = params.first() {
+            for (name, p) in &params {
+                if !matches!(
+                    p.kind(),
+                    tch::Kind::Float | tch::Kind::Double | tch::Kind::Half | tch::Kind::BFloat16
+                ) || p.kind() != first.kind()
+                    || p.device() != first.device()
+                {
+                    return Err(ModelError::UnsupportedDtype {
+                        what: "layer parameter (all parameters of a layer need one floating-point dtype and one device)",
+                        dtype: format!("{name}: {:?} on {:?}, weight: {:?} on {:?}", p.kind(), p.device(), first.kind(), first.device()),
+                    });
+                }
+            }
+        }
+        let bad = |param, value: String, rule| {
+            Err(ModelError::InvalidParam {
+                what: "layer",
+                param,
+                value,
+                rule,
+            })
+        };
+        let bias_fits = |bias: Option<&Tensor>, out: i64| -> Result<()> {
+            match bias {
+                Some(b) if b.size() != [out] => shape("bias", b, format!("[{out}]")),
+                _ => Ok(()),
+            }
+        };
+        match self {
+            Layer::Linear { weight, bias } => {
+                let w = weight.size();
+                if w.len() != 2 || w.contains(&0) {
+                    return shape("weight", weight, "[out ≥ 1, in ≥ 1]".into());
+                }
+                bias_fits(bias.as_ref(), w[0])
+            }
+            Layer::Conv2d {
+                weight,
+                bias,
+                stride,
+                padding,
+                dilation,
+                groups,
+            } => {
+                let w = weight.size();
+                if w.len() != 4 || w.contains(&0) {
+                    return shape(
+                        "weight",
+                        weight,
+                        "[out ≥ 1, in / groups ≥ 1, kh ≥ 1, kw ≥ 1]".into(),
+                    );
+                }
+                if stride.iter().any(|&s| s < 1) {
+                    return bad(
+                        "stride",
+                        format!("{stride:?}"),
+                        "must be ≥ 1 in both dimensions",
+                    );
+                }
+                if dilation.iter().any(|&d| d < 1) {
+                    return bad(
+                        "dilation",
+                        format!("{dilation:?}"),
+                        "must be ≥ 1 in both dimensions",
+                    );
+                }
+                if padding.iter().any(|&p| p < 0) {
+                    return bad(
+                        "padding",
+                        format!("{padding:?}"),
+                        "must be ≥ 0 in both dimensions",
+                    );
+                }
+                if *groups < 1 || w[0] % groups != 0 {
+                    return bad(
+                        "groups",
+                        format!("{groups} (out_channels {})", w[0]),
+                        "must be ≥ 1 and divide the output channels",
+                    );
+                }
+                bias_fits(bias.as_ref(), w[0])
+            }
+            Layer::Lstm(lw) => {
+                let four_h = lw.w_hh.size().first().copied().unwrap_or(0);
+                let h = four_h / 4;
+                if lw.w_hh.size().len() != 2 || four_h % 4 != 0 || h < 1 || lw.w_hh.size()[1] != h {
+                    return shape("weight_hh_l0", &lw.w_hh, "[4H, H] with H ≥ 1".into());
+                }
+                let wi = lw.w_ih.size();
+                if wi.len() != 2 || wi[0] != 4 * h || wi[1] < 1 {
+                    return shape("weight_ih_l0", &lw.w_ih, format!("[{}, in ≥ 1]", 4 * h));
+                }
+                for (name, b) in [("bias_ih_l0", &lw.b_ih), ("bias_hh_l0", &lw.b_hh)] {
+                    if b.size() != [4 * h] {
+                        return shape(name, b, format!("[{}]", 4 * h));
+                    }
+                }
+                Ok(())
+            }
+            Layer::FeatureAttention { weight, bias } => {
+                let w = weight.size();
+                if w.len() != 2 || w[0] != w[1] || w[0] < 1 {
+                    return shape("weight", weight, "[F, F] with F ≥ 1".into());
+                }
+                bias_fits(Some(bias), w[0])
+            }
+            Layer::UpsampleNearest { scale } if *scale < 1 => {
+                bad("scale", scale.to_string(), "must be ≥ 1")
+            }
+            Layer::RepeatSteps { steps } if *steps < 1 => {
+                bad("steps", steps.to_string(), "must be ≥ 1")
+            }
+            Layer::Reshape { shape: target }
+                if target.iter().filter(|&&d| d == -1).count() > 1
+                    || target.iter().any(|&d| d < -1 || d == 0) =>
+            {
+                bad(
+                    "shape",
+                    format!("{target:?}"),
+                    "must hold sizes ≥ 1 and at most one -1",
+                )
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Applies the layer to a batch.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let dims = x.size();
@@ -233,16 +418,39 @@ impl Layer {
                 })
             }
         };
+        let width = |have: i64, want: i64, pattern: String| -> Result<()> {
+            if have == want {
+                Ok(())
+            } else {
+                Err(ModelError::ShapeMismatch {
+                    what: format!("{:?} layer input", self.kind()),
+                    expected: pattern,
+                    got: dims.clone(),
+                })
+            }
+        };
         Ok(match self {
-            Layer::Linear { weight, bias } => x.f_linear(weight, bias.as_ref())?,
+            Layer::Linear { weight, bias } => {
+                let i = weight.size()[1];
+                width(
+                    dims.last().copied().unwrap_or(-1),
+                    i,
+                    format!("[B, .., {i}]"),
+                )?;
+                x.f_linear(weight, bias.as_ref())?
+            }
             Layer::Conv2d {
                 weight,
                 bias,
                 stride,
                 padding,
+                dilation,
+                groups,
             } => {
                 need(4, "[B, C, H, W]")?;
-                x.f_conv2d(weight, bias.as_ref(), stride, padding, [1, 1], 1)?
+                let c = weight.size()[1] * groups;
+                width(dims[1], c, format!("[B, {c}, H, W]"))?;
+                x.f_conv2d(weight, bias.as_ref(), stride, padding, dilation, *groups)?
             }
             Layer::Activation(a) => a.apply(x)?,
             Layer::UpsampleNearest { scale } => {
@@ -257,6 +465,8 @@ impl Layer {
             }
             Layer::Lstm(w) => {
                 need(3, "[B, T, I]")?;
+                let i = w.input_size();
+                width(dims[2], i, format!("[B, T, {i}]"))?;
                 let h = w.hidden_size();
                 let zeros = Tensor::f_zeros([1, dims[0], h], (x.kind(), x.device()))?;
                 let params = [

@@ -6,6 +6,7 @@
 //! | models | [`LstmAe`] (paper 1), [`AttentionLstmAe`], [`DenseAe`] (paper 2, tables), [`ConvAe`] (paper 2, images: [`ConvAeConfig::paper2`]) |
 //! | the model contract | [`Autoencoder`] (layer list + forward), [`Trainable`] (named parameters) |
 //! | what explanations explain | [`Detector`] (a per-cell error, differentiable or not), [`ExplainedError`] (which cells' error, in which norm) |
+//! | models from given weights | [`Sequential`] (any layer list, e.g. a classifier), [`state_dict::StateDict`] (a PyTorch `state_dict` for `LstmAe`, `DenseAe`, `ConvAe`) |
 //! | the layer list LRP walks | [`Layer`], [`LayerKind`], [`layer::forward_recording`] |
 //! | training | [`train::train`], [`train::TrainConfig`], [`train::TrainSummary`] |
 //! | data | [`MinMaxScaler`], [`windows::sliding_windows`], [`SmdMachine`] |
@@ -51,7 +52,9 @@ pub mod lstm;
 pub mod persist;
 pub mod recon_error;
 pub mod scaler;
+pub mod sequential;
 pub mod smd;
+pub mod state_dict;
 pub mod train;
 pub mod windows;
 
@@ -68,5 +71,6 @@ pub use lstm::{LstmAe, LstmAeConfig};
 pub use persist::{AnyAutoencoder, SavedModel};
 pub use recon_error::ErrorNorm;
 pub use scaler::MinMaxScaler;
+pub use sequential::Sequential;
 pub use smd::SmdMachine;
 pub use windows::Windows;

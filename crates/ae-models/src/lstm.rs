@@ -27,6 +27,7 @@ use crate::autoencoder::{check_input, Autoencoder, Trainable};
 use crate::error::{ModelError, Result};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Activation, Layer, LstmWeights};
+use crate::state_dict::StateDict;
 
 /// Sizes of an [`LstmAe`] (and of an [`crate::AttentionLstmAe`]). The default is paper 1's
 /// model for one SMD machine: 38 sensors, windows of 50 steps, two LSTM layers of 64 units
@@ -57,13 +58,35 @@ impl Default for LstmAeConfig {
 }
 
 impl LstmAeConfig {
-    /// Two encoder and two decoder layers of `hidden` units, no projection.
+    /// Two encoder and two decoder layers of `hidden` units, no projection (paper 1's
+    /// depths; [`LstmAeConfig::with_depths`] chooses others).
     pub fn new(n_features: i64, window: i64, hidden: i64) -> Self {
+        Self::with_depths(n_features, window, hidden, 2, 2)
+    }
+
+    /// `encoder_layers` encoder and `decoder_layers` decoder layers of `hidden` units, no
+    /// projection: PyTorch's `nn.LSTM(F, hidden, encoder_layers)` and
+    /// `nn.LSTM(hidden, hidden, decoder_layers)`. Layers of different widths are set with
+    /// the fields `encoder_hidden` / `decoder_hidden`. A depth of 0 is rejected by
+    /// [`LstmAeConfig::check`].
+    ///
+    /// ```
+    /// use ae_models::LstmAeConfig;
+    /// let cfg = LstmAeConfig::with_depths(38, 50, 64, 1, 3);
+    /// assert_eq!((cfg.encoder_hidden, cfg.decoder_hidden), (vec![64], vec![64, 64, 64]));
+    /// ```
+    pub fn with_depths(
+        n_features: i64,
+        window: i64,
+        hidden: i64,
+        encoder_layers: usize,
+        decoder_layers: usize,
+    ) -> Self {
         LstmAeConfig {
             n_features,
             window,
-            encoder_hidden: vec![hidden; 2],
-            decoder_hidden: vec![hidden; 2],
+            encoder_hidden: vec![hidden; encoder_layers],
+            decoder_hidden: vec![hidden; decoder_layers],
             latent: None,
             latent_activation: None,
         }
@@ -204,9 +227,37 @@ impl LstmAe {
         Self::build(&vs.root(), config, Draw::seeded(seed))
     }
 
+    /// Creates the model in a var store of its own on `device`, its initial weights the
+    /// tensors of `state_dict` under the names of the module docs (PyTorch's, converted to
+    /// `f32`): a model trained in PyTorch, read with [`StateDict::read_safetensors`].
+    ///
+    /// ```
+    /// use ae_models::{state_dict::StateDict, LstmAe, LstmAeConfig, Trainable};
+    /// use tch::Device;
+    /// let cfg = LstmAeConfig::with_depths(3, 5, 4, 1, 1);
+    /// let trained = LstmAe::seeded(&cfg, Device::Cpu, 7)?;
+    /// let sd = StateDict::new(trained.parameters().iter().map(|(n, t)| (n.clone(), t.copy())));
+    /// let again = LstmAe::from_state_dict(&cfg, sd, Device::Cpu)?;
+    /// assert!(again.parameters()[0].1.equal(&trained.parameters()[0].1));
+    /// # Ok::<(), ae_models::ModelError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`LstmAe::new`], and [`ModelError::ConfigMismatch`] naming a missing parameter, one
+    /// whose shape differs from what `config` needs, or a tensor the model has no place for.
+    pub fn from_state_dict(
+        config: &LstmAeConfig,
+        state_dict: StateDict,
+        device: Device,
+    ) -> Result<Self> {
+        let vs = nn::VarStore::new(device);
+        Self::build(&vs.root(), config, Draw::Given(state_dict))
+    }
+
     fn build(path: &nn::Path<'_>, config: &LstmAeConfig, draw: Draw) -> Result<Self> {
         let mut b = ParamBuilder::new(path, draw);
         let layers = build_stack(&mut b, config)?;
+        b.check_consumed()?;
         let device = b.device();
         Ok(LstmAe {
             config: config.clone(),

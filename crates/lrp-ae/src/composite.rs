@@ -2,16 +2,19 @@
 //!
 //! A composite looks at a [`LayerCtx`] (position, kind, whether the layer's input can be
 //! negative) and returns a rule, or `None`; propagation turns `None` into
-//! [`crate::LrpError::NoRule`]. Composites are built from two pieces, as in Zennit:
-//! [`LayerMap`] (ordered `(selector, rule)` pairs, first match wins) and the wrapper
-//! [`FirstLayer`] (a special map for the first layer with parameters).
+//! [`crate::LrpError::NoRule`]. Composites are built from three pieces, as in Zennit:
+//! [`LayerMap`] (ordered `(selector, rule)` pairs, first match wins), the wrapper
+//! [`FirstLayer`] (a special map for the first layer with parameters) and [`ByIndex`]
+//! (explicit rules for chosen layers in front of another composite).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use ae_models::{Activation, Layer, LayerKind};
 use serde::{Deserialize, Serialize};
 
+use crate::error::{LrpError, Result};
 use crate::rule::Rule;
 
 /// Whether a layer's input can be negative, as far as the layer list alone tells.
@@ -57,7 +60,9 @@ pub fn layer_contexts(layers: &[Layer]) -> Vec<LayerCtx> {
             input_sign: sign,
         });
         sign = match kind {
-            LayerKind::Activation(Activation::Relu | Activation::Sigmoid) => InputSign::NonNegative,
+            LayerKind::Activation(Activation::Relu | Activation::Sigmoid | Activation::Softmax) => {
+                InputSign::NonNegative
+            }
             LayerKind::Activation(Activation::Tanh)
             | LayerKind::Linear
             | LayerKind::Conv2d
@@ -76,17 +81,33 @@ pub fn layer_contexts(layers: &[Layer]) -> Vec<LayerCtx> {
 pub trait Composite: fmt::Debug + Send + Sync {
     /// The rule for the layer described by `ctx`, or `None` if this composite has none.
     fn rule(&self, ctx: &LayerCtx) -> Option<Arc<dyn Rule>>;
+
+    /// Checks the composite against the whole model before any rule is picked, e.g. that
+    /// every layer it names exists. The default accepts every model.
+    ///
+    /// # Errors
+    /// A composite-specific [`LrpError`] naming what does not fit.
+    fn check_layers(&self, layers: &[LayerCtx]) -> Result<()> {
+        let _ = layers;
+        Ok(())
+    }
 }
 
 impl<C: Composite + ?Sized> Composite for Arc<C> {
     fn rule(&self, ctx: &LayerCtx) -> Option<Arc<dyn Rule>> {
         (**self).rule(ctx)
     }
+    fn check_layers(&self, layers: &[LayerCtx]) -> Result<()> {
+        (**self).check_layers(layers)
+    }
 }
 
 impl<C: Composite + ?Sized> Composite for Box<C> {
     fn rule(&self, ctx: &LayerCtx) -> Option<Arc<dyn Rule>> {
         (**self).rule(ctx)
+    }
+    fn check_layers(&self, layers: &[LayerCtx]) -> Result<()> {
+        (**self).check_layers(layers)
     }
 }
 
@@ -239,6 +260,91 @@ impl<C: Composite> Composite for FirstLayer<C> {
         }
         self.rest.rule(ctx)
     }
+
+    fn check_layers(&self, layers: &[LayerCtx]) -> Result<()> {
+        self.rest.check_layers(layers)
+    }
+}
+
+/// Explicit rules for chosen layers by their position in the layer list, in front of an
+/// optional composite for the others (Zennit's `NameMapComposite` before a
+/// `LayerMapComposite`): the way to give one layer another rule than a preset would,
+/// without writing a [`Composite`].
+///
+/// ```
+/// use lrp_ae::{composite::{ByIndex, Composite}, rules::Epsilon, Preset};
+/// // paper2-dense, but ε = 0.1 on layer 4.
+/// let c = ByIndex::over(Preset::Paper2Dense.composite()?).set(4, Epsilon::new(0.1)?);
+/// assert_eq!(c.len(), 1);
+/// # Ok::<(), lrp_ae::LrpError>(())
+/// ```
+///
+/// A position beyond the model's last layer is an error when propagation starts
+/// ([`Composite::check_layers`]), never silently ignored.
+#[derive(Debug, Clone, Default)]
+pub struct ByIndex {
+    rules: BTreeMap<usize, Arc<dyn Rule>>,
+    rest: Option<Arc<dyn Composite>>,
+}
+
+impl ByIndex {
+    /// No rules yet and no fallback: every layer needs its own entry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// No rules yet; layers without an entry get `rest`'s rule.
+    pub fn over(rest: impl Composite + 'static) -> Self {
+        ByIndex {
+            rules: BTreeMap::new(),
+            rest: Some(Arc::new(rest)),
+        }
+    }
+
+    /// Gives layer `index` the rule `rule` (replacing an earlier entry for it).
+    pub fn set(self, index: usize, rule: impl Rule + 'static) -> Self {
+        self.set_arc(index, Arc::new(rule))
+    }
+
+    /// [`ByIndex::set`] with a shared rule.
+    pub fn set_arc(mut self, index: usize, rule: Arc<dyn Rule>) -> Self {
+        self.rules.insert(index, rule);
+        self
+    }
+
+    /// Number of explicit entries.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether there are no explicit entries.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+impl Composite for ByIndex {
+    fn rule(&self, ctx: &LayerCtx) -> Option<Arc<dyn Rule>> {
+        match self.rules.get(&ctx.index) {
+            Some(rule) => Some(Arc::clone(rule)),
+            None => self.rest.as_ref().and_then(|c| c.rule(ctx)),
+        }
+    }
+
+    fn check_layers(&self, layers: &[LayerCtx]) -> Result<()> {
+        if let Some((&index, _)) = self.rules.range(layers.len()..).next() {
+            return Err(LrpError::InvalidParam {
+                what: "composite",
+                param: "layer index",
+                value: format!("{index} (the model has {} layers)", layers.len()),
+                rule: "must name a layer of the model",
+            });
+        }
+        match &self.rest {
+            Some(c) => c.check_layers(layers),
+            None => Ok(()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -298,5 +404,22 @@ mod tests {
         assert_eq!(names, vec!["w2", "pass", "z+", "epsilon(0.5)"]);
         let none = LayerMap::new().rule(&layer_contexts(&layers)[0]);
         assert!(none.is_none());
+    }
+
+    #[test]
+    fn explicit_rules_override_and_bad_indices_are_named() {
+        let layers = vec![linear(), Layer::Activation(Activation::Relu), linear()];
+        let ctx = layer_contexts(&layers);
+        let rest = LayerMap::new().on(LayerClass::Any, Pass);
+        let c = ByIndex::over(rest)
+            .set(2, ZPlus::new())
+            .set(0, WSquare::new());
+        let names: Vec<String> = ctx.iter().map(|x| c.rule(x).unwrap().name()).collect();
+        assert_eq!(names, vec!["w2", "pass", "z+"]);
+        assert!(c.check_layers(&ctx).is_ok());
+        let only = ByIndex::new().set(1, Pass);
+        assert!(only.rule(&ctx[0]).is_none());
+        let e = ByIndex::new().set(3, Pass).check_layers(&ctx).unwrap_err();
+        assert!(e.to_string().contains("3 (the model has 3 layers)"), "{e}");
     }
 }

@@ -9,16 +9,21 @@
 //! [`ae_models::Autoencoder`] — dense, convolutional, upsampling, reshape, and, beyond the
 //! paper, LSTM layers with the signal-take-all rule of Arras et al. ([`lstm`]).
 //!
+//! [`OutputLrp`] starts from any other output relevance instead (Zennit's `attr_output`: a
+//! logit, a one-hot target, a given tensor), for any layer-list model, e.g. a classifier.
+//!
 //! [`Lrp`] implements [`xai_attrib::Attribution`], so every harness runs it like any other
 //! method; [`Lrp::explain`] also returns the per-layer relevance sums ([`LrpTrace`]) that
 //! show where relevance is conserved and where biases or stabilisers absorb it.
 //!
-//! Module map: [`seed`] (reconstruction rule), [`rule`] (the rule trait and the shared
-//! propagation engine), [`rules`] (z⁺, w², z-box, ε, γ, flat, pass), [`bound`] (z-box
-//! bounds), [`lstm`], [`composite`], [`presets`], [`propagate`] (the sweep and its trace),
-//! [`lrp`] (the method). The maths, a worked LSTM example and
+//! Module map: [`seed`] (reconstruction rule), [`mod@attr_output`] (any output relevance),
+//! [`rule`] (the rule trait and the shared propagation engine), [`rules`] (z⁺, w², z-box, ε,
+//! γ, flat, pass), [`bound`] (z-box bounds), [`lstm`], [`composite`], [`presets`],
+//! [`propagate`] (the sweep and its trace), [`lrp`] (the method). The maths, a worked LSTM
+//! example and
 //! measured results are in `docs/lrp.md`.
 
+pub mod attr_output;
 pub mod bound;
 pub mod composite;
 pub mod error;
@@ -30,10 +35,11 @@ pub mod rule;
 pub mod rules;
 pub mod seed;
 
+pub use attr_output::{attr_output, OutputExplanation, OutputLrp, OutputRelevance, Target};
 pub use bound::Bound;
-pub use composite::{Composite, FirstLayer, InputSign, LayerClass, LayerCtx, LayerMap};
+pub use composite::{ByIndex, Composite, FirstLayer, InputSign, LayerClass, LayerCtx, LayerMap};
 pub use error::{LrpError, Result};
 pub use lrp::{Explanation, Lrp, LrpConfig};
-pub use presets::{Preset, RuleSpec, SIGNED_EPSILON};
+pub use presets::{epsilon_gamma_box, CompositeSpec, Preset, RuleSpec, SIGNED_EPSILON};
 pub use propagate::{LrpTrace, TraceEntry};
 pub use rule::{Rule, DEFAULT_STABILIZER};

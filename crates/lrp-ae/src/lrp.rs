@@ -6,9 +6,9 @@ use std::sync::Arc;
 use ae_models::autoencoder::check_batch;
 use ae_models::explained_error::per_sample_sum;
 use ae_models::layer::forward_recording;
-use ae_models::{Autoencoder, ExplainedError, Layer};
+use ae_models::{Autoencoder, ExplainedError};
 use serde::{Deserialize, Serialize};
-use tch::{Kind, Tensor};
+use tch::Tensor;
 use xai_attrib::{Attribution, Attributions, Family, Request};
 
 use crate::composite::Composite;
@@ -136,22 +136,16 @@ impl Lrp {
     }
 }
 
-/// The first parameter tensor of the model, whose dtype the computation adopts.
-fn parameter_kind(layers: &[Layer]) -> Option<Kind> {
-    layers.iter().find_map(|l| match l {
-        Layer::Linear { weight, .. }
-        | Layer::Conv2d { weight, .. }
-        | Layer::FeatureAttention { weight, .. } => Some(weight.kind()),
-        Layer::Lstm(w) => Some(w.w_ih.kind()),
-        _ => None,
-    })
-}
-
-/// Checks `x` at the public boundary and moves it to the model's device and dtype.
-fn checked_input<A: Autoencoder + ?Sized>(model: &A, x: &Tensor) -> Result<Tensor> {
+/// Checks `x` at the public boundary (one check for every LRP entry point) and moves it to
+/// the model's device and to the dtype of its first parameter.
+pub(crate) fn checked_input<A: Autoencoder + ?Sized>(model: &A, x: &Tensor) -> Result<Tensor> {
     xai_attrib::validate::check_batch("lrp", x)?;
     check_batch(model, x)?;
-    let kind = parameter_kind(model.layers()).unwrap_or(x.kind());
+    let kind = model
+        .layers()
+        .iter()
+        .find_map(|l| l.parameters().first().map(|(_, p)| p.kind()))
+        .unwrap_or(x.kind());
     Ok(x.f_to_device(model.device())?.f_to_kind(kind)?)
 }
 

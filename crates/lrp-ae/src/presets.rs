@@ -1,13 +1,16 @@
 //! Rules and composites as serialisable configuration: [`RuleSpec`] names a rule,
-//! [`Preset`] names a composite (the counterpart of Zennit's `register_composite`).
+//! [`Preset`] names a composite (the counterpart of Zennit's `register_composite`),
+//! [`CompositeSpec`] is a preset with explicit rules for chosen layers.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::composite::{Composite, FirstLayer, InputSign, LayerClass, LayerMap};
+use crate::bound::Bound;
+use crate::composite::{ByIndex, Composite, FirstLayer, InputSign, LayerClass, LayerMap};
 use crate::error::{LrpError, Result};
 use crate::rule::{Rule, DEFAULT_STABILIZER};
 use crate::rules::{Epsilon, Flat, Gamma, Pass, WSquare, ZBox, ZPlus};
@@ -18,21 +21,44 @@ use crate::rules::{Epsilon, Flat, Gamma, Pass, WSquare, ZBox, ZPlus};
 /// near-zero denominators of signed sums.
 pub const SIGNED_EPSILON: f64 = 1e-3;
 
-/// A rule by name and parameters; [`RuleSpec::build`] makes the rule (stabilisers are
-/// Zennit's default `1e-6`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// A rule by name and parameters, as configuration; [`RuleSpec::build`] makes the rule.
+/// Stabilisers default to Zennit's `1e-6` when a field is left out, and z-box bounds are
+/// a number or a tensor ([`Bound`]).
+///
+/// ```
+/// use lrp_ae::RuleSpec;
+/// let spec: RuleSpec = serde_json::from_str(
+///     r#"{"z-box": {"low": {"shape": [1, 2], "values": [0.0, -1.0]}, "high": 1.0, "stabilizer": 1e-3}}"#,
+/// )?;
+/// assert_eq!(spec.build()?.name(), "z-box[[1, 2]: [0, -1], 1](stabilizer=0.001)");
+/// let plus: RuleSpec = serde_json::from_str(r#"{"z-plus": {}}"#)?;
+/// assert_eq!(plus, RuleSpec::z_plus());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub enum RuleSpec {
     /// [`ZPlus`].
-    ZPlus,
+    ZPlus {
+        /// Stabiliser.
+        #[serde(default = "default_stabilizer")]
+        stabilizer: f64,
+    },
     /// [`WSquare`].
-    WSquare,
-    /// [`ZBox`] with scalar bounds.
+    WSquare {
+        /// Stabiliser.
+        #[serde(default = "default_stabilizer")]
+        stabilizer: f64,
+    },
+    /// [`ZBox`], scalar or tensor bounds.
     ZBox {
-        /// Lowest input value.
-        low: f64,
-        /// Highest input value.
-        high: f64,
+        /// Lowest input value(s).
+        low: Bound,
+        /// Highest input value(s).
+        high: Bound,
+        /// Stabiliser.
+        #[serde(default = "default_stabilizer")]
+        stabilizer: f64,
     },
     /// [`Epsilon`] (on LSTM layers: the signal-take-all rule).
     Epsilon {
@@ -43,26 +69,173 @@ pub enum RuleSpec {
     Gamma {
         /// γ.
         gamma: f64,
+        /// Stabiliser.
+        #[serde(default = "default_stabilizer")]
+        stabilizer: f64,
     },
     /// [`Flat`].
-    Flat,
+    Flat {
+        /// Stabiliser.
+        #[serde(default = "default_stabilizer")]
+        stabilizer: f64,
+    },
     /// [`Pass`].
     Pass,
 }
 
+fn default_stabilizer() -> f64 {
+    DEFAULT_STABILIZER
+}
+
 impl RuleSpec {
-    /// Builds the rule, checking its parameters.
+    /// z⁺ with the default stabiliser.
+    pub fn z_plus() -> Self {
+        RuleSpec::ZPlus {
+            stabilizer: DEFAULT_STABILIZER,
+        }
+    }
+
+    /// w² with the default stabiliser.
+    pub fn w_square() -> Self {
+        RuleSpec::WSquare {
+            stabilizer: DEFAULT_STABILIZER,
+        }
+    }
+
+    /// z-box on `[low, high]` with the default stabiliser.
+    pub fn z_box(low: f64, high: f64) -> Self {
+        RuleSpec::ZBox {
+            low: Bound::scalar(low),
+            high: Bound::scalar(high),
+            stabilizer: DEFAULT_STABILIZER,
+        }
+    }
+
+    /// ε.
+    pub fn epsilon(eps: f64) -> Self {
+        RuleSpec::Epsilon { eps }
+    }
+
+    /// γ with the default stabiliser.
+    pub fn gamma(gamma: f64) -> Self {
+        RuleSpec::Gamma {
+            gamma,
+            stabilizer: DEFAULT_STABILIZER,
+        }
+    }
+
+    /// Flat with the default stabiliser.
+    pub fn flat() -> Self {
+        RuleSpec::Flat {
+            stabilizer: DEFAULT_STABILIZER,
+        }
+    }
+
+    /// Builds the rule, checking its parameters with the rule's own constructors.
+    ///
+    /// # Errors
+    /// Those of the rule's constructor, naming the rejected value.
     pub fn build(&self) -> Result<Arc<dyn Rule>> {
-        Ok(match *self {
-            RuleSpec::ZPlus => Arc::new(ZPlus::new()),
-            RuleSpec::WSquare => Arc::new(WSquare::new()),
-            RuleSpec::ZBox { low, high } => Arc::new(ZBox::new(low, high)?),
-            RuleSpec::Epsilon { eps } => Arc::new(Epsilon::new(eps)?),
-            RuleSpec::Gamma { gamma } => Arc::new(Gamma::new(gamma)?),
-            RuleSpec::Flat => Arc::new(Flat::new()),
+        Ok(match self {
+            RuleSpec::ZPlus { stabilizer } => Arc::new(ZPlus::new().with_stabilizer(*stabilizer)?),
+            RuleSpec::WSquare { stabilizer } => {
+                Arc::new(WSquare::new().with_stabilizer(*stabilizer)?)
+            }
+            RuleSpec::ZBox {
+                low,
+                high,
+                stabilizer,
+            } => Arc::new(
+                ZBox::with_bounds(low.clone(), high.clone())?.with_stabilizer(*stabilizer)?,
+            ),
+            RuleSpec::Epsilon { eps } => Arc::new(Epsilon::new(*eps)?),
+            RuleSpec::Gamma { gamma, stabilizer } => {
+                Arc::new(Gamma::new(*gamma)?.with_stabilizer(*stabilizer)?)
+            }
+            RuleSpec::Flat { stabilizer } => Arc::new(Flat::new().with_stabilizer(*stabilizer)?),
             RuleSpec::Pass => Arc::new(Pass),
         })
     }
+}
+
+/// A preset with explicit rules for chosen layers, as configuration: [`ByIndex`] over the
+/// preset's composite (or over nothing, when every layer is listed).
+///
+/// ```
+/// use lrp_ae::{CompositeSpec, Preset, RuleSpec};
+/// let spec: CompositeSpec = serde_json::from_str(
+///     r#"{"preset": "epsilon-plus-flat", "layers": {"4": {"epsilon": {"eps": 0.25}}}}"#,
+/// )?;
+/// assert_eq!(spec.preset, Some(Preset::EpsilonPlusFlat));
+/// assert_eq!(spec.layers[&4], RuleSpec::epsilon(0.25));
+/// let _composite = spec.composite()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompositeSpec {
+    /// The composite for the layers not listed; `None`: every layer must be listed.
+    #[serde(default)]
+    pub preset: Option<Preset>,
+    /// Rules for chosen layers, by position in the layer list.
+    #[serde(default)]
+    pub layers: BTreeMap<usize, RuleSpec>,
+}
+
+impl CompositeSpec {
+    /// Builds the composite, checking every rule's parameters.
+    ///
+    /// # Errors
+    /// Those of [`Preset::composite`] and [`RuleSpec::build`].
+    pub fn composite(&self) -> Result<Arc<dyn Composite>> {
+        let mut c = match self.preset {
+            Some(p) => ByIndex::over(p.composite()?),
+            None => ByIndex::new(),
+        };
+        for (&index, spec) in &self.layers {
+            c = c.set_arc(index, spec.build()?);
+        }
+        Ok(Arc::new(c))
+    }
+}
+
+/// Zennit's `EpsilonGammaBox(low, high, epsilon, gamma, stabilizer)` as a composite: z-box
+/// on the first layer with parameters when it is a convolution, γ on the other
+/// convolutions, ε on dense (and LSTM) layers, pass elsewhere. Tensor bounds go here;
+/// [`Preset::EpsilonGammaBox`] is this with scalar bounds and Zennit's defaults
+/// (`epsilon = 1e-6`, `gamma = 0.25`, `stabilizer = 1e-6`).
+///
+/// # Errors
+/// Those of [`ZBox::with_bounds`], [`Gamma::new`], [`Epsilon::new`] and the stabilisers'
+/// checks.
+pub fn epsilon_gamma_box(
+    low: Bound,
+    high: Bound,
+    epsilon: f64,
+    gamma: f64,
+    stabilizer: f64,
+) -> Result<Arc<dyn Composite>> {
+    let eps = Epsilon::new(epsilon)?;
+    let rest = pass_map()
+        .on(LayerClass::FeatureAttention, Pass)
+        .on(
+            LayerClass::Conv2d,
+            Gamma::new(gamma)?.with_stabilizer(stabilizer)?,
+        )
+        .on(LayerClass::Linear, eps)
+        .on(LayerClass::Lstm, eps);
+    let first = LayerMap::new().on(
+        LayerClass::Conv2d,
+        ZBox::with_bounds(low, high)?.with_stabilizer(stabilizer)?,
+    );
+    Ok(Arc::new(FirstLayer::new(first, rest)))
+}
+
+/// Pass on activations and routing layers, the start of every preset.
+fn pass_map() -> LayerMap {
+    LayerMap::new()
+        .on(LayerClass::Activation, Pass)
+        .on(LayerClass::Routing, Pass)
 }
 
 /// Named composites.
@@ -72,6 +245,7 @@ impl RuleSpec {
 /// | `paper2-dense` | dense: w² | z⁺ | ε = [`SIGNED_EPSILON`] | ε (Arras) | pass |
 /// | `paper2-conv` | conv: z-box `[low, high]` | z⁺ | ε = [`SIGNED_EPSILON`] | ε (Arras) | pass |
 /// | `epsilon-plus-flat` | dense or conv: flat | conv z⁺, dense ε = 1e-6 | same | ε = 1e-6 | pass |
+/// | `epsilon-gamma-box` | conv: z-box `[low, high]` | conv γ = 0.25, dense ε = 1e-6 | same | ε = 1e-6 | pass |
 /// | `lstm-default` | — | ε = [`SIGNED_EPSILON`] | ε = [`SIGNED_EPSILON`] | ε = [`SIGNED_EPSILON`] | pass |
 /// | `epsilon:E` | — | ε = E | ε = E | ε = E | pass |
 ///
@@ -87,6 +261,9 @@ impl RuleSpec {
 ///   rule goes to the first layer with parameters (see [`FirstLayer`]). On an LSTM
 ///   autoencoder that layer is an LSTM, which has no flat rule, so there the preset is
 ///   `lstm-default` with Zennit's ε of `1e-6` instead of [`SIGNED_EPSILON`].
+/// * `epsilon-gamma-box` is Zennit's `EpsilonGammaBox` with its defaults (γ = 0.25, ε and
+///   stabilisers `1e-6`), with the same first-layer difference; [`epsilon_gamma_box`] takes
+///   tensor bounds and other parameters.
 /// * `lstm-default` is for recurrent autoencoders: signed activations everywhere, so ε on
 ///   every map, the Arras et al. rule through the LSTM cells.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -103,6 +280,13 @@ pub enum Preset {
     },
     /// Zennit's `EpsilonPlusFlat`.
     EpsilonPlusFlat,
+    /// Zennit's `EpsilonGammaBox`, with the input box of the first convolution.
+    EpsilonGammaBox {
+        /// Lowest input value.
+        low: f64,
+        /// Highest input value.
+        high: f64,
+    },
     /// ε everywhere, for LSTM autoencoders.
     LstmDefault,
     /// ε on every dense, convolutional and LSTM layer: the rule that follows the
@@ -115,12 +299,11 @@ pub enum Preset {
 
 impl Preset {
     /// The composite this preset names.
+    ///
+    /// # Errors
+    /// [`LrpError::InvalidParam`] for bounds that are not finite or not ordered.
     pub fn composite(&self) -> Result<Arc<dyn Composite>> {
-        let pass = || {
-            LayerMap::new()
-                .on(LayerClass::Activation, Pass)
-                .on(LayerClass::Routing, Pass)
-        };
+        let pass = pass_map;
         let signed = Epsilon::new(SIGNED_EPSILON)?;
         let paper = |first: LayerMap| -> Arc<dyn Composite> {
             let rest = pass()
@@ -146,6 +329,16 @@ impl Preset {
                     LayerMap::new().on(LayerClass::Affine, Flat::new()),
                     rest,
                 ))
+            }
+            Preset::EpsilonGammaBox { low, high } => {
+                ZBox::new(low, high)?;
+                epsilon_gamma_box(
+                    Bound::scalar(low),
+                    Bound::scalar(high),
+                    DEFAULT_STABILIZER,
+                    0.25,
+                    DEFAULT_STABILIZER,
+                )?
             }
             Preset::LstmDefault => Arc::new(
                 pass()
@@ -175,6 +368,10 @@ impl fmt::Display for Preset {
             }
             Preset::Paper2Conv { low, high } => write!(f, "paper2-conv:{low}:{high}"),
             Preset::EpsilonPlusFlat => f.write_str("epsilon-plus-flat"),
+            Preset::EpsilonGammaBox { low, high } if *low == 0.0 && *high == 1.0 => {
+                f.write_str("epsilon-gamma-box")
+            }
+            Preset::EpsilonGammaBox { low, high } => write!(f, "epsilon-gamma-box:{low}:{high}"),
             Preset::LstmDefault => f.write_str("lstm-default"),
             Preset::Epsilon { eps } => write!(f, "epsilon:{eps}"),
         }
@@ -182,7 +379,8 @@ impl fmt::Display for Preset {
 }
 
 /// Parses `paper2-dense`, `paper2-conv` (input box `[0, 1]`), `paper2-conv:LOW:HIGH`,
-/// `epsilon-plus-flat`, `lstm-default` and `epsilon:E`.
+/// `epsilon-plus-flat`, `epsilon-gamma-box` (input box `[0, 1]`),
+/// `epsilon-gamma-box:LOW:HIGH`, `lstm-default` and `epsilon:E`.
 ///
 /// ```
 /// use lrp_ae::Preset;
@@ -201,8 +399,15 @@ impl FromStr for Preset {
             what: "lrp",
             param: "preset",
             value: format!("{s:?}"),
-            rule: "must be paper2-dense, paper2-conv[:LOW:HIGH], epsilon-plus-flat, lstm-default or epsilon:E",
+            rule: "must be paper2-dense, paper2-conv[:LOW:HIGH], epsilon-plus-flat, epsilon-gamma-box[:LOW:HIGH], lstm-default or epsilon:E",
         }
+        };
+        let bounds = |rest: &str| -> Result<(f64, f64)> {
+            let (low, high) = rest.split_once(':').ok_or_else(bad)?;
+            let low: f64 = low.trim().parse().map_err(|_| bad())?;
+            let high: f64 = high.trim().parse().map_err(|_| bad())?;
+            ZBox::new(low, high)?;
+            Ok((low, high))
         };
         match s {
             "paper2-dense" => Ok(Preset::Paper2Dense),
@@ -211,18 +416,25 @@ impl FromStr for Preset {
                 high: 1.0,
             }),
             "epsilon-plus-flat" => Ok(Preset::EpsilonPlusFlat),
+            "epsilon-gamma-box" => Ok(Preset::EpsilonGammaBox {
+                low: 0.0,
+                high: 1.0,
+            }),
             "lstm-default" => Ok(Preset::LstmDefault),
             _ if s.starts_with("epsilon:") => {
                 let eps: f64 = s["epsilon:".len()..].trim().parse().map_err(|_| bad())?;
                 Ok(Preset::Epsilon { eps })
             }
             _ => {
-                let rest = s.strip_prefix("paper2-conv:").ok_or_else(bad)?;
-                let (low, high) = rest.split_once(':').ok_or_else(bad)?;
-                let low: f64 = low.trim().parse().map_err(|_| bad())?;
-                let high: f64 = high.trim().parse().map_err(|_| bad())?;
-                ZBox::new(low, high)?;
-                Ok(Preset::Paper2Conv { low, high })
+                if let Some(rest) = s.strip_prefix("paper2-conv:") {
+                    let (low, high) = bounds(rest)?;
+                    Ok(Preset::Paper2Conv { low, high })
+                } else if let Some(rest) = s.strip_prefix("epsilon-gamma-box:") {
+                    let (low, high) = bounds(rest)?;
+                    Ok(Preset::EpsilonGammaBox { low, high })
+                } else {
+                    Err(bad())
+                }
             }
         }
     }
@@ -279,6 +491,8 @@ mod tests {
             bias: None,
             stride: [1, 1],
             padding: [0, 0],
+            dilation: [1, 1],
+            groups: 1,
         };
         let layers = vec![
             conv(2, 1),
@@ -338,6 +552,14 @@ mod tests {
                 high: 3.0,
             },
             Preset::EpsilonPlusFlat,
+            Preset::EpsilonGammaBox {
+                low: 0.0,
+                high: 1.0,
+            },
+            Preset::EpsilonGammaBox {
+                low: -2.0,
+                high: 0.5,
+            },
             Preset::LstmDefault,
             Preset::Epsilon { eps: 1e-6 },
         ] {
@@ -353,22 +575,137 @@ mod tests {
 
     #[test]
     fn rule_specs_check_their_parameters() {
-        assert!(RuleSpec::Epsilon { eps: -1.0 }.build().is_err());
-        assert!(RuleSpec::Gamma { gamma: f64::NAN }.build().is_err());
-        assert!(RuleSpec::ZBox {
-            low: 2.0,
-            high: 1.0
+        assert!(RuleSpec::epsilon(-1.0).build().is_err());
+        assert!(RuleSpec::gamma(f64::NAN).build().is_err());
+        let e = RuleSpec::z_box(2.0, 1.0).build().unwrap_err().to_string();
+        assert!(e.contains("low 2 > high 1"), "{e}");
+        for bad in [
+            RuleSpec::ZPlus { stabilizer: -1.0 },
+            RuleSpec::WSquare {
+                stabilizer: f64::INFINITY,
+            },
+            RuleSpec::Flat {
+                stabilizer: f64::NAN,
+            },
+            RuleSpec::Gamma {
+                gamma: 0.25,
+                stabilizer: -0.5,
+            },
+        ] {
+            let e = bad.build().unwrap_err().to_string();
+            assert!(e.contains("stabilizer = "), "{e}");
         }
-        .build()
-        .is_err());
-        let r = RuleSpec::ZBox {
-            low: 0.0,
-            high: 1.0,
-        }
-        .build()
-        .unwrap();
+        let r = RuleSpec::z_box(0.0, 1.0).build().unwrap();
         assert_eq!(r.name(), "z-box[0, 1]");
-        let json = serde_json::to_string(&RuleSpec::Epsilon { eps: 0.5 }).unwrap();
+        let json = serde_json::to_string(&RuleSpec::epsilon(0.5)).unwrap();
         assert_eq!(json, r#"{"epsilon":{"eps":0.5}}"#);
+        let all = [
+            RuleSpec::z_plus(),
+            RuleSpec::w_square(),
+            RuleSpec::z_box(-1.0, 1.0),
+            RuleSpec::epsilon(0.1),
+            RuleSpec::gamma(0.5),
+            RuleSpec::flat(),
+            RuleSpec::Pass,
+            RuleSpec::ZBox {
+                low: Bound::new(vec![1, 2], vec![0.0, 0.5]).unwrap(),
+                high: Bound::scalar(1.0),
+                stabilizer: 1e-3,
+            },
+        ];
+        for spec in all {
+            let json = serde_json::to_string(&spec).unwrap();
+            assert_eq!(
+                serde_json::from_str::<RuleSpec>(&json).unwrap(),
+                spec,
+                "{json}"
+            );
+        }
+        assert!(serde_json::from_str::<RuleSpec>(r#"{"z-plus": {"eps": 1}}"#).is_err());
+    }
+
+    #[test]
+    fn epsilon_gamma_box_is_zbox_first_gamma_on_convs_epsilon_on_dense() {
+        let conv = |o, i| Layer::Conv2d {
+            weight: z(&[o, i, 3, 3]),
+            bias: None,
+            stride: [1, 1],
+            padding: [1, 1],
+            dilation: [1, 1],
+            groups: 1,
+        };
+        let layers = vec![
+            conv(2, 1),
+            Layer::Activation(Activation::Relu),
+            conv(2, 2),
+            Layer::Reshape { shape: vec![-1] },
+            Layer::Linear {
+                weight: z(&[3, 8]),
+                bias: None,
+            },
+            Layer::Activation(Activation::Softmax),
+        ];
+        let p = Preset::EpsilonGammaBox {
+            low: -1.0,
+            high: 1.0,
+        };
+        assert_eq!(
+            names(p, &layers),
+            vec![
+                "z-box[-1, 1]",
+                "pass",
+                "gamma(0.25)",
+                "pass",
+                "epsilon(0.000001)",
+                "pass"
+            ]
+        );
+        // A first dense layer gets ε, as in Zennit (its first map holds convolutions only).
+        assert_eq!(
+            names(p, &layers[3..]),
+            vec!["pass", "epsilon(0.000001)", "pass"]
+        );
+        let low = Bound::new(vec![1, 1, 2], vec![0.0, 0.5]).unwrap();
+        let c = epsilon_gamma_box(low, Bound::scalar(1.0), 0.1, 0.5, 1e-3).unwrap();
+        let ctx = layer_contexts(&layers);
+        assert_eq!(
+            c.rule(&ctx[0]).unwrap().name(),
+            "z-box[[1, 1, 2]: [0, 0.5], 1](stabilizer=0.001)"
+        );
+        assert_eq!(
+            c.rule(&ctx[2]).unwrap().name(),
+            "gamma(0.5)(stabilizer=0.001)"
+        );
+        assert_eq!(c.rule(&ctx[4]).unwrap().name(), "epsilon(0.1)");
+    }
+
+    #[test]
+    fn composite_specs_override_presets_and_check_indices() {
+        let lin = |o, i| Layer::Linear {
+            weight: z(&[o, i]),
+            bias: None,
+        };
+        let layers = vec![lin(3, 4), Layer::Activation(Activation::Relu), lin(4, 3)];
+        let spec: CompositeSpec = serde_json::from_str(
+            r#"{"preset": "paper2-dense", "layers": {"2": {"epsilon": {"eps": 0.5}}}}"#,
+        )
+        .unwrap();
+        let c = spec.composite().unwrap();
+        let ctx = layer_contexts(&layers);
+        let got: Vec<String> = ctx.iter().map(|x| c.rule(x).unwrap().name()).collect();
+        assert_eq!(got, vec!["w2", "pass", "epsilon(0.5)"]);
+        let only = CompositeSpec {
+            preset: None,
+            layers: [(0, RuleSpec::flat()), (7, RuleSpec::Pass)]
+                .into_iter()
+                .collect(),
+        };
+        let e = crate::propagate::resolve_rules(&layers, &*only.composite().unwrap()).unwrap_err();
+        assert!(e.to_string().contains("7 (the model has 3 layers)"), "{e}");
+        let bad = CompositeSpec {
+            preset: None,
+            layers: [(0, RuleSpec::epsilon(f64::NAN))].into_iter().collect(),
+        };
+        assert!(bad.composite().is_err());
     }
 }

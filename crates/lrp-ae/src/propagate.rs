@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use ae_models::convert::tensor_to_f64s;
+use ae_models::explained_error::per_sample_sum;
 use ae_models::{Layer, LayerKind};
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
@@ -48,7 +50,9 @@ impl LrpTrace {
 /// The rule of every layer, checked before any computation: a layer without a rule or with
 /// a rule not defined for its kind is an error naming the layer.
 pub fn resolve_rules(layers: &[Layer], composite: &dyn Composite) -> Result<Vec<Arc<dyn Rule>>> {
-    layer_contexts(layers)
+    let contexts = layer_contexts(layers);
+    composite.check_layers(&contexts)?;
+    contexts
         .iter()
         .map(|ctx| {
             let rule = composite.rule(ctx).ok_or(LrpError::NoRule {
@@ -65,23 +69,6 @@ pub fn resolve_rules(layers: &[Layer], composite: &dyn Composite) -> Result<Vec<
             Ok(rule)
         })
         .collect()
-}
-
-/// Relevance per sample `[B]` summed over every other dimension.
-pub(crate) fn per_sample_sum(r: &Tensor) -> Result<Tensor> {
-    let dims: Vec<i64> = (1..r.dim() as i64).collect();
-    Ok(r.f_sum_dim_intlist(dims.as_slice(), false, r.kind())?)
-}
-
-pub(crate) fn to_f64s(t: &Tensor) -> Result<Vec<f64>> {
-    let t = t
-        .f_to_kind(tch::Kind::Double)?
-        .f_to_device(tch::Device::Cpu)?
-        .f_contiguous()?;
-    let n = t.numel();
-    let mut v = vec![0f64; n];
-    t.f_copy_data(&mut v, n)?;
-    Ok(v)
 }
 
 /// Propagates `r_out` (shaped like the model output) back through `layers` with `rules`
@@ -114,7 +101,7 @@ pub fn propagate(
         });
     }
     tch::no_grad(|| {
-        let output_sums = to_f64s(&per_sample_sum(r_out)?)?;
+        let output_sums = tensor_to_f64s(&per_sample_sum(r_out)?)?;
         let mut entries = Vec::with_capacity(layers.len());
         let mut r = r_out.shallow_clone();
         for (index, (layer, rule)) in layers.iter().zip(rules).enumerate().rev() {
@@ -145,7 +132,7 @@ pub fn propagate(
                 index,
                 kind: layer.kind(),
                 rule: rule.name(),
-                input_sums: to_f64s(&per_sample_sum(&r)?)?,
+                input_sums: tensor_to_f64s(&per_sample_sum(&r)?)?,
             });
         }
         entries.reverse();

@@ -58,6 +58,16 @@ pub fn stabilize(z: &Tensor, eps: f64) -> Result<Tensor> {
     Ok(z.f_add(&sign.f_mul_scalar(eps)?)?)
 }
 
+/// `base` with the stabiliser appended when it is not [`DEFAULT_STABILIZER`], e.g.
+/// `z+(stabilizer=0.001)`: the rule names of traces tell rules apart.
+pub(crate) fn named(base: &str, stabilizer: f64) -> String {
+    if stabilizer == DEFAULT_STABILIZER {
+        base.to_string()
+    } else {
+        format!("{base}(stabilizer={stabilizer})")
+    }
+}
+
 /// Checks a stabiliser or epsilon: finite and non-negative.
 pub(crate) fn check_eps(what: &'static str, param: &'static str, eps: f64) -> Result<f64> {
     if eps.is_finite() && eps >= 0.0 {
@@ -315,6 +325,8 @@ enum AffineOp<'a> {
         bias: Option<&'a Tensor>,
         stride: [i64; 2],
         padding: [i64; 2],
+        dilation: [i64; 2],
+        groups: i64,
     },
 }
 
@@ -330,11 +342,15 @@ impl<'a> AffineOp<'a> {
                 bias,
                 stride,
                 padding,
+                dilation,
+                groups,
             } => Ok(AffineOp::Conv {
                 weight,
                 bias: bias.as_ref(),
                 stride: *stride,
                 padding: *padding,
+                dilation: *dilation,
+                groups: *groups,
             }),
             other => Err(LrpError::UnsupportedLayer {
                 rule: name.into(),
@@ -364,8 +380,12 @@ impl<'a> AffineOp<'a> {
         Ok(match self {
             AffineOp::Linear { .. } => a.f_linear(&w, b.as_ref())?,
             AffineOp::Conv {
-                stride, padding, ..
-            } => a.f_conv2d(&w, b.as_ref(), stride, padding, [1, 1], 1)?,
+                stride,
+                padding,
+                dilation,
+                groups,
+                ..
+            } => a.f_conv2d(&w, b.as_ref(), stride, padding, dilation, *groups)?,
         })
     }
 
@@ -377,18 +397,30 @@ impl<'a> AffineOp<'a> {
                 weight,
                 stride,
                 padding,
+                dilation,
+                groups,
                 ..
             } => {
                 let w = m.apply(weight)?;
                 let (k, out) = (w.size(), s.size());
                 // The forward convolution floors; output_padding restores the rows and columns
-                // it dropped so the result has the input's exact size.
+                // it dropped so the result has the input's exact size. A grouped weight
+                // `[O, C/g, kh, kw]` is already the transposed convolution's layout.
                 let mut extra = [0i64; 2];
                 for d in 0..2 {
-                    let covered = (out[2 + d] - 1) * stride[d] - 2 * padding[d] + k[2 + d];
+                    let span = dilation[d] * (k[2 + d] - 1) + 1;
+                    let covered = (out[2 + d] - 1) * stride[d] - 2 * padding[d] + span;
                     extra[d] = input_size[2 + d] - covered;
                 }
-                s.f_conv_transpose2d(&w, None::<Tensor>, stride, padding, extra, 1, [1, 1])?
+                s.f_conv_transpose2d(
+                    &w,
+                    None::<Tensor>,
+                    stride,
+                    padding,
+                    extra,
+                    *groups,
+                    dilation,
+                )?
             }
         })
     }
@@ -407,22 +439,34 @@ mod tests {
     }
 
     #[test]
-    fn conv_transpose_matches_autograd_for_odd_sizes() {
+    fn conv_transpose_matches_autograd_for_odd_sizes_dilations_and_groups() {
         tch::manual_seed(1);
         let opts = (Kind::Double, Device::Cpu);
-        let weight = Tensor::randn([3, 2, 3, 2], opts);
-        let layer = Layer::Conv2d {
-            weight,
-            bias: None,
-            stride: [2, 3],
-            padding: [1, 0],
-        };
-        let x = Tensor::randn([2, 2, 8, 9], opts).set_requires_grad(true);
-        let y = layer.forward(&x).unwrap();
-        let s = Tensor::randn(y.size(), opts);
-        let g = Tensor::run_backward(&[(&y * &s).sum(Kind::Double)], &[&x], false, false);
-        let op = AffineOp::of("test", &layer).unwrap();
-        let t = op.transpose(&s, ParamMod::Identity, &x.size()).unwrap();
-        assert!(t.allclose(&g[0], 1e-10, 1e-10, false));
+        // (weight, stride, padding, dilation, groups, input)
+        let cases = [
+            ([3, 2, 3, 2], [2, 3], [1, 0], [1, 1], 1, [2, 2, 8, 9]),
+            ([4, 2, 3, 3], [1, 1], [2, 2], [2, 2], 2, [2, 4, 7, 6]),
+            ([6, 1, 2, 3], [2, 1], [0, 1], [3, 1], 3, [1, 3, 9, 8]),
+        ];
+        for (wdims, stride, padding, dilation, groups, xdims) in cases {
+            let layer = Layer::Conv2d {
+                weight: Tensor::randn(wdims, opts),
+                bias: None,
+                stride,
+                padding,
+                dilation,
+                groups,
+            };
+            let x = Tensor::randn(xdims, opts).set_requires_grad(true);
+            let y = layer.forward(&x).unwrap();
+            let s = Tensor::randn(y.size(), opts);
+            let g = Tensor::run_backward(&[(&y * &s).sum(Kind::Double)], &[&x], false, false);
+            let op = AffineOp::of("test", &layer).unwrap();
+            let t = op.transpose(&s, ParamMod::Identity, &x.size()).unwrap();
+            assert!(
+                t.allclose(&g[0], 1e-10, 1e-10, false),
+                "{wdims:?} {dilation:?} {groups}"
+            );
+        }
     }
 }

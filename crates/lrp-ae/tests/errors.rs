@@ -151,8 +151,11 @@ fn bad_rule_parameters_are_rejected_with_the_value() {
         .unwrap_err()
         .to_string()
         .contains("[1, 0]"));
-    assert!(ZBox::new(0.0, 1.0).unwrap().stabilizer(f64::NAN).is_err());
-    assert!(ZPlus::with_stabilizer(-1.0).is_err());
+    assert!(ZBox::new(0.0, 1.0)
+        .unwrap()
+        .with_stabilizer(f64::NAN)
+        .is_err());
+    assert!(ZPlus::new().with_stabilizer(-1.0).is_err());
     let err = "paper3".parse::<Preset>().unwrap_err();
     assert!(err.to_string().contains("\"paper3\""), "{err}");
 }

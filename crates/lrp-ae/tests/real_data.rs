@@ -82,7 +82,7 @@ fn hits(lrp: &Lrp, ae: &DenseAe, test: &Tensor) -> (usize, usize, usize) {
 /// in 17 of 57 rows (chance: 2); paper 2's dense preset (w² first) in 2, since w² ignores
 /// the input values; the residual in 56. (Without clamping the test rows into the box: z-box,
 /// z⁺ or ε first, 23–40 of 57 over two model widths.) Setting a feature to 0 instead
-/// is found by no input-dependent rule (docs/lrp.md, §6).
+/// is found by no input-dependent rule (docs/lrp.md, §7).
 #[test]
 fn a_feature_set_to_its_maximum_gets_the_relevance_under_an_input_dependent_first_rule() {
     tch::set_num_threads(1);

@@ -199,6 +199,7 @@ fn toeplitz(
         bias,
         stride,
         padding,
+        ..
     } = layer
     else {
         unreachable!()
@@ -273,7 +274,8 @@ fn zbox_with_per_channel_bounds_matches_scalar_bounds_per_channel() {
     let per_channel = ZBox::with_bounds(
         Bound::new(vec![1, 2], vec![0.0, -1.0]).unwrap(),
         Bound::new(vec![1, 2], vec![1.0, 2.0]).unwrap(),
-    );
+    )
+    .unwrap();
     let got = per_channel.propagate(&layer, &x, &r).unwrap();
     // Channel-wise bounds equal a full-size bound tensor.
     let mut low = vec![0.0; 32];
@@ -285,7 +287,8 @@ fn zbox_with_per_channel_bounds_matches_scalar_bounds_per_channel() {
     let full = ZBox::with_bounds(
         Bound::new(vec![1, 2, 4, 4], low).unwrap(),
         Bound::new(vec![1, 2, 4, 4], high).unwrap(),
-    );
+    )
+    .unwrap();
     let want = full.propagate(&layer, &x, &r).unwrap();
     assert!(max_abs_diff(&got, &want) < 1e-12);
     let scalar = ZBox::new(0.0, 1.0)

@@ -32,7 +32,11 @@ impl Default for Epsilon {
 }
 
 impl Epsilon {
-    /// ε rule with `eps` (finite, ≥ 0; Zennit's default is `1e-6`).
+    /// ε rule with `eps` (finite, ≥ 0; Zennit's default is `1e-6`). ε is this rule's
+    /// stabiliser, so it has no `with_stabilizer`.
+    ///
+    /// # Errors
+    /// [`crate::LrpError::InvalidParam`] naming the value otherwise.
     pub fn new(eps: f64) -> Result<Self> {
         Ok(Epsilon {
             eps: check_eps("epsilon", "eps", eps)?,

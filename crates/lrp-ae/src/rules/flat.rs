@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 use crate::error::Result;
-use crate::rule::{check_eps, BasicRule, InputMod, ParamMod, Rule, Term, DEFAULT_STABILIZER};
+use crate::rule::{
+    check_eps, named, BasicRule, InputMod, ParamMod, Rule, Term, DEFAULT_STABILIZER,
+};
 
 /// `R_i = Σ_j 1 / stab(n_j) · R_j`, where `n_j` counts the inputs connected to output `j`:
 /// every connected input gets an equal share, whatever the weights and input values.
@@ -30,11 +32,18 @@ impl Flat {
         Self::default()
     }
 
-    /// Flat with another stabiliser (finite, ≥ 0).
-    pub fn with_stabilizer(stabilizer: f64) -> Result<Self> {
-        Ok(Flat {
-            stabilizer: check_eps("flat", "stabilizer", stabilizer)?,
-        })
+    /// The same rule with another stabiliser `ε` of `z + ε·sign(z)` (finite, ≥ 0).
+    ///
+    /// # Errors
+    /// [`crate::LrpError::InvalidParam`] naming the value otherwise.
+    pub fn with_stabilizer(mut self, stabilizer: f64) -> Result<Self> {
+        self.stabilizer = check_eps("flat", "stabilizer", stabilizer)?;
+        Ok(self)
+    }
+
+    /// The stabiliser.
+    pub fn stabilizer(&self) -> f64 {
+        self.stabilizer
     }
 
     /// The rule as data.
@@ -48,7 +57,7 @@ impl Flat {
 
 impl Rule for Flat {
     fn name(&self) -> String {
-        "flat".into()
+        named("flat", self.stabilizer)
     }
 
     fn supports(&self, kind: LayerKind) -> bool {

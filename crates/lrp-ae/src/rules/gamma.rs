@@ -6,7 +6,8 @@ use tch::Tensor;
 
 use crate::error::{LrpError, Result};
 use crate::rule::{
-    check_eps, BasicRule, InputMod, OutputGate, ParamMod, Rule, Term, TermGroup, DEFAULT_STABILIZER,
+    check_eps, named, BasicRule, InputMod, OutputGate, ParamMod, Rule, Term, TermGroup,
+    DEFAULT_STABILIZER,
 };
 
 /// Favours positive contributions by `γ`: for an output with `z_j > 0`,
@@ -25,6 +26,9 @@ pub struct Gamma {
 impl Gamma {
     /// γ with Zennit's default stabiliser `1e-6`. `gamma` must be finite and ≥ 0 (Zennit's
     /// default is 0.25).
+    ///
+    /// # Errors
+    /// [`LrpError::InvalidParam`] naming the value otherwise.
     pub fn new(gamma: f64) -> Result<Self> {
         if !(gamma.is_finite() && gamma >= 0.0) {
             return Err(LrpError::InvalidParam {
@@ -40,10 +44,18 @@ impl Gamma {
         })
     }
 
-    /// The same rule with another stabiliser (finite, ≥ 0).
-    pub fn stabilizer(mut self, stabilizer: f64) -> Result<Self> {
+    /// The same rule with another stabiliser `ε` of `z + ε·sign(z)` (finite, ≥ 0).
+    ///
+    /// # Errors
+    /// [`LrpError::InvalidParam`] naming the value otherwise.
+    pub fn with_stabilizer(mut self, stabilizer: f64) -> Result<Self> {
         self.stabilizer = check_eps("gamma", "stabilizer", stabilizer)?;
         Ok(self)
+    }
+
+    /// The stabiliser.
+    pub fn stabilizer(&self) -> f64 {
+        self.stabilizer
     }
 
     /// γ.
@@ -81,7 +93,7 @@ impl Gamma {
 
 impl Rule for Gamma {
     fn name(&self) -> String {
-        format!("gamma({})", self.gamma)
+        named(&format!("gamma({})", self.gamma), self.stabilizer)
     }
 
     fn supports(&self, kind: LayerKind) -> bool {

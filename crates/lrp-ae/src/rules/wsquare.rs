@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 use crate::error::Result;
-use crate::rule::{check_eps, BasicRule, InputMod, ParamMod, Rule, Term, DEFAULT_STABILIZER};
+use crate::rule::{
+    check_eps, named, BasicRule, InputMod, ParamMod, Rule, Term, DEFAULT_STABILIZER,
+};
 
 /// `R_i = Σ_j w_ij² / stab(Σ_i' w_i'j² + b_j²) · R_j`: relevance follows the squared
 /// weights and ignores the input values (the root point of deep Taylor decomposition on an
@@ -33,11 +35,18 @@ impl WSquare {
         Self::default()
     }
 
-    /// w² with another stabiliser (finite, ≥ 0).
-    pub fn with_stabilizer(stabilizer: f64) -> Result<Self> {
-        Ok(WSquare {
-            stabilizer: check_eps("w2", "stabilizer", stabilizer)?,
-        })
+    /// The same rule with another stabiliser `ε` of `z + ε·sign(z)` (finite, ≥ 0).
+    ///
+    /// # Errors
+    /// [`crate::LrpError::InvalidParam`] naming the value otherwise.
+    pub fn with_stabilizer(mut self, stabilizer: f64) -> Result<Self> {
+        self.stabilizer = check_eps("w2", "stabilizer", stabilizer)?;
+        Ok(self)
+    }
+
+    /// The stabiliser.
+    pub fn stabilizer(&self) -> f64 {
+        self.stabilizer
     }
 
     /// The rule as data.
@@ -51,7 +60,7 @@ impl WSquare {
 
 impl Rule for WSquare {
     fn name(&self) -> String {
-        "w2".into()
+        named("w2", self.stabilizer)
     }
 
     fn supports(&self, kind: LayerKind) -> bool {

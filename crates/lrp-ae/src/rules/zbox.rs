@@ -7,7 +7,9 @@ use tch::Tensor;
 
 use crate::bound::Bound;
 use crate::error::{LrpError, Result};
-use crate::rule::{check_eps, BasicRule, InputMod, ParamMod, Rule, Term, DEFAULT_STABILIZER};
+use crate::rule::{
+    check_eps, named, BasicRule, InputMod, ParamMod, Rule, Term, DEFAULT_STABILIZER,
+};
 
 /// `R_i = Σ_j (a_i w_ij − l_i w_ij⁺ − h_i w_ij⁻) / stab(z_j) · R_j` with
 /// `z_j = Σ_i (a_i w_ij − l_i w_ij⁺ − h_i w_ij⁻)`: the deep Taylor root point is the corner
@@ -27,6 +29,9 @@ pub struct ZBox {
 impl ZBox {
     /// z-box for inputs in `[low, high]` (finite, `low ≤ high`), with Zennit's default
     /// stabiliser `1e-6`.
+    ///
+    /// # Errors
+    /// [`LrpError::InvalidParam`] naming both values otherwise.
     pub fn new(low: f64, high: f64) -> Result<Self> {
         if !(low.is_finite() && high.is_finite() && low <= high) {
             return Err(LrpError::InvalidParam {
@@ -36,26 +41,45 @@ impl ZBox {
                 rule: "must be finite with low ≤ high",
             });
         }
+        Self::with_bounds(Bound::scalar(low), Bound::scalar(high))
+    }
+
+    /// z-box with per-cell or per-channel bounds ([`Bound`], broadcast Zennit's way), with
+    /// Zennit's default stabiliser `1e-6`.
+    ///
+    /// ```
+    /// use lrp_ae::{rule::Rule, rules::ZBox, Bound};
+    /// let low = Bound::new(vec![1, 3], vec![-1.0, -2.0, 0.0])?;
+    /// let z = ZBox::with_bounds(low.clone(), Bound::scalar(1.0))?;
+    /// assert_eq!(z.name(), "z-box[[1, 3]: [-1, -2, 0], 1]");
+    /// assert!(ZBox::with_bounds(low, Bound::scalar(-1.5)).is_err()); // -1 > -1.5
+    /// # Ok::<(), lrp_ae::LrpError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Bound::check_ordered`]: bounds that do not broadcast together, or `low > high`
+    /// somewhere (the error names the index and both values).
+    pub fn with_bounds(low: Bound, high: Bound) -> Result<Self> {
+        Bound::check_ordered(&low, &high)?;
         Ok(ZBox {
-            low: Bound::scalar(low),
-            high: Bound::scalar(high),
+            low,
+            high,
             stabilizer: DEFAULT_STABILIZER,
         })
     }
 
-    /// z-box with per-cell or per-channel bounds.
-    pub fn with_bounds(low: Bound, high: Bound) -> Self {
-        ZBox {
-            low,
-            high,
-            stabilizer: DEFAULT_STABILIZER,
-        }
-    }
-
-    /// The same rule with another stabiliser (finite, ≥ 0).
-    pub fn stabilizer(mut self, stabilizer: f64) -> Result<Self> {
+    /// The same rule with another stabiliser `ε` of `z + ε·sign(z)` (finite, ≥ 0).
+    ///
+    /// # Errors
+    /// [`LrpError::InvalidParam`] naming the value otherwise.
+    pub fn with_stabilizer(mut self, stabilizer: f64) -> Result<Self> {
         self.stabilizer = check_eps("z-box", "stabilizer", stabilizer)?;
         Ok(self)
+    }
+
+    /// The stabiliser.
+    pub fn stabilizer(&self) -> f64 {
+        self.stabilizer
     }
 
     /// The lower bound.
@@ -82,11 +106,13 @@ impl ZBox {
 }
 
 impl Rule for ZBox {
+    /// `z-box[0, 1]`; tensor bounds show their values, or their range when there are many
+    /// (see [`Bound`]'s `Display`).
     fn name(&self) -> String {
-        match (self.low.as_scalar(), self.high.as_scalar()) {
-            (Some(l), Some(h)) => format!("z-box[{l}, {h}]"),
-            _ => format!("z-box[{:?}, {:?}]", self.low.shape(), self.high.shape()),
-        }
+        named(
+            &format!("z-box[{}, {}]", self.low, self.high),
+            self.stabilizer,
+        )
     }
 
     fn supports(&self, kind: LayerKind) -> bool {

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 use crate::error::Result;
-use crate::rule::{check_eps, BasicRule, InputMod, ParamMod, Rule, Term, DEFAULT_STABILIZER};
+use crate::rule::{
+    check_eps, named, BasicRule, InputMod, ParamMod, Rule, Term, DEFAULT_STABILIZER,
+};
 
 /// `R_i = Σ_j (a_i⁺ w_ij⁺ + a_i⁻ w_ij⁻) / stab(z_j⁺) · R_j` with
 /// `z_j⁺ = Σ_i (a_i⁺ w_ij⁺ + a_i⁻ w_ij⁻) + b_j⁺`.
@@ -35,11 +37,18 @@ impl ZPlus {
         Self::default()
     }
 
-    /// z⁺ with another stabiliser (finite, ≥ 0).
-    pub fn with_stabilizer(stabilizer: f64) -> Result<Self> {
-        Ok(ZPlus {
-            stabilizer: check_eps("z+", "stabilizer", stabilizer)?,
-        })
+    /// The same rule with another stabiliser `ε` of `z + ε·sign(z)` (finite, ≥ 0).
+    ///
+    /// # Errors
+    /// [`crate::LrpError::InvalidParam`] naming the value otherwise.
+    pub fn with_stabilizer(mut self, stabilizer: f64) -> Result<Self> {
+        self.stabilizer = check_eps("z+", "stabilizer", stabilizer)?;
+        Ok(self)
+    }
+
+    /// The stabiliser.
+    pub fn stabilizer(&self) -> f64 {
+        self.stabilizer
     }
 
     /// The rule as data.
@@ -56,7 +65,7 @@ impl ZPlus {
 
 impl Rule for ZPlus {
     fn name(&self) -> String {
-        "z+".into()
+        named("z+", self.stabilizer)
     }
 
     fn supports(&self, kind: LayerKind) -> bool {

@@ -76,6 +76,8 @@ pub fn conv(
         bias: bias.then(|| uniform(rng, &[out], -0.5, 0.5)),
         stride: [stride, stride],
         padding: [pad, pad],
+        dilation: [1, 1],
+        groups: 1,
     }
 }
 
