@@ -29,24 +29,56 @@ use std::time::Instant;
 
 use ae_models::convert::{array_to_tensor, tensor_to_array};
 use ae_models::train::{train, TrainConfig};
-use ae_models::{Autoencoder, DenseAe, DenseAeConfig, ErrorNorm, MinMaxScaler};
-use loc_metrics::{recall_at_m, Ties};
+use ae_models::{Autoencoder, DenseAe, DenseAeConfig, ErrorNorm, MinMaxScaler, ModelError};
+use corruption_eval::{
+    Corruption, CorruptionError, CorruptionGenerator, CorruptionParams, TriesSummary,
+};
+use loc_metrics::{recall_at_m, MetricsError, Ties};
 use lrp_ae::rules::{Epsilon, Pass};
-use lrp_ae::{LayerClass, LayerMap, Lrp, OutputSeed, Preset};
+use lrp_ae::{LayerClass, LayerMap, Lrp, LrpError, OutputSeed, Preset};
 use ndarray::{Array2, Ix2};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
+use thiserror::Error;
 use xai_attrib::{
     Attribution, Baseline, BaselineSpec, IntegratedGradients, KernelShap, Norm, Occlusion,
-    ReconstructionError, Request, Residual,
+    ReconstructionError, Request, Residual, XaiError,
 };
 
-use super::{
-    Corruption, CorruptionError, CorruptionGenerator, CorruptionParams, Result, TriesSummary,
-};
 use crate::plot::{RecallLine, RecallPanel};
 use crate::stats::median;
-use crate::tabular::{load_breast_cancer, load_nsl_kdd, NslKddSplit, Table};
+use crate::tabular::{load_breast_cancer, load_nsl_kdd, NslKddSplit, Table, TabularError};
+
+/// Everything that can go wrong in a validation run: the error of the stage that failed,
+/// unchanged (its message is shown as is).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ValidationError {
+    /// A setting of the run, or a failure to generate corruptions.
+    #[error(transparent)]
+    Corruption(#[from] CorruptionError),
+    /// An error of the model, the scaler or training.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// An error of an attribution method.
+    #[error(transparent)]
+    Attribution(#[from] XaiError),
+    /// An error of LRP.
+    #[error(transparent)]
+    Lrp(#[from] LrpError),
+    /// An error computing recall@m.
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
+    /// An error loading the table.
+    #[error(transparent)]
+    Tabular(#[from] TabularError),
+    /// A libtorch failure.
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+}
+
+/// Result alias of the validation run.
+pub type Result<T, E = ValidationError> = std::result::Result<T, E>;
 
 /// Which table the validation runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -61,7 +93,7 @@ pub enum TableSource {
 impl FromStr for TableSource {
     type Err = CorruptionError;
 
-    fn from_str(s: &str) -> Result<Self> {
+    fn from_str(s: &str) -> Result<Self, CorruptionError> {
         match s {
             "breast-cancer" => Ok(TableSource::BreastCancer),
             "nsl-kdd" => Ok(TableSource::NslKdd),
@@ -427,7 +459,7 @@ pub fn run_validation(cfg: &ValidationConfig) -> Result<ValidationReport> {
         || cfg.methods.is_empty()
         || !(cfg.train_fraction > 0.0 && cfg.train_fraction < 1.0)
     {
-        return Err(CorruptionError::InvalidParam {
+        return Err(ValidationError::Corruption(CorruptionError::InvalidParam {
             param: "validation config",
             value: format!(
                 "k = {}, {} methods, train_fraction = {}",
@@ -436,7 +468,7 @@ pub fn run_validation(cfg: &ValidationConfig) -> Result<ValidationReport> {
                 cfg.train_fraction
             ),
             rule: "needs k >= 1, at least one method and 0 < train_fraction < 1",
-        });
+        }));
     }
     let table = match cfg.data {
         TableSource::BreastCancer => load_breast_cancer(cfg.data_dir.join("breast_cancer"))?,
@@ -521,7 +553,8 @@ pub fn run_validation(cfg: &ValidationConfig) -> Result<ValidationReport> {
                     what: "attribution scores",
                     expected: format!("[{}, {f}]", features.len()),
                     got: format!("{:?}", scores.size()),
-                })?;
+                })
+                .map_err(ValidationError::from)?;
             let curve = recall_at_m(scores.view(), &features, Ties::Average)?;
             methods.push(MethodResult {
                 method,

@@ -4,7 +4,7 @@
 
 use ae_models::train::{train, TrainConfig};
 use ae_models::{Autoencoder, DenseAe, DenseAeConfig, ErrorNorm, MinMaxScaler};
-use anomaly_xai::corruption::{
+use corruption_eval::{
     Corruption, CorruptionError, CorruptionGenerator, CorruptionParams, CorruptionSet,
 };
 use ndarray::Array2;

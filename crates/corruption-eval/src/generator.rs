@@ -9,16 +9,12 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
-use super::ifgsm::optimise_feature;
-use super::normalize::{quantile, ScoreNormalizer};
-use super::params::CorruptionParams;
-use super::{Corruption, CorruptionError, Result};
-
-/// The detector as the generator sees it: a batch `[B, F]` in, its reconstruction
-/// `[B, F]` out. For the adversarial corruption it must be built from differentiable tch
-/// ops (e.g. `|x| ae.forward(x)` for an [`ae_models::Autoencoder`]), and rows must be
-/// reconstructed independently of each other.
-pub type Reconstruct<'m> = dyn Fn(&Tensor) -> ae_models::Result<Tensor> + 'm;
+use crate::corruption::Corruption;
+use crate::error::{CorruptionError, Result};
+use crate::ifgsm::optimise_feature;
+use crate::normalize::{quantile, ScoreNormalizer};
+use crate::params::CorruptionParams;
+use crate::reconstruct::{check_reconstruction, Reconstruct};
 
 /// One kept corrupted sample.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,7 +89,7 @@ fn stack<'a>(rows: impl ExactSizeIterator<Item = &'a Vec<f32>>, f: usize) -> Arr
     Array2::from_shape_vec((n, f), flat).expect("every sample has n_features values")
 }
 
-/// Generates corrupted samples for one detector; see the [module docs](super) for the
+/// Generates corrupted samples for one detector; see the [crate docs](crate) for the
 /// protocol. Built with [`CorruptionGenerator::new`], which checks the settings and fixes
 /// the feature ranges, the score normaliser and the clean limit from the reference rows.
 pub struct CorruptionGenerator<'m> {
@@ -235,7 +231,7 @@ impl<'m> CorruptionGenerator<'m> {
     }
 
     /// The adversarial corruption of row `b` of `start` at `features[b]`: I-FGSM on that
-    /// feature alone (see [`super::IfgsmParams`]). `start` is usually a random corruption
+    /// feature alone (see [`IfgsmParams`](crate::IfgsmParams)). `start` is usually a random corruption
     /// of a clean sample at the same features, as the paper recommends.
     pub fn adversarial(&self, start: &Tensor, features: &[usize]) -> Result<Tensor> {
         let (b, _) = check_matrix("adversarial start", start, Some(self.n_features()))?;
@@ -254,7 +250,7 @@ impl<'m> CorruptionGenerator<'m> {
     }
 
     /// Generates up to `k` corrupted samples of kind `kind` from the clean rows of `pool`
-    /// `[N, F]`; see the [module docs](super). Stops early, with
+    /// `[N, F]`; see the [crate docs](crate). Stops early, with
     /// [`TriesSummary::exhausted`] set, when `max_tries` run out.
     ///
     /// # Errors
@@ -459,18 +455,6 @@ fn check_matrix(what: &'static str, x: &Tensor, want: Option<usize>) -> Result<(
         });
     }
     Ok((b, f))
-}
-
-/// Checks that a reconstruction has its input's shape.
-pub(crate) fn check_reconstruction(x: &Tensor, x_hat: &Tensor) -> Result<()> {
-    if x_hat.size() != x.size() {
-        return Err(CorruptionError::ShapeMismatch {
-            what: "reconstruction",
-            expected: format!("the input's shape {:?}", x.size()),
-            got: format!("{:?}", x_hat.size()),
-        });
-    }
-    Ok(())
 }
 
 fn to_vec(t: &Tensor) -> Result<Vec<f32>> {

@@ -1,6 +1,6 @@
 //! Invariants of the score normalisation, without a model.
 
-use anomaly_xai::corruption::{quantile, ScoreNormalizer};
+use corruption_eval::{quantile, ScoreNormalizer};
 use proptest::prelude::*;
 
 proptest! {

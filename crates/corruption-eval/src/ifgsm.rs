@@ -3,9 +3,9 @@
 
 use tch::{Kind, Tensor};
 
-use super::generator::{check_reconstruction, Reconstruct};
-use super::params::IfgsmParams;
-use super::Result;
+use crate::error::Result;
+use crate::params::IfgsmParams;
+use crate::reconstruct::{check_reconstruction, Reconstruct};
 
 /// Runs the optimisation from `start` `[B, F]`, moving only `start[b, features[b]]`, and
 /// returns the best value of that feature per sample, `[B]`.

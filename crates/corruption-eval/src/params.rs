@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Corruption, CorruptionError, Result};
+use crate::corruption::Corruption;
+use crate::error::{CorruptionError, Result};
 
 /// Acceptance thresholds on the normalised anomaly score, one per corruption. A corrupted
 /// sample is kept when its score is strictly greater than its threshold.
@@ -87,7 +88,7 @@ impl Default for IfgsmParams {
     }
 }
 
-/// All settings of [`super::CorruptionGenerator`]; checked when the generator is built.
+/// All settings of [`CorruptionGenerator`](crate::CorruptionGenerator); checked when the generator is built.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CorruptionParams {

@@ -2,17 +2,17 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{CorruptionError, Result};
+use crate::error::{CorruptionError, Result};
 
 /// Maps a raw anomaly score `s` to `clamp((s − lo) / (hi − lo), 0, 1)`.
 ///
 /// ```
-/// use anomaly_xai::corruption::ScoreNormalizer;
+/// use corruption_eval::ScoreNormalizer;
 /// let n = ScoreNormalizer::from_reference(&[1.0, 2.0, 5.0], 1.0)?;
 /// assert_eq!((n.lo, n.hi), (1.0, 5.0));
 /// assert_eq!(n.normalize(3.0), 0.5);
 /// assert_eq!(n.normalize(9.0), 1.0);
-/// # Ok::<(), anomaly_xai::corruption::CorruptionError>(())
+/// # Ok::<(), corruption_eval::CorruptionError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ScoreNormalizer {
@@ -47,9 +47,9 @@ impl ScoreNormalizer {
 /// (numpy's default): position `q (n − 1)` in the sorted values.
 ///
 /// ```
-/// use anomaly_xai::corruption::quantile;
+/// use corruption_eval::quantile;
 /// assert_eq!(quantile(&[4.0, 1.0, 3.0, 2.0], 0.5)?, 2.5);
-/// # Ok::<(), anomaly_xai::corruption::CorruptionError>(())
+/// # Ok::<(), corruption_eval::CorruptionError>(())
 /// ```
 ///
 /// # Errors
