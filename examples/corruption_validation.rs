@@ -19,8 +19,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anomaly_xai::corruption::validation::{run_validation, TableSource, ValidationConfig};
+use anomaly_xai::data::find_data_dir;
 use anomaly_xai::plot::{draw_bar_chart, draw_recall_curves, BarChart};
-use anomaly_xai::tabular::find_data_dir;
 use clap::{Parser, ValueEnum};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -5,12 +5,13 @@
 //! Run: `cargo run --release --example quickstart` (after `eval "$(cargo xtask env)"`).
 
 use anomaly_xai::attrib::{BaselineSpec, Norm};
+use anomaly_xai::data::SmdMachine;
 use anomaly_xai::localizer::{Detector, Localizer, LocalizerConfig, MethodSpec};
 use anomaly_xai::metrics::Protocol;
 use anomaly_xai::models::convert::array_to_tensor;
 use anomaly_xai::models::train::{train, TrainConfig};
 use anomaly_xai::models::windows::sliding_windows;
-use anomaly_xai::models::{LstmAe, LstmAeConfig, MinMaxScaler, SmdMachine};
+use anomaly_xai::models::{LstmAe, LstmAeConfig, MinMaxScaler};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Any [T, F] series with labelled regions works; here an SMD machine.

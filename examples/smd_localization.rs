@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anomaly_xai::attrib::{BaselineSpec, Norm};
+use anomaly_xai::data::SmdMachine;
 use anomaly_xai::localizer::{
     Aggregation, Detector, ExplainedOutput, LocalizationRun, Localizer, LocalizerConfig,
     MethodSpec, Normalization, WindowPolicy,
@@ -31,9 +32,7 @@ use anomaly_xai::metrics::{Protocol, RankMetric, Report, Selection, SetScore, Ta
 use anomaly_xai::models::convert::array_to_tensor;
 use anomaly_xai::models::train::{train, TrainConfig};
 use anomaly_xai::models::windows::sliding_windows;
-use anomaly_xai::models::{
-    AttentionLstmAe, LstmAe, LstmAeConfig, MinMaxScaler, SavedModel, SmdMachine,
-};
+use anomaly_xai::models::{AttentionLstmAe, LstmAe, LstmAeConfig, MinMaxScaler, SavedModel};
 use anomaly_xai::plot::{draw_sensor_figure, SensorFigure};
 use clap::{Parser, ValueEnum};
 use serde::Serialize;

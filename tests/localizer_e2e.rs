@@ -7,6 +7,9 @@
 use std::ops::RangeInclusive;
 
 use anomaly_xai::attrib::{BaselineSpec, Norm};
+use anomaly_xai::data::synthetic::{
+    generate, AnomalyKind, Polarity, SyntheticConfig, SyntheticMachine,
+};
 use anomaly_xai::localizer::{
     Detector, LocalizationRun, LocalizeError, Localizer, LocalizerConfig, MethodSpec,
 };
@@ -16,7 +19,6 @@ use anomaly_xai::models::convert::array_to_tensor;
 use anomaly_xai::models::train::{train, TrainConfig};
 use anomaly_xai::models::windows::sliding_windows;
 use anomaly_xai::models::{LstmAe, LstmAeConfig, MinMaxScaler};
-use anomaly_xai::synthetic::{generate, AnomalyKind, Polarity, SyntheticConfig, SyntheticMachine};
 use ndarray::{Array2, ArrayView1};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;

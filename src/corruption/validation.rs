@@ -30,6 +30,7 @@ use std::time::Instant;
 use ae_models::convert::{array_to_tensor, tensor_to_array};
 use ae_models::train::{train, TrainConfig};
 use ae_models::{Autoencoder, DenseAe, DenseAeConfig, ErrorNorm, MinMaxScaler, ModelError};
+use anomaly_data::{load_breast_cancer, load_nsl_kdd, DataError, NslKddSplit, Table};
 use corruption_eval::{
     Corruption, CorruptionError, CorruptionGenerator, CorruptionParams, TriesSummary,
 };
@@ -47,7 +48,6 @@ use xai_attrib::{
 
 use crate::plot::{RecallLine, RecallPanel};
 use crate::stats::median;
-use crate::tabular::{load_breast_cancer, load_nsl_kdd, NslKddSplit, Table, TabularError};
 
 /// Everything that can go wrong in a validation run: the error of the stage that failed,
 /// unchanged (its message is shown as is).
@@ -71,7 +71,7 @@ pub enum ValidationError {
     Metrics(#[from] MetricsError),
     /// An error loading the table.
     #[error(transparent)]
-    Tabular(#[from] TabularError),
+    Data(#[from] DataError),
     /// A libtorch failure.
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),

@@ -7,7 +7,7 @@
 //! | the model contract | [`Autoencoder`] (layer list + forward), [`Trainable`] (named parameters) |
 //! | the layer list LRP walks | [`Layer`], [`LayerKind`], [`layer::forward_recording`] |
 //! | training | [`train::train`], [`train::TrainConfig`], [`train::TrainSummary`] |
-//! | data | [`MinMaxScaler`], [`windows::sliding_windows`], [`SmdMachine`] |
+//! | data preparation | [`MinMaxScaler`], [`windows::sliding_windows`] (loaders live in `anomaly-data`) |
 //! | scores | [`recon_error`]: per sample, per time step, per feature, per cell; L1 / L2 |
 //! | persistence | [`persist::SavedModel`] (`save` / `load`), [`persist::load_any`] |
 //!
@@ -47,7 +47,6 @@ pub mod lstm;
 pub mod persist;
 pub mod recon_error;
 pub mod scaler;
-pub mod smd;
 pub mod train;
 pub mod windows;
 
@@ -61,5 +60,4 @@ pub use lstm::{LstmAe, LstmAeConfig};
 pub use persist::{AnyAutoencoder, SavedModel};
 pub use recon_error::ErrorNorm;
 pub use scaler::MinMaxScaler;
-pub use smd::SmdMachine;
 pub use windows::Windows;

@@ -5,8 +5,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use ae_models::windows::sliding_windows;
-use ae_models::{MinMaxScaler, ModelError, SmdMachine};
+use anomaly_data::{DataError, SmdMachine};
 
 #[test]
 fn real_machine_loads_with_its_labels() {
@@ -31,16 +30,6 @@ fn real_machine_loads_with_its_labels() {
     }
     assert_eq!(covered, m.test_labels);
     assert!(m.train.iter().all(|v| (0.0..=1.0).contains(v)));
-
-    // Paper 1's preparation: scaler fitted on train, windows of 50 at stride 1.
-    let scaler = MinMaxScaler::fit(&m.train.view())
-        .unwrap()
-        .with_clip(-3.0, 3.0)
-        .unwrap();
-    let test = scaler.transform(&m.test.view()).unwrap();
-    assert!(test.iter().all(|v| (-3.0..=3.0).contains(v)));
-    let w = sliding_windows(&scaler.transform(&m.train.view()).unwrap().view(), 50, 1).unwrap();
-    assert_eq!(w.data.shape(), &[23694 - 49, 50, 38]);
 }
 
 #[test]
@@ -49,7 +38,7 @@ fn unknown_machine_is_a_data_error_naming_the_file() {
         return;
     };
     let err = SmdMachine::load(&data.join("smd"), "machine-9-9").unwrap_err();
-    assert!(matches!(err, ModelError::Data { .. }), "{err}");
+    assert!(matches!(err, DataError::Missing { .. }), "{err}");
     assert!(err.to_string().contains("train/machine-9-9.txt"), "{err}");
 }
 
@@ -88,47 +77,62 @@ fn plain_text_files_load_and_malformed_ones_name_file_and_line() {
     );
     assert_eq!(SmdMachine::list(&dir).unwrap(), vec!["m".to_string()]);
 
-    let cases = [
+    let parse = |e: &DataError| matches!(e, DataError::Parse { .. });
+    let content = |e: &DataError| matches!(e, DataError::Content { .. });
+    let bad_label = |e: &DataError| matches!(e, DataError::MalformedLabel { line: 1, .. });
+    let sensor = |e: &DataError| matches!(e, DataError::SensorOutOfRange { sensor: 3, .. });
+    let region = |e: &DataError| matches!(e, DataError::Region { .. });
+    type Kind = fn(&DataError) -> bool;
+    let cases: [(_, _, Kind); 7] = [
         (
             ("0.1,0.2\n0.3\n", "0.5,0.6\n", "0\n", "0-1:1\n"),
             "train/m.txt: line 2: 1 values, expected 2",
+            parse,
         ),
         (
             ("0.1,0.2\n", "0.5,0.6,0.7\n", "0\n", "0-1:1\n"),
             "test/m.txt: 3 columns, but the training file has 2",
+            content,
         ),
         (
             ("0.1,0.2\n", "0.5,0.6\n", "0\n1\n", "0-1:1\n"),
             "test_label/m.txt: 2 labels for 1 test rows",
+            content,
         ),
         (
             ("0.1,0.2\n", "0.5,0.6\n", "2\n", "0-1:1\n"),
             "test_label/m.txt: line 1: expected 0 or 1",
+            bad_label,
         ),
         (
             ("0.1,0.2\n", "0.5,0.6\n", "0\n", "0-1:3\n"),
             "interpretation_label/m.txt: line 1: sensor 3",
+            sensor,
         ),
         (
             ("0.1,0.2\n", "0.5,0.6\n", "0\n", "0-5:1\n"),
-            "reaches past the 1 time steps",
+            "interpretation_label/m.txt: region [0, 5) reaches past the 1 time steps",
+            region,
         ),
         (
             ("0.1,inf\n", "0.5,0.6\n", "0\n", "0-1:1\n"),
             "train/m.txt: line 1: \"inf\" is not a finite number",
+            parse,
         ),
     ];
-    for ((train, test, label, interp), needle) in cases {
+    for ((train, test, label, interp), needle, kind) in cases {
         write_machine(&dir, train, test, label, interp);
         let err = SmdMachine::load(&dir, "m").unwrap_err();
-        assert!(matches!(err, ModelError::Data { .. }), "{err}");
+        assert!(kind(&err), "{err}: unexpected variant {err:?}");
         assert!(err.to_string().contains(needle), "{err} lacks {needle}");
     }
     write_machine(&dir, "0.1,0.2\n", "0.5,0.6\n", "0\n", "0-1:1\n");
     fs::remove_file(dir.join("test_label").join("m.txt")).unwrap();
     let err = SmdMachine::load(&dir, "m").unwrap_err();
+    assert!(matches!(err, DataError::Missing { .. }), "{err}");
     assert!(
-        err.to_string().contains("test_label/m.txt: missing"),
+        err.to_string()
+            .contains("test_label/m.txt: SMD file (looked for .txt and .txt.xz) not found"),
         "{err}"
     );
     fs::remove_dir_all(dir).ok();
@@ -148,7 +152,7 @@ fn xz_files_are_read_transparently() {
     fs::write(dir.join("train").join("m.txt.xz"), b"not xz").unwrap();
     assert!(matches!(
         SmdMachine::load(&dir, "m").unwrap_err(),
-        ModelError::Io { .. }
+        DataError::Io { .. }
     ));
     fs::remove_dir_all(dir).ok();
 }

@@ -2,9 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anomaly_xai::tabular::{
-    find_data_dir, load_breast_cancer, load_nsl_kdd, load_nsl_kdd_file, NslKddSplit, Table,
-    TabularError, NSL_KDD_CATEGORICAL,
+use anomaly_data::{
+    find_data_dir, load_breast_cancer, load_nsl_kdd, load_nsl_kdd_file, DataError, NslKddSplit,
+    Table, NSL_KDD_CATEGORICAL,
 };
 
 fn tabular_dir() -> Option<PathBuf> {
@@ -85,7 +85,7 @@ fn select_and_split_are_checked_and_seeded() {
     assert_eq!(s.normal, vec![true, true]);
     let err = t.select(&[0, 3]).unwrap_err();
     assert!(
-        matches!(err, TabularError::RowOutOfRange { row: 3, n_rows: 3 }),
+        matches!(err, DataError::RowOutOfRange { row: 3, n_rows: 3 }),
         "{err}"
     );
 
@@ -111,7 +111,10 @@ fn malformed_breast_cancer_files_name_file_and_line() {
     write_breast_cancer(&dir, "2,2,malignant,benign\n1.0,2.0,0\n1.0,abc,1\n", 2);
     let err = load_breast_cancer(&dir).unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, TabularError::Parse { line: 3, .. }), "{msg}");
+    assert!(
+        matches!(&err, DataError::Field { line: 3, column, .. } if column == "f1"),
+        "{msg}"
+    );
     assert!(
         msg.contains("breast_cancer.csv") && msg.contains("`abc`"),
         "{msg}"
@@ -120,13 +123,16 @@ fn malformed_breast_cancer_files_name_file_and_line() {
     let dir = scratch("bc-bad-target");
     write_breast_cancer(&dir, "1,2,malignant,benign\n1.0,2.0,2\n", 2);
     let err = load_breast_cancer(&dir).unwrap_err();
-    assert!(matches!(err, TabularError::Parse { line: 2, .. }), "{err}");
+    assert!(
+        matches!(&err, DataError::Field { line: 2, column, .. } if column == "target"),
+        "{err}"
+    );
 
     let dir = scratch("bc-short-row");
     write_breast_cancer(&dir, "1,2,malignant,benign\n1.0,0\n", 2);
     assert!(matches!(
         load_breast_cancer(&dir),
-        Err(TabularError::Parse { line: 2, .. })
+        Err(DataError::Parse { line: 2, .. })
     ));
 
     let dir = scratch("bc-row-count");
@@ -146,13 +152,11 @@ fn malformed_breast_cancer_files_name_file_and_line() {
     write_breast_cancer(&dir, "1,2,malignant,benign\n1.0,NaN,0\n", 2);
     assert!(matches!(
         load_breast_cancer(&dir),
-        Err(TabularError::Parse { line: 2, .. })
+        Err(DataError::Field { line: 2, .. })
     ));
 
     let err = load_breast_cancer(scratch("bc-missing")).unwrap_err();
-    assert!(
-        matches!(err, TabularError::Io { .. }) && err.to_string().contains("feature_names.txt")
-    );
+    assert!(matches!(err, DataError::Io { .. }) && err.to_string().contains("feature_names.txt"));
 }
 
 #[test]
@@ -178,16 +182,20 @@ fn malformed_nsl_kdd_lines_are_errors_and_plain_text_is_read_too() {
 
     std::fs::write(&plain, format!("{good}\n0,tcp,ftp_data\n")).unwrap();
     let err = load_nsl_kdd_file(&plain).unwrap_err();
-    assert!(matches!(err, TabularError::Parse { line: 2, .. }), "{err}");
+    assert!(matches!(err, DataError::Parse { line: 2, .. }), "{err}");
     assert!(err.to_string().contains("3 fields, expected 43"), "{err}");
 
     std::fs::write(&plain, good.replace(",491,", ",4x1,")).unwrap();
     let err = load_nsl_kdd_file(&plain).unwrap_err();
     assert!(err.to_string().contains("field 5 = `4x1`"), "{err}");
+    assert!(
+        matches!(&err, DataError::Field { line: 1, column, .. } if column == "src_bytes"),
+        "{err}"
+    );
 
     std::fs::write(&plain, "\n").unwrap();
     assert!(matches!(
         load_nsl_kdd_file(&plain),
-        Err(TabularError::Content { .. })
+        Err(DataError::Content { .. })
     ));
 }

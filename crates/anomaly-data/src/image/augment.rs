@@ -25,15 +25,15 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::dataset::ImageSample;
-use super::error::{check_finite, check_non_empty, ImageError, Result};
 use super::preprocess::Border;
+use super::sample::ImageSample;
+use crate::error::{check_finite, check_non_empty, DataError, Result};
 
 /// Random rotations and flips; see the module docs for the exact transform.
 ///
 /// ```
-/// use anomaly_xai::image::augment::Augment;
-/// use anomaly_xai::image::ImageSample;
+/// use anomaly_data::image::augment::Augment;
+/// use anomaly_data::image::ImageSample;
 /// use ndarray::Array2;
 /// let s = ImageSample {
 ///     name: "a".into(),
@@ -45,7 +45,7 @@ use super::preprocess::Border;
 /// assert_eq!(more.len(), 20);
 /// // The same seed gives the same samples.
 /// assert_eq!(more, Augment::default().expand(&[s], 20, 7)?);
-/// # Ok::<(), anomaly_xai::image::ImageError>(())
+/// # Ok::<(), anomaly_data::DataError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Augment {
@@ -83,7 +83,7 @@ impl Augment {
     /// Checks the settings, naming the first bad one.
     pub fn check(&self) -> Result<()> {
         if !(self.max_angle_deg.is_finite() && (0.0..=45.0).contains(&self.max_angle_deg)) {
-            return Err(ImageError::InvalidParam {
+            return Err(DataError::InvalidParam {
                 what: "augment",
                 param: "max_angle_deg",
                 value: self.max_angle_deg.to_string(),
@@ -120,7 +120,7 @@ impl Augment {
         check_finite("augment input", image.iter())?;
         if let Some(m) = mask {
             if m.dim() != image.dim() {
-                return Err(ImageError::ShapeMismatch {
+                return Err(DataError::ShapeMismatch {
                     what: "augment mask".into(),
                     expected: format!("the image's {:?}", image.shape()),
                     got: m.shape().to_vec(),
@@ -139,7 +139,7 @@ impl Augment {
     pub fn expand(&self, samples: &[ImageSample], n: usize, seed: u64) -> Result<Vec<ImageSample>> {
         self.check()?;
         if samples.is_empty() && n > 0 {
-            return Err(ImageError::InvalidParam {
+            return Err(DataError::InvalidParam {
                 what: "augment",
                 param: "samples",
                 value: "[]".into(),
@@ -213,10 +213,10 @@ fn rotate_bilinear(img: &Array2<f32>, angle: f32) -> Array2<f32> {
 /// `n - 1`) go to validation. Both parts keep the input's relative order.
 ///
 /// ```
-/// use anomaly_xai::image::augment::train_val_split;
+/// use anomaly_data::image::augment::train_val_split;
 /// let (train, val) = train_val_split(&(0..20).collect::<Vec<_>>(), 0.1, 3)?;
 /// assert_eq!((train.len(), val.len()), (18, 2));
-/// # Ok::<(), anomaly_xai::image::ImageError>(())
+/// # Ok::<(), anomaly_data::DataError>(())
 /// ```
 pub fn train_val_split<T: Clone>(
     samples: &[T],
@@ -224,7 +224,7 @@ pub fn train_val_split<T: Clone>(
     seed: u64,
 ) -> Result<(Vec<T>, Vec<T>)> {
     if !(val_fraction.is_finite() && (0.0..1.0).contains(&val_fraction)) {
-        return Err(ImageError::InvalidParam {
+        return Err(DataError::InvalidParam {
             what: "train_val_split",
             param: "val_fraction",
             value: val_fraction.to_string(),

@@ -42,37 +42,12 @@ use ndarray::Array2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::error::{ImageError, Result};
 use super::preprocess::{grayscale, Preprocess};
+use super::sample::{ImageSample, GOOD_GROUP};
+use crate::error::{check_finite, check_non_empty, DataError, Result};
 
 /// Value (of 255) from which a pixel of an 8-bit mask counts as defective.
 pub const MASK_THRESHOLD: u8 = 128;
-
-/// Name of the group of defect-free images (training images and MVTec's `test/good`).
-pub const GOOD_GROUP: &str = "good";
-
-/// One grayscale image with its optional defect mask.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ImageSample {
-    /// A name unique within its group (the file stem for loaded data).
-    pub name: String,
-    /// Pixels, `[height, width]`, values in `[0, 1]`.
-    pub image: Array2<f32>,
-    /// Defect mask of the same shape, 1.0 on defect pixels and 0.0 elsewhere; `None`
-    /// for a defect-free image.
-    pub mask: Option<Array2<f32>>,
-    /// The defect group (class) this image belongs to, [`GOOD_GROUP`] when defect-free.
-    pub group: String,
-}
-
-impl ImageSample {
-    /// The mask, or an all-zero mask of the image's shape for a defect-free image.
-    pub fn mask_or_zeros(&self) -> Array2<f32> {
-        self.mask
-            .clone()
-            .unwrap_or_else(|| Array2::zeros(self.image.raw_dim()))
-    }
-}
 
 /// Which folder layout a dataset uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -90,7 +65,7 @@ pub enum Layout {
 }
 
 impl FromStr for Layout {
-    type Err = ImageError;
+    type Err = DataError;
 
     fn from_str(s: &str) -> Result<Self> {
         match s.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
@@ -98,7 +73,7 @@ impl FromStr for Layout {
             "magnetictile" | "mt" => Ok(Layout::MagneticTile),
             "mvtec" => Ok(Layout::MvTec),
             "generic" => Ok(Layout::Generic),
-            _ => Err(ImageError::InvalidParam {
+            _ => Err(DataError::InvalidParam {
                 what: "dataset",
                 param: "layout",
                 value: s.into(),
@@ -160,8 +135,8 @@ impl DefectDataset {
 /// Resolves [`Layout::Auto`] by looking at the folder; checks that `root` exists.
 pub fn resolve_layout(root: &Path, layout: Layout) -> Result<Layout> {
     if !root.is_dir() {
-        return Err(ImageError::Missing {
-            path: root.display().to_string(),
+        return Err(DataError::Missing {
+            path: root.to_path_buf(),
             what: "dataset folder".into(),
         });
     }
@@ -178,8 +153,8 @@ pub fn resolve_layout(root: &Path, layout: Layout) -> Result<Layout> {
     } else if root.join("train").is_dir() && root.join("test").is_dir() {
         Ok(Layout::Generic)
     } else {
-        Err(ImageError::Layout {
-            path: root.display().to_string(),
+        Err(DataError::Content {
+            path: root.to_path_buf(),
             reason: "no known layout: expected MT_<Class>/Imgs folders (magnetic tile), \
                      train/test/ground_truth (MVTec) or train/test/masks (generic)"
                 .into(),
@@ -229,8 +204,8 @@ fn tile_images(dir: &Path, what: &str) -> Result<Vec<PathBuf>> {
         .filter(|p| has_ext(p, &["jpg", "jpeg"]))
         .collect();
     if files.is_empty() {
-        return Err(ImageError::Layout {
-            path: dir.display().to_string(),
+        return Err(DataError::Content {
+            path: dir.to_path_buf(),
             reason: format!("{what} holds no .jpg images (its .png files are masks)"),
         });
     }
@@ -294,8 +269,8 @@ fn finish(
     prep: Option<&Preprocess>,
 ) -> Result<DefectDataset> {
     if entries.is_empty() {
-        return Err(ImageError::Layout {
-            path: root.display().to_string(),
+        return Err(DataError::Content {
+            path: root.to_path_buf(),
             reason: "no test images found".into(),
         });
     }
@@ -324,8 +299,8 @@ fn finish(
             let mask = match &e.mask {
                 Some(m) if m.is_file() => Some(read_mask(m, image.dim())?),
                 Some(m) if e.mask_required => {
-                    return Err(ImageError::Missing {
-                        path: m.display().to_string(),
+                    return Err(DataError::Missing {
+                        path: m.clone(),
                         what: format!("mask of test image `{}`", e.image.display()),
                     })
                 }
@@ -357,30 +332,30 @@ fn maybe_prep(s: ImageSample, prep: Option<&Preprocess>) -> Result<ImageSample> 
 /// Reads an image file as grayscale `[0, 1]`.
 pub fn read_gray(path: &Path) -> Result<Array2<f32>> {
     if !path.is_file() {
-        return Err(ImageError::Missing {
-            path: path.display().to_string(),
+        return Err(DataError::Missing {
+            path: path.to_path_buf(),
             what: "image file".into(),
         });
     }
     let img = ::image::ImageReader::open(path)
-        .map_err(|source| ImageError::Io {
-            path: path.display().to_string(),
+        .map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
             source,
         })?
         .with_guessed_format()
-        .map_err(|source| ImageError::Io {
-            path: path.display().to_string(),
+        .map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
             source,
         })?
         .decode()
-        .map_err(|source| ImageError::Codec {
-            path: path.display().to_string(),
+        .map_err(|source| DataError::Codec {
+            path: path.to_path_buf(),
             source,
         })?;
     let g = grayscale(&img)?;
     if g.is_empty() {
-        return Err(ImageError::Layout {
-            path: path.display().to_string(),
+        return Err(DataError::Content {
+            path: path.to_path_buf(),
             reason: "image has no pixels".into(),
         });
     }
@@ -391,7 +366,7 @@ pub fn read_gray(path: &Path) -> Result<Array2<f32>> {
 pub fn read_mask(path: &Path, expected: (usize, usize)) -> Result<Array2<f32>> {
     let m = read_gray(path)?;
     if m.dim() != expected {
-        return Err(ImageError::ShapeMismatch {
+        return Err(DataError::ShapeMismatch {
             what: format!("mask {}", path.display()),
             expected: format!("the image's [{}, {}]", expected.0, expected.1),
             got: m.shape().to_vec(),
@@ -435,12 +410,12 @@ pub fn write_generic(dataset: &DefectDataset, root: impl AsRef<Path>) -> Result<
 
 /// Saves a `[0, 1]` array as an 8-bit grayscale PNG (values clamped), creating the folder.
 pub fn save_gray(img: &Array2<f32>, path: &Path) -> Result<()> {
-    super::error::check_non_empty(&format!("image for {}", path.display()), img.shape())?;
-    super::error::check_finite(&format!("image for {}", path.display()), img.iter())?;
+    check_non_empty(&format!("image for {}", path.display()), img.shape())?;
+    check_finite(&format!("image for {}", path.display()), img.iter())?;
     check_component("file name", &file_name(path))?;
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(|source| ImageError::Io {
-            path: dir.display().to_string(),
+        fs::create_dir_all(dir).map_err(|source| DataError::Io {
+            path: dir.to_path_buf(),
             source,
         })?;
     }
@@ -450,14 +425,14 @@ pub fn save_gray(img: &Array2<f32>, path: &Path) -> Result<()> {
         .map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
         .collect();
     let buf = ::image::GrayImage::from_raw(w as u32, h as u32, raw).ok_or_else(|| {
-        ImageError::ShapeMismatch {
+        DataError::ShapeMismatch {
             what: "save_gray".into(),
             expected: "width × height bytes".into(),
             got: vec![h, w],
         }
     })?;
-    buf.save(path).map_err(|source| ImageError::Codec {
-        path: path.display().to_string(),
+    buf.save(path).map_err(|source| DataError::Codec {
+        path: path.to_path_buf(),
         source,
     })
 }
@@ -465,7 +440,7 @@ pub fn save_gray(img: &Array2<f32>, path: &Path) -> Result<()> {
 /// Rejects names that would escape their folder.
 fn check_component(what: &'static str, name: &str) -> Result<()> {
     if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
-        return Err(ImageError::InvalidParam {
+        return Err(DataError::InvalidParam {
             what: "write_generic",
             param: what,
             value: format!("{name:?}"),
@@ -494,14 +469,14 @@ fn stem(p: &Path) -> String {
 }
 
 fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
-    let rd = fs::read_dir(dir).map_err(|source| ImageError::Io {
-        path: dir.display().to_string(),
+    let rd = fs::read_dir(dir).map_err(|source| DataError::Io {
+        path: dir.to_path_buf(),
         source,
     })?;
     let mut out = Vec::new();
     for e in rd {
-        let e = e.map_err(|source| ImageError::Io {
-            path: dir.display().to_string(),
+        let e = e.map_err(|source| DataError::Io {
+            path: dir.to_path_buf(),
             source,
         })?;
         out.push(e.path());
@@ -519,8 +494,8 @@ fn subdirs(dir: &Path) -> Result<Vec<PathBuf>> {
 
 fn existing_subdirs(dir: &Path, what: &str) -> Result<Vec<PathBuf>> {
     if !dir.is_dir() {
-        return Err(ImageError::Missing {
-            path: dir.display().to_string(),
+        return Err(DataError::Missing {
+            path: dir.to_path_buf(),
             what: what.into(),
         });
     }
@@ -530,8 +505,8 @@ fn existing_subdirs(dir: &Path, what: &str) -> Result<Vec<PathBuf>> {
 /// The PNG/JPEG files of a folder that must exist and hold at least one.
 fn image_files(dir: &Path, what: &str) -> Result<Vec<PathBuf>> {
     if !dir.is_dir() {
-        return Err(ImageError::Missing {
-            path: dir.display().to_string(),
+        return Err(DataError::Missing {
+            path: dir.to_path_buf(),
             what: what.into(),
         });
     }
@@ -540,8 +515,8 @@ fn image_files(dir: &Path, what: &str) -> Result<Vec<PathBuf>> {
         .filter(|p| p.is_file() && has_ext(p, &["png", "jpg", "jpeg"]))
         .collect();
     if files.is_empty() {
-        return Err(ImageError::Layout {
-            path: dir.display().to_string(),
+        return Err(DataError::Content {
+            path: dir.to_path_buf(),
             reason: format!("{what} holds no .png/.jpg images"),
         });
     }
@@ -581,7 +556,7 @@ mod tests {
             Layout::Generic,
         ] {
             let e = DefectDataset::load(&missing, layout, None).unwrap_err();
-            assert!(matches!(e, ImageError::Missing { .. }), "{e}");
+            assert!(matches!(e, DataError::Missing { .. }), "{e}");
             assert!(
                 e.to_string().contains("anomaly-xai-definitely-missing-dir"),
                 "{e}"
@@ -656,13 +631,13 @@ mod tests {
         save_gray(&Array2::zeros((3, 4)), &d.join("masks/g/b.png")).unwrap();
         let e = DefectDataset::load(&d, Layout::Generic, None).unwrap_err();
         assert!(
-            matches!(e, ImageError::ShapeMismatch { .. }) && e.to_string().contains("b.png"),
+            matches!(e, DataError::ShapeMismatch { .. }) && e.to_string().contains("b.png"),
             "{e}"
         );
         fs::write(d.join("masks/g/b.png"), b"not a png").unwrap();
         let e = DefectDataset::load(&d, Layout::Generic, None).unwrap_err();
         assert!(
-            matches!(e, ImageError::Codec { .. }) && e.to_string().contains("b.png"),
+            matches!(e, DataError::Codec { .. }) && e.to_string().contains("b.png"),
             "{e}"
         );
         fs::remove_dir_all(&d).unwrap();

@@ -2,10 +2,10 @@
 //! few values in the clear), so that moving or refactoring them cannot change the data a
 //! seed gives.
 
-use anomaly_xai::image::augment::Augment;
-use anomaly_xai::image::preprocess::Preprocess;
-use anomaly_xai::image::synthetic as images;
-use anomaly_xai::synthetic as series;
+use anomaly_data::image::augment::Augment;
+use anomaly_data::image::preprocess::Preprocess;
+use anomaly_data::image::synthetic as images;
+use anomaly_data::synthetic as series;
 use ndarray::Array2;
 
 /// FNV-1a over the bit patterns of `values`, in order.

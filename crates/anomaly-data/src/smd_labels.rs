@@ -13,8 +13,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{MetricsError, Result};
-use crate::region::Region;
+use loc_metrics::Region;
+
+use crate::error::{DataError, Result};
+use crate::text::read_text;
 
 /// Number of sensors of every SMD machine.
 pub const SMD_N_SENSORS: usize = 38;
@@ -25,7 +27,7 @@ pub const SMD_N_SENSORS: usize = 38;
 /// surrounding whitespace (and `\r`) is ignored.
 ///
 /// ```
-/// use loc_metrics::smd_labels::parse_interpretation_label;
+/// use anomaly_data::smd_labels::parse_interpretation_label;
 ///
 /// let regions = parse_interpretation_label("15-20:1,38\n", "machine-x.txt", 38)?;
 /// assert_eq!((regions[0].start, regions[0].end), (15, 20));
@@ -34,14 +36,14 @@ pub const SMD_N_SENSORS: usize = 38;
 /// let err = parse_interpretation_label("15-20:1,39\n", "machine-x.txt", 38).unwrap_err();
 /// assert_eq!(
 ///     err.to_string(),
-///     "machine-x.txt:1: sensor 39 (1-based) exceeds the feature count 38: \"15-20:1,39\""
+///     "machine-x.txt: line 1: sensor 39 (1-based) exceeds the feature count 38: \"15-20:1,39\""
 /// );
-/// # Ok::<(), loc_metrics::MetricsError>(())
+/// # Ok::<(), anomaly_data::DataError>(())
 /// ```
 ///
 /// # Errors
-/// [`MetricsError::MalformedLabel`] naming file, line number, text and the
-/// reason; [`MetricsError::SensorOutOfRange`] for a sensor above `n_features`.
+/// [`DataError::MalformedLabel`] naming file, line number, text and the
+/// reason; [`DataError::SensorOutOfRange`] for a sensor above `n_features`.
 pub fn parse_interpretation_label(
     text: &str,
     file: impl AsRef<Path>,
@@ -60,8 +62,8 @@ pub fn parse_interpretation_label(
 }
 
 fn parse_region_line(line: &str, file: &Path, line_no: usize, n_features: usize) -> Result<Region> {
-    let bad = |reason: String| MetricsError::MalformedLabel {
-        file: file.to_path_buf(),
+    let bad = |reason: String| DataError::MalformedLabel {
+        path: file.to_path_buf(),
         line: line_no,
         text: line.to_string(),
         reason,
@@ -93,8 +95,8 @@ fn parse_region_line(line: &str, file: &Path, line_no: usize, n_features: usize)
             ));
         }
         if sensor > n_features {
-            return Err(MetricsError::SensorOutOfRange {
-                file: file.to_path_buf(),
+            return Err(DataError::SensorOutOfRange {
+                path: file.to_path_buf(),
                 line: line_no,
                 text: line.to_string(),
                 sensor,
@@ -116,16 +118,17 @@ fn parse_region_line(line: &str, file: &Path, line_no: usize, n_features: usize)
 /// Reads and parses an `interpretation_label` file.
 ///
 /// # Errors
-/// [`MetricsError::Io`] if the file cannot be read, else as [`parse_interpretation_label`].
+/// [`DataError::Io`] if the file cannot be read (it may be xz-compressed, named
+/// `*.xz`), else as [`parse_interpretation_label`].
 pub fn read_interpretation_label(path: impl AsRef<Path>, n_features: usize) -> Result<Vec<Region>> {
     let path = path.as_ref();
-    parse_interpretation_label(&read(path)?, path, n_features)
+    parse_interpretation_label(&read_text(path)?, path, n_features)
 }
 
 /// Parses the text of a `test_label` file: one `0` or `1` a line.
 ///
 /// # Errors
-/// [`MetricsError::MalformedLabel`] for any other line, blank lines included
+/// [`DataError::MalformedLabel`] for any other line, blank lines included
 /// (they would shift every later time step).
 pub fn parse_test_label(text: &str, file: impl AsRef<Path>) -> Result<Vec<bool>> {
     let file = file.as_ref();
@@ -134,8 +137,8 @@ pub fn parse_test_label(text: &str, file: impl AsRef<Path>) -> Result<Vec<bool>>
         .map(|(i, raw)| match raw.trim() {
             "0" => Ok(false),
             "1" => Ok(true),
-            other => Err(MetricsError::MalformedLabel {
-                file: file.to_path_buf(),
+            other => Err(DataError::MalformedLabel {
+                path: file.to_path_buf(),
                 line: i + 1,
                 text: other.to_string(),
                 reason: "expected 0 or 1".into(),
@@ -147,10 +150,11 @@ pub fn parse_test_label(text: &str, file: impl AsRef<Path>) -> Result<Vec<bool>>
 /// Reads and parses a `test_label` file.
 ///
 /// # Errors
-/// [`MetricsError::Io`] if the file cannot be read, else as [`parse_test_label`].
+/// [`DataError::Io`] if the file cannot be read (it may be xz-compressed, named
+/// `*.xz`), else as [`parse_test_label`].
 pub fn read_test_label(path: impl AsRef<Path>) -> Result<Vec<bool>> {
     let path = path.as_ref();
-    parse_test_label(&read(path)?, path)
+    parse_test_label(&read_text(path)?, path)
 }
 
 /// The label files of one machine under an SMD directory (the one holding
@@ -187,26 +191,19 @@ impl SmdLabelFiles {
     }
 }
 
-fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| MetricsError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn reason_of(text: &str) -> (usize, String, String) {
         match parse_interpretation_label(text, "f.txt", 38).unwrap_err() {
-            MetricsError::MalformedLabel {
-                file,
+            DataError::MalformedLabel {
+                path,
                 line,
                 text,
                 reason,
             } => {
-                assert_eq!(file, PathBuf::from("f.txt"));
+                assert_eq!(path, PathBuf::from("f.txt"));
                 (line, text, reason)
             }
             other => panic!("unexpected {other}"),
@@ -267,7 +264,7 @@ mod tests {
         let err = parse_interpretation_label("1-2:3,4,5", "f.txt", 4).unwrap_err();
         assert!(matches!(
             err,
-            MetricsError::SensorOutOfRange {
+            DataError::SensorOutOfRange {
                 line: 1,
                 sensor: 5,
                 n_features: 4,
@@ -283,14 +280,14 @@ mod tests {
             vec![false, true, true, false]
         );
         let err = parse_test_label("0\n0.5\n", "t.txt").unwrap_err();
-        assert_eq!(err.to_string(), "t.txt:2: expected 0 or 1: \"0.5\"");
+        assert_eq!(err.to_string(), "t.txt: line 2: expected 0 or 1: \"0.5\"");
         assert!(parse_test_label("0\n\n1\n", "t").is_err());
     }
 
     #[test]
     fn missing_file_is_an_io_error_naming_the_path() {
         let err = read_test_label("/nonexistent/machine-0-0.txt").unwrap_err();
-        assert!(matches!(err, MetricsError::Io { .. }));
+        assert!(matches!(err, DataError::Io { .. }));
         assert!(err.to_string().contains("/nonexistent/machine-0-0.txt"));
     }
 }

@@ -23,8 +23,8 @@ use ::image::DynamicImage;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use super::dataset::ImageSample;
-use super::error::{check_finite, check_non_empty, ImageError, Result};
+use super::sample::ImageSample;
+use crate::error::{check_finite, check_non_empty, DataError, Result};
 
 /// Converts a decoded image of any pixel format to grayscale in `[0, 1]`, shape
 /// `[height, width]`, with BT.601 luma weights (gray images are only rescaled).
@@ -47,7 +47,7 @@ pub fn grayscale(img: &DynamicImage) -> Result<Array2<f32>> {
             .collect(),
     };
     let n = values.len();
-    Array2::from_shape_vec((h, w), values).map_err(|_| ImageError::ShapeMismatch {
+    Array2::from_shape_vec((h, w), values).map_err(|_| DataError::ShapeMismatch {
         what: "grayscale".into(),
         expected: format!("{h}×{w} pixels"),
         got: vec![n],
@@ -89,11 +89,11 @@ impl Border {
 /// [`GaussianBlur::paper2`] is paper 2's kernel 3, σ 0.5.
 ///
 /// ```
-/// use anomaly_xai::image::preprocess::GaussianBlur;
+/// use anomaly_data::image::preprocess::GaussianBlur;
 /// let k = GaussianBlur::paper2().kernel_1d()?;
 /// assert!((k.iter().sum::<f32>() - 1.0).abs() < 1e-6);
 /// assert!((k[1] - 0.786_986).abs() < 1e-5);
-/// # Ok::<(), anomaly_xai::image::ImageError>(())
+/// # Ok::<(), anomaly_data::DataError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct GaussianBlur {
@@ -119,7 +119,7 @@ impl GaussianBlur {
     /// Checks the settings, naming the first bad one.
     pub fn check(&self) -> Result<()> {
         if self.kernel == 0 || self.kernel % 2 == 0 {
-            return Err(ImageError::InvalidParam {
+            return Err(DataError::InvalidParam {
                 what: "gaussian blur",
                 param: "kernel",
                 value: self.kernel.to_string(),
@@ -127,7 +127,7 @@ impl GaussianBlur {
             });
         }
         if !(self.sigma.is_finite() && self.sigma > 0.0) {
-            return Err(ImageError::InvalidParam {
+            return Err(DataError::InvalidParam {
                 what: "gaussian blur",
                 param: "sigma",
                 value: self.sigma.to_string(),
@@ -204,7 +204,7 @@ impl GaussianBlur {
 }
 
 fn contiguous<'a>(a: &'a ndarray::CowArray<'_, f32, ndarray::Ix2>) -> Result<&'a [f32]> {
-    a.as_slice().ok_or_else(|| ImageError::ShapeMismatch {
+    a.as_slice().ok_or_else(|| DataError::ShapeMismatch {
         what: "image".into(),
         expected: "a contiguous array".into(),
         got: a.shape().to_vec(),
@@ -213,7 +213,7 @@ fn contiguous<'a>(a: &'a ndarray::CowArray<'_, f32, ndarray::Ix2>) -> Result<&'a
 
 fn to_array(h: usize, w: usize, values: Vec<f32>) -> Result<Array2<f32>> {
     let n = values.len();
-    Array2::from_shape_vec((h, w), values).map_err(|_| ImageError::ShapeMismatch {
+    Array2::from_shape_vec((h, w), values).map_err(|_| DataError::ShapeMismatch {
         what: "filter output".into(),
         expected: format!("{h}×{w} values"),
         got: vec![n],
@@ -283,17 +283,17 @@ fn resample_weights(n_in: usize, n_out: usize) -> Taps {
 ///
 /// ```
 /// use ndarray::Array2;
-/// use anomaly_xai::image::preprocess::resize;
+/// use anomaly_data::image::preprocess::resize;
 /// let flat = Array2::from_elem((37, 53), 0.25f32);
 /// let small = resize(&flat, 16, 16)?;
 /// assert!(small.iter().all(|&v| (v - 0.25).abs() < 1e-6));
-/// # Ok::<(), anomaly_xai::image::ImageError>(())
+/// # Ok::<(), anomaly_data::DataError>(())
 /// ```
 pub fn resize(img: &Array2<f32>, height: usize, width: usize) -> Result<Array2<f32>> {
     check_non_empty("resize input", img.shape())?;
     check_finite("resize input", img.iter())?;
     if height == 0 || width == 0 {
-        return Err(ImageError::InvalidParam {
+        return Err(DataError::InvalidParam {
             what: "resize",
             param: "output size",
             value: format!("{height}×{width}"),
@@ -318,7 +318,7 @@ pub fn resize_mask(mask: &Array2<f32>, height: usize, width: usize) -> Result<Ar
 /// `size × size`.
 ///
 /// ```
-/// use anomaly_xai::image::preprocess::Preprocess;
+/// use anomaly_data::image::preprocess::Preprocess;
 /// let p = Preprocess::paper2();
 /// assert_eq!(p.size, 128);
 /// assert_eq!(p.blur.unwrap().kernel, 3);
@@ -357,7 +357,7 @@ impl Preprocess {
     /// Checks the settings, naming the first bad one.
     pub fn check(&self) -> Result<()> {
         if self.size == 0 {
-            return Err(ImageError::InvalidParam {
+            return Err(DataError::InvalidParam {
                 what: "preprocess",
                 param: "size",
                 value: "0".into(),
@@ -385,7 +385,7 @@ impl Preprocess {
     pub fn apply(&self, sample: &ImageSample) -> Result<ImageSample> {
         if let Some(m) = &sample.mask {
             if m.dim() != sample.image.dim() {
-                return Err(ImageError::ShapeMismatch {
+                return Err(DataError::ShapeMismatch {
                     what: format!("mask of sample `{}`", sample.name),
                     expected: format!("the image's {:?}", sample.image.shape()),
                     got: m.shape().to_vec(),
@@ -417,18 +417,18 @@ impl Preprocess {
 }
 
 /// Adds the sample's name to shape and value errors so a bad file can be found.
-fn in_sample(e: ImageError, name: &str) -> ImageError {
+fn in_sample(e: DataError, name: &str) -> DataError {
     match e {
-        ImageError::ShapeMismatch {
+        DataError::ShapeMismatch {
             what,
             expected,
             got,
-        } => ImageError::ShapeMismatch {
+        } => DataError::ShapeMismatch {
             what: format!("{what} (sample `{name}`)"),
             expected,
             got,
         },
-        ImageError::NonFinite { what, index } => ImageError::NonFinite {
+        DataError::NonFinite { what, index } => DataError::NonFinite {
             what: format!("{what} (sample `{name}`)"),
             index,
         },
@@ -549,7 +549,7 @@ mod tests {
         assert!(bad.check().unwrap_err().to_string().contains("sigma = NaN"));
         let img = array![[0.0f32, f32::INFINITY]];
         let e = GaussianBlur::paper2().apply(&img).unwrap_err();
-        assert!(matches!(e, ImageError::NonFinite { index: 1, .. }), "{e}");
+        assert!(matches!(e, DataError::NonFinite { index: 1, .. }), "{e}");
         let e = GaussianBlur::paper2()
             .apply(&Array2::zeros((0, 3)))
             .unwrap_err();

@@ -4,7 +4,7 @@
 
 mod common;
 
-use loc_metrics::smd_labels::{
+use anomaly_data::smd_labels::{
     read_interpretation_label, read_test_label, SmdLabelFiles, SMD_N_SENSORS,
 };
 use loc_metrics::{
@@ -92,7 +92,7 @@ fn all_28_interpretation_label_files_parse() {
     assert!(
         matches!(
             err,
-            loc_metrics::MetricsError::SensorOutOfRange {
+            anomaly_data::DataError::SensorOutOfRange {
                 sensor: 38,
                 n_features: 37,
                 ..

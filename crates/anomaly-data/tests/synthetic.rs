@@ -1,7 +1,8 @@
 //! The synthetic machine generator: determinism, exact ground truth, the kinds' shapes,
 //! correlated sensors, and one error per impossible setting.
 
-use anomaly_xai::synthetic::{generate, AnomalyKind, Polarity, SyntheticConfig, SyntheticError};
+use anomaly_data::synthetic::{generate, AnomalyKind, Polarity, SyntheticConfig};
+use anomaly_data::DataError;
 use ndarray::{Array2, Axis};
 use proptest::prelude::*;
 
@@ -348,7 +349,7 @@ fn config_and_machine_round_trip_through_json() {
         ..c
     })
     .unwrap();
-    let back: anomaly_xai::synthetic::SyntheticMachine =
+    let back: anomaly_data::synthetic::SyntheticMachine =
         serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
     assert_eq!(back, m);
 }
@@ -368,7 +369,7 @@ fn kinds_parse_from_their_names() {
 }
 
 /// The error of `c`, and its message.
-fn error(c: SyntheticConfig) -> (SyntheticError, String) {
+fn error(c: SyntheticConfig) -> (DataError, String) {
     let e = generate(&c).unwrap_err();
     let msg = e.to_string();
     (e, msg)
@@ -402,7 +403,10 @@ fn every_impossible_setting_is_an_error_naming_its_value() {
         ),
     ] {
         let (e, msg) = error(c);
-        assert!(matches!(e, SyntheticError::InvalidSetting { .. }), "{msg}");
+        assert!(
+            matches!(e, DataError::InvalidParam { what: "synthetic", param, .. } if param == setting),
+            "{msg}"
+        );
         assert!(msg.contains(&format!("{setting} = 0")), "{msg}");
     }
     #[allow(clippy::reversed_empty_ranges)]
@@ -424,7 +428,7 @@ fn every_impossible_setting_is_an_error_naming_its_value() {
     assert!(
         matches!(
             e,
-            SyntheticError::TooManySensors {
+            DataError::TooManySensors {
                 per_anomaly: 9,
                 n_sensors: 8
             }
@@ -440,7 +444,7 @@ fn every_impossible_setting_is_an_error_naming_its_value() {
     assert!(
         matches!(
             e,
-            SyntheticError::AnomaliesDoNotFit {
+            DataError::AnomaliesDoNotFit {
                 needed: 480,
                 n_test: 300,
                 ..
@@ -484,7 +488,7 @@ fn every_impossible_setting_is_an_error_naming_its_value() {
         n_anomalies: usize::MAX,
         ..base()
     });
-    assert!(matches!(e, SyntheticError::AnomaliesDoNotFit { .. }));
+    assert!(matches!(e, DataError::AnomaliesDoNotFit { .. }));
 }
 
 prop_compose! {

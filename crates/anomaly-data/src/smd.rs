@@ -5,18 +5,18 @@
 //! `interpretation_label/NAME.txt` (`start-end:s1,s2,..` regions, 0-based end-exclusive time
 //! range, 1-based sensors). Every file may also be stored xz-compressed as `NAME.txt.xz`
 //! (the copy in `shared/data/smd` compresses train and test); the plain file wins when
-//! both exist. Labels are parsed by [`loc_metrics::smd_labels`], so regions come back with
+//! both exist. Labels are parsed by [`crate::smd_labels`], so regions come back with
 //! 0-based sensors.
 
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use loc_metrics::smd_labels::{parse_interpretation_label, parse_test_label};
-use loc_metrics::{MetricsError, Region};
+use loc_metrics::Region;
 use ndarray::Array2;
 
-use crate::error::{ModelError, Result};
+use crate::error::{DataError, Result};
+use crate::smd_labels::{parse_interpretation_label, parse_test_label};
+use crate::text::read_text;
 
 /// One SMD machine: its series and its labels.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,25 +38,27 @@ impl SmdMachine {
     /// Loads machine `name` from the SMD directory `dir`.
     ///
     /// ```no_run
-    /// use ae_models::SmdMachine;
+    /// use anomaly_data::SmdMachine;
     /// let m = SmdMachine::load("../shared/data/smd".as_ref(), "machine-1-2")?;
     /// assert_eq!(m.train.ncols(), 38);
     /// assert_eq!(m.test_labels.len(), m.test.nrows());
-    /// # Ok::<(), ae_models::ModelError>(())
+    /// # Ok::<(), anomaly_data::DataError>(())
     /// ```
     ///
     /// # Errors
-    /// [`ModelError::Data`] naming the file for a missing file, a malformed line (with its
-    /// number), a non-finite value, train and test of different widths, a label count
-    /// different from the test length, or a region outside the test half;
-    /// [`ModelError::Io`] for a read failure.
+    /// Every error names the file: [`DataError::Missing`] for a missing file;
+    /// [`DataError::Parse`] for a malformed line (with its number) or a non-finite value;
+    /// [`DataError::MalformedLabel`] / [`DataError::SensorOutOfRange`] for a bad label
+    /// line; [`DataError::Content`] for train and test of different widths or a label
+    /// count different from the test length; [`DataError::Region`] for a region outside
+    /// the test half; [`DataError::Io`] for a read failure.
     pub fn load(dir: &Path, name: &str) -> Result<Self> {
         let train_path = locate(dir, "train", name)?;
         let test_path = locate(dir, "test", name)?;
         let train = parse_series(&read_text(&train_path)?, &train_path)?;
         let test = parse_series(&read_text(&test_path)?, &test_path)?;
         if train.ncols() != test.ncols() {
-            return Err(data_error(
+            return Err(content_error(
                 &test_path,
                 format!(
                     "{} columns, but the training file has {}",
@@ -66,10 +68,9 @@ impl SmdMachine {
             ));
         }
         let label_path = locate(dir, "test_label", name)?;
-        let test_labels = parse_test_label(&read_text(&label_path)?, &label_path)
-            .map_err(|e| label_error(&label_path, e))?;
+        let test_labels = parse_test_label(&read_text(&label_path)?, &label_path)?;
         if test_labels.len() != test.nrows() {
-            return Err(data_error(
+            return Err(content_error(
                 &label_path,
                 format!(
                     "{} labels for {} test rows",
@@ -80,11 +81,13 @@ impl SmdMachine {
         }
         let region_path = locate(dir, "interpretation_label", name)?;
         let regions =
-            parse_interpretation_label(&read_text(&region_path)?, &region_path, test.ncols())
-                .map_err(|e| label_error(&region_path, e))?;
+            parse_interpretation_label(&read_text(&region_path)?, &region_path, test.ncols())?;
         for r in &regions {
             r.check(test.nrows(), test.ncols())
-                .map_err(|e| label_error(&region_path, e))?;
+                .map_err(|source| DataError::Region {
+                    context: region_path.display().to_string(),
+                    source,
+                })?;
         }
         Ok(SmdMachine {
             name: name.to_string(),
@@ -99,7 +102,7 @@ impl SmdMachine {
     /// sorted.
     ///
     /// # Errors
-    /// [`ModelError::Io`] if `dir/train` cannot be listed.
+    /// [`DataError::Io`] if `dir/train` cannot be listed.
     pub fn list(dir: &Path) -> Result<Vec<String>> {
         let train_dir = dir.join("train");
         let entries = fs::read_dir(&train_dir).map_err(|source| io_error(&train_dir, source))?;
@@ -127,42 +130,26 @@ impl SmdMachine {
     }
 }
 
-fn data_error(path: &Path, reason: String) -> ModelError {
-    ModelError::Data {
-        path: path.display().to_string(),
+fn content_error(path: &Path, reason: String) -> DataError {
+    DataError::Content {
+        path: path.to_path_buf(),
         reason,
     }
 }
 
-fn io_error(path: &Path, source: std::io::Error) -> ModelError {
-    ModelError::Io {
-        path: path.display().to_string(),
-        source,
+fn parse_error(path: &Path, line: usize, reason: String) -> DataError {
+    DataError::Parse {
+        path: path.to_path_buf(),
+        line,
+        reason,
     }
 }
 
-fn label_error(path: &Path, e: MetricsError) -> ModelError {
-    // loc-metrics already names the file in its message; keep the rest as the reason.
-    let reason = match e {
-        MetricsError::MalformedLabel {
-            line, text, reason, ..
-        } => {
-            format!("line {line}: {reason}: {text:?}")
-        }
-        MetricsError::SensorOutOfRange {
-            line,
-            text,
-            sensor,
-            n_features,
-            ..
-        } => {
-            format!(
-                "line {line}: sensor {sensor} (1-based) exceeds the {n_features} sensors: {text:?}"
-            )
-        }
-        other => other.to_string(),
-    };
-    data_error(path, reason)
+fn io_error(path: &Path, source: std::io::Error) -> DataError {
+    DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// `dir/sub/name.txt`, else `dir/sub/name.txt.xz`.
@@ -175,43 +162,28 @@ fn locate(dir: &Path, sub: &str, name: &str) -> Result<PathBuf> {
     if xz.is_file() {
         return Ok(xz);
     }
-    Err(data_error(
-        &plain,
-        "missing (looked for .txt and .txt.xz)".into(),
-    ))
-}
-
-/// Reads a text file, decompressing it when its name ends in `.xz`.
-///
-/// # Errors
-/// [`ModelError::Io`] naming the file, also for corrupt xz data or invalid UTF-8.
-pub fn read_text(path: &Path) -> Result<String> {
-    let file = fs::File::open(path).map_err(|source| io_error(path, source))?;
-    let mut text = String::new();
-    let read = if path.extension().is_some_and(|e| e == "xz") {
-        xz2::read::XzDecoder::new(file).read_to_string(&mut text)
-    } else {
-        std::io::BufReader::new(file).read_to_string(&mut text)
-    };
-    read.map_err(|source| io_error(path, source))?;
-    Ok(text)
+    Err(DataError::Missing {
+        path: plain,
+        what: "SMD file (looked for .txt and .txt.xz)".into(),
+    })
 }
 
 /// Parses comma-separated rows of numbers into `[rows, columns]`. Every row must have as
 /// many values as the first; `path` only names the source in errors.
 ///
 /// ```
-/// use ae_models::smd::parse_series;
+/// use anomaly_data::smd::parse_series;
 /// let a = parse_series("0.5,1\n0.25,0\n", "x.txt".as_ref())?;
 /// assert_eq!(a.shape(), &[2, 2]);
 /// let err = parse_series("0.5,1\n0.25\n", "x.txt".as_ref()).unwrap_err();
 /// assert_eq!(err.to_string(), "x.txt: line 2: 1 values, expected 2 like line 1");
-/// # Ok::<(), ae_models::ModelError>(())
+/// # Ok::<(), anomaly_data::DataError>(())
 /// ```
 ///
 /// # Errors
-/// [`ModelError::Data`] naming the line for an empty file or line, a value that is not a
-/// finite number, or a row of a different width.
+/// [`DataError::Parse`] naming the line for an empty line, a value that is not a finite
+/// number, or a row of a different width; [`DataError::Content`] for a file without
+/// rows.
 pub fn parse_series(text: &str, path: &Path) -> Result<Array2<f32>> {
     let mut values = Vec::new();
     let mut width = 0;
@@ -220,7 +192,7 @@ pub fn parse_series(text: &str, path: &Path) -> Result<Array2<f32>> {
         let n = i + 1;
         let line = line.trim();
         if line.is_empty() {
-            return Err(data_error(path, format!("line {n} is empty")));
+            return Err(parse_error(path, n, "the line is empty".into()));
         }
         let before = values.len();
         for field in line.split(',') {
@@ -228,9 +200,10 @@ pub fn parse_series(text: &str, path: &Path) -> Result<Array2<f32>> {
             match field.parse::<f32>() {
                 Ok(v) if v.is_finite() => values.push(v),
                 _ => {
-                    return Err(data_error(
+                    return Err(parse_error(
                         path,
-                        format!("line {n}: {field:?} is not a finite number"),
+                        n,
+                        format!("{field:?} is not a finite number"),
                     ))
                 }
             }
@@ -239,18 +212,19 @@ pub fn parse_series(text: &str, path: &Path) -> Result<Array2<f32>> {
         if rows == 0 {
             width = got;
         } else if got != width {
-            return Err(data_error(
+            return Err(parse_error(
                 path,
-                format!("line {n}: {got} values, expected {width} like line 1"),
+                n,
+                format!("{got} values, expected {width} like line 1"),
             ));
         }
         rows += 1;
     }
     if rows == 0 {
-        return Err(data_error(path, "no data rows".into()));
+        return Err(content_error(path, "no data rows".into()));
     }
     Array2::from_shape_vec((rows, width), values)
-        .map_err(|e| data_error(path, format!("cannot shape {rows} rows of {width}: {e}")))
+        .map_err(|e| content_error(path, format!("cannot shape {rows} rows of {width}: {e}")))
 }
 
 #[cfg(test)]
@@ -267,7 +241,7 @@ mod tests {
         assert!(parse_series("1,2\n\n3,4\n", p)
             .unwrap_err()
             .to_string()
-            .contains("line 2 is empty"));
+            .contains("s.txt: line 2: the line is empty"));
         assert!(parse_series("1,nan\n", p)
             .unwrap_err()
             .to_string()

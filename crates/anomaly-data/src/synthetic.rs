@@ -29,7 +29,7 @@
 //! very same normal data.
 //!
 //! ```
-//! use anomaly_xai::synthetic::{generate, SyntheticConfig};
+//! use anomaly_data::synthetic::{generate, SyntheticConfig};
 //! let cfg = SyntheticConfig { n_train: 300, n_test: 200, n_anomalies: 2, ..SyntheticConfig::default() };
 //! let m = generate(&cfg)?;
 //! assert_eq!(m.train.dim(), (300, 8));
@@ -40,7 +40,7 @@
 //! assert_eq!(labelled, m.regions.iter().map(|r| r.len()).sum::<usize>());
 //! // Same seed, same machine.
 //! assert_eq!(generate(&cfg)?, m);
-//! # Ok::<(), anomaly_xai::synthetic::SyntheticError>(())
+//! # Ok::<(), anomaly_data::DataError>(())
 //! ```
 
 use std::f64::consts::TAU;
@@ -48,59 +48,15 @@ use std::fmt;
 use std::ops::RangeInclusive;
 use std::str::FromStr;
 
+use loc_metrics::Region;
 use ndarray::{s, Array1, Array2};
 use rand::seq::index::sample;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
-use crate::metrics::{MetricsError, Region};
-use crate::models::SmdMachine;
-
-/// An impossible [`SyntheticConfig`]. Every variant names the offending value.
-#[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum SyntheticError {
-    /// A setting outside its range.
-    #[error("synthetic: {setting} = {value} {rule}")]
-    InvalidSetting {
-        /// The setting.
-        setting: &'static str,
-        /// The rejected value.
-        value: String,
-        /// The rule it breaks.
-        rule: &'static str,
-    },
-    /// More sensors per anomaly than the machine has.
-    #[error("synthetic: sensors_per_anomaly up to {per_anomaly} exceeds n_sensors = {n_sensors}")]
-    TooManySensors {
-        /// The largest number of sensors one anomaly may touch.
-        per_anomaly: usize,
-        /// Sensors of the machine.
-        n_sensors: usize,
-    },
-    /// The anomalies, at their longest, and their gaps do not fit the test half.
-    #[error(
-        "synthetic: {n_anomalies} anomalies of up to {max_len} steps, each after a gap of \
-         {min_gap}, need {needed} test steps, but n_test = {n_test}"
-    )]
-    AnomaliesDoNotFit {
-        /// Number of anomalies.
-        n_anomalies: usize,
-        /// Longest anomaly.
-        max_len: usize,
-        /// Normal steps before each anomaly.
-        min_gap: usize,
-        /// `n_anomalies · (max_len + min_gap)`.
-        needed: usize,
-        /// Test steps available.
-        n_test: usize,
-    },
-    /// A region could not be built (never expected for a checked configuration).
-    #[error(transparent)]
-    Region(#[from] MetricsError),
-}
+use crate::error::{DataError, Result};
+use crate::smd::SmdMachine;
 
 /// The kinds of anomaly the generator plants. `m` is [`SyntheticConfig::magnitude`], in
 /// the scaled units where a sensor's normal range is `[0, 1]`; the sign of spikes and level
@@ -150,15 +106,16 @@ impl fmt::Display for AnomalyKind {
 
 /// Parses the names of [`AnomalyKind::name`] (`-` may stand for `_`).
 impl FromStr for AnomalyKind {
-    type Err = SyntheticError;
+    type Err = DataError;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
+    fn from_str(s: &str) -> Result<Self> {
         let norm = s.trim().to_lowercase().replace('-', "_");
         AnomalyKind::ALL
             .into_iter()
             .find(|k| k.name() == norm)
-            .ok_or_else(|| SyntheticError::InvalidSetting {
-                setting: "kind",
+            .ok_or_else(|| DataError::InvalidParam {
+                what: "synthetic",
+                param: "kind",
                 value: s.to_string(),
                 rule: "must be spike, level_shift, noise_burst or correlation_break",
             })
@@ -242,14 +199,15 @@ impl SyntheticConfig {
     /// Checks every setting.
     ///
     /// # Errors
-    /// [`SyntheticError::InvalidSetting`] naming the first bad setting,
-    /// [`SyntheticError::TooManySensors`] when an anomaly may touch more sensors than
-    /// there are, [`SyntheticError::AnomaliesDoNotFit`] when `n_anomalies` regions of the
+    /// [`DataError::InvalidParam`] naming the first bad setting,
+    /// [`DataError::TooManySensors`] when an anomaly may touch more sensors than
+    /// there are, [`DataError::AnomaliesDoNotFit`] when `n_anomalies` regions of the
     /// longest length, each after `min_gap` normal steps, need more than `n_test` steps.
-    pub fn check(&self) -> Result<(), SyntheticError> {
-        let bad = |setting, value: String, rule| {
-            Err(SyntheticError::InvalidSetting {
-                setting,
+    pub fn check(&self) -> Result<()> {
+        let bad = |param, value: String, rule| {
+            Err(DataError::InvalidParam {
+                what: "synthetic",
+                param,
                 value,
                 rule,
             })
@@ -277,7 +235,7 @@ impl SyntheticConfig {
             }
         }
         if *self.sensors_per_anomaly.end() > self.n_sensors {
-            return Err(SyntheticError::TooManySensors {
+            return Err(DataError::TooManySensors {
                 per_anomaly: *self.sensors_per_anomaly.end(),
                 n_sensors: self.n_sensors,
             });
@@ -305,7 +263,7 @@ impl SyntheticConfig {
             .and_then(|per| per.checked_mul(self.n_anomalies))
             .unwrap_or(usize::MAX);
         if needed > self.n_test {
-            return Err(SyntheticError::AnomaliesDoNotFit {
+            return Err(DataError::AnomaliesDoNotFit {
                 n_anomalies: self.n_anomalies,
                 max_len,
                 min_gap: self.min_gap,
@@ -510,7 +468,7 @@ fn place_regions(cfg: &SyntheticConfig, r: &mut ChaCha8Rng) -> Vec<(usize, usize
 ///
 /// # Errors
 /// As [`SyntheticConfig::check`].
-pub fn generate(cfg: &SyntheticConfig) -> Result<SyntheticMachine, SyntheticError> {
+pub fn generate(cfg: &SyntheticConfig) -> Result<SyntheticMachine> {
     cfg.check()?;
     let mixture = Mixture::draw(cfg);
     let mut series = mixture.series();
@@ -567,7 +525,12 @@ pub fn generate(cfg: &SyntheticConfig) -> Result<SyntheticMachine, SyntheticErro
             }
         }
         labels[start..end].iter_mut().for_each(|l| *l = true);
-        regions.push(Region::new(start, end, sensors)?);
+        regions.push(
+            Region::new(start, end, sensors).map_err(|source| DataError::Region {
+                context: "synthetic".into(),
+                source,
+            })?,
+        );
         kinds.push(kind);
     }
     Ok(SyntheticMachine {

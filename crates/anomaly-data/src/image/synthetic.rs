@@ -1,6 +1,6 @@
 //! A synthetic defect dataset with exact masks, built from CC0 textures that ship with
-//! the crate (`data/textures/`, see its `LICENSE.md`): the embedded default of the image
-//! pipeline, usable without any download.
+//! the crate (`crates/anomaly-data/data/textures/`, see its `LICENSE.md`): the embedded
+//! default of the image pipeline, usable without any download.
 //!
 //! - **Training images**: random square crops (side [`SyntheticConfig::crop`]) of the
 //!   textures, resized to [`SyntheticConfig::size`], defect-free.
@@ -23,13 +23,13 @@
 //! reads back in the same order.
 //!
 //! ```
-//! use anomaly_xai::image::synthetic::{generate, SyntheticConfig};
+//! use anomaly_data::image::synthetic::{generate, SyntheticConfig};
 //! let cfg = SyntheticConfig { size: 32, crop: 64, n_train: 4, n_test_per_group: 2, ..Default::default() };
 //! let ds = generate(&cfg)?;
 //! assert_eq!((ds.train.len(), ds.test.len()), (4, 4));
 //! assert_eq!(ds.groups(), vec!["blob".to_string(), "scratch".to_string()]);
 //! assert!(ds.test.iter().all(|s| s.mask.as_ref().unwrap().sum() > 0.0));
-//! # Ok::<(), anomaly_xai::image::ImageError>(())
+//! # Ok::<(), anomaly_data::DataError>(())
 //! ```
 
 use std::str::FromStr;
@@ -40,9 +40,10 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::dataset::{DefectDataset, ImageSample, GOOD_GROUP};
-use super::error::{check_finite, ImageError, Result};
+use super::dataset::DefectDataset;
 use super::preprocess::{grayscale, resize};
+use super::sample::{ImageSample, GOOD_GROUP};
+use crate::error::{check_finite, check_non_empty, DataError, Result};
 
 /// A CC0 texture embedded in the crate (512×512, 8-bit grayscale).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -81,8 +82,8 @@ impl Texture {
     /// Decodes the texture to grayscale `[0, 1]`, `[512, 512]`.
     pub fn load(self) -> Result<Array2<f32>> {
         let img =
-            ::image::load_from_memory(self.png_bytes()).map_err(|source| ImageError::Codec {
-                path: format!("embedded data/textures/{}.png", self.name()),
+            ::image::load_from_memory(self.png_bytes()).map_err(|source| DataError::Codec {
+                path: format!("embedded data/textures/{}.png", self.name()).into(),
                 source,
             })?;
         grayscale(&img)
@@ -90,13 +91,13 @@ impl Texture {
 }
 
 impl FromStr for Texture {
-    type Err = ImageError;
+    type Err = DataError;
 
     fn from_str(s: &str) -> Result<Self> {
         Texture::ALL
             .into_iter()
             .find(|t| t.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| ImageError::InvalidParam {
+            .ok_or_else(|| DataError::InvalidParam {
                 what: "synthetic",
                 param: "texture",
                 value: s.into(),
@@ -191,7 +192,7 @@ impl SyntheticConfig {
     /// Checks the settings, naming the first bad one.
     pub fn check(&self) -> Result<()> {
         let bad = |param, value: String, rule| {
-            Err(ImageError::InvalidParam {
+            Err(DataError::InvalidParam {
                 what: "synthetic",
                 param,
                 value,
@@ -268,7 +269,7 @@ pub fn generate_from(
 ) -> Result<DefectDataset> {
     cfg.check()?;
     if textures.is_empty() {
-        return Err(ImageError::InvalidParam {
+        return Err(DataError::InvalidParam {
             what: "synthetic",
             param: "textures",
             value: "[]".into(),
@@ -278,7 +279,7 @@ pub fn generate_from(
     for (name, t) in textures {
         let (h, w) = t.dim();
         if h < cfg.crop || w < cfg.crop {
-            return Err(ImageError::ShapeMismatch {
+            return Err(DataError::ShapeMismatch {
                 what: format!("texture `{name}`"),
                 expected: format!("at least the crop size {0}×{0}", cfg.crop),
                 got: vec![h, w],
@@ -355,7 +356,7 @@ pub fn paste_defect(
     rng: &mut ChaCha8Rng,
 ) -> Result<Array2<f32>> {
     cfg.check()?;
-    super::error::check_non_empty("paste_defect image", image.shape())?;
+    check_non_empty("paste_defect image", image.shape())?;
     let (h, w) = image.dim();
     let side = h.min(w) as f32;
     let mut mask = match kind {
