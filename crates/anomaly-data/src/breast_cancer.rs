@@ -14,7 +14,8 @@ use crate::text::{read_names, read_text};
 /// The CSV's header `569,30,malignant,benign` gives the row and feature counts, which are
 /// checked; the column names come from `feature_names.txt`, the last field of a row is the
 /// target. Target 1 (benign) rows are normal, target 0 (malignant) rows anomalous, any
-/// other target is an error.
+/// other target is an error. The rows are read by the same rules as any
+/// [`CsvTable`](crate::CsvTable) (label column `target`, normal `1`, anomalous `0`).
 ///
 /// ```no_run
 /// use anomaly_data::load_breast_cancer;

@@ -10,7 +10,7 @@ use crate::error::{DataError, Result};
 
 /// A table of numeric features with a normal/anomalous flag per row: what every table
 /// loader of this crate returns ([`load_breast_cancer`](crate::load_breast_cancer),
-/// [`load_nsl_kdd`](crate::load_nsl_kdd)).
+/// [`load_nsl_kdd`](crate::load_nsl_kdd), [`CsvTable`](crate::CsvTable)).
 ///
 /// An autoencoder is trained on the normal rows only; the rest are the real anomalies.
 /// Scale the features with a scaler fitted on the training rows (e.g. `ae_models`'s

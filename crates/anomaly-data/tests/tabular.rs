@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use anomaly_data::{
-    find_data_dir, load_breast_cancer, load_nsl_kdd, load_nsl_kdd_file, DataError, NslKddSplit,
-    Table, NSL_KDD_CATEGORICAL,
+    find_data_dir, load_breast_cancer, load_nsl_kdd, load_nsl_kdd_file, CsvTable, DataError,
+    NslKddSplit, Table, NSL_KDD_CATEGORICAL,
 };
 
 fn tabular_dir() -> Option<PathBuf> {
@@ -198,4 +198,46 @@ fn malformed_nsl_kdd_lines_are_errors_and_plain_text_is_read_too() {
         load_nsl_kdd_file(&plain),
         Err(DataError::Content { .. })
     ));
+}
+
+/// The general CSV loader, given the same file with a header row of names, reads exactly
+/// what the named loaders read.
+#[test]
+fn the_general_loader_reads_the_named_tables_identically() {
+    let Some(dir) = tabular_dir() else { return };
+    let bc = dir.join("breast_cancer");
+    let names = std::fs::read_to_string(bc.join("feature_names.txt")).unwrap();
+    let names: Vec<&str> = names
+        .lines()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
+    let csv = std::fs::read_to_string(bc.join("breast_cancer.csv")).unwrap();
+    let (_, rows) = csv.split_once('\n').unwrap();
+    let scratch = scratch("bc-header");
+    let with_header = scratch.join("breast_cancer_named.csv");
+    std::fs::write(&with_header, format!("{},target\n{rows}", names.join(","))).unwrap();
+    let general = CsvTable::new("target", "1")
+        .anomalous(["0"])
+        .load(&with_header)
+        .unwrap();
+    assert_eq!(general, load_breast_cancer(&bc).unwrap());
+
+    let kdd_names = std::fs::read_to_string(dir.join("nsl_kdd/field_names.txt")).unwrap();
+    let kdd_names: Vec<&str> = kdd_names
+        .lines()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
+    let kdd = anomaly_data::read_text(&dir.join("nsl_kdd/KDDTest-21.txt.xz")).unwrap();
+    let kdd_header = scratch.join("kdd_named.csv");
+    std::fs::write(&kdd_header, format!("{}\n{kdd}", kdd_names.join(","))).unwrap();
+    let general = CsvTable::new("attack_type", "normal")
+        .drop_columns(["protocol_type", "service", "flag", "difficulty"])
+        .load(&kdd_header)
+        .unwrap();
+    assert_eq!(
+        general,
+        load_nsl_kdd(dir.join("nsl_kdd"), NslKddSplit::Test21).unwrap()
+    );
 }
