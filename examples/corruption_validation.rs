@@ -16,11 +16,15 @@
 
 use std::fs;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Instant;
 
-use anomaly_xai::corruption::validation::{run_validation, TableSource, ValidationConfig};
+use anomaly_xai::corruption::validation::{
+    paper_methods, run_validation, TableSource, ValidationConfig,
+};
 use anomaly_xai::data::find_data_dir;
 use anomaly_xai::plot::{draw_bar_chart, draw_recall_curves, BarChart};
+use anomaly_xai::{Error, Result};
 use clap::{Parser, ValueEnum};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -59,12 +63,25 @@ struct Args {
     theta: Option<f64>,
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<()> {
     let data_dir = match args.data_dir {
         Some(d) => d,
         None => find_data_dir(env!("CARGO_MANIFEST_DIR"))
-            .ok_or("shared/data not found: pass --data-dir or set ANOMALY_XAI_DATA")?
+            .ok_or_else(|| Error::InvalidSetting {
+                setting: "--data-dir",
+                value: "(none)".into(),
+                rule: "shared/data was not found beside the repository: pass --data-dir or set ANOMALY_XAI_DATA".into(),
+            })?
             .join("tabular"),
     };
     let (source, name) = match args.data {
@@ -72,9 +89,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Data::NslKdd => (TableSource::NslKdd, "nsl-kdd"),
     };
     let mut cfg = if args.quick {
-        ValidationConfig::quick(source, data_dir)
+        ValidationConfig::quick(source, data_dir)?
     } else {
-        ValidationConfig::paper(source, data_dir)
+        ValidationConfig::paper(source, data_dir)?
     };
     cfg.seed = args.seed;
     cfg.corruption.seed = args.seed;
@@ -83,7 +100,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         cfg.k = k;
     }
     if let Some(n) = args.kernel_shap_samples {
-        cfg.kernel_shap_samples = n;
+        let (background, ig_steps) = if args.quick { (100, 16) } else { (755, 50) };
+        cfg.methods = paper_methods(n, background, ig_steps)?;
     }
     if let Some(theta) = args.theta {
         cfg.corruption.ifgsm.theta = theta;
@@ -104,11 +122,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     print!("{}", report.to_markdown());
 
     let out = args.out.join(name);
-    fs::create_dir_all(&out)?;
-    fs::write(
-        out.join("report.json"),
-        serde_json::to_string_pretty(&report)?,
-    )?;
+    fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+    let json = out.join("report.json");
+    fs::write(&json, serde_json::to_string_pretty(&report)?).map_err(|e| Error::io(&json, e))?;
     let panels = report.panels();
     if !panels.is_empty() {
         draw_recall_curves(out.join("recall.png"), &panels, (1500, 480))?;
@@ -119,7 +135,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         labels: report
             .seconds_per_explanation
             .iter()
-            .map(|(m, _)| m.label().to_string())
+            .map(|(m, _)| m.clone())
             .collect(),
         values: report
             .seconds_per_explanation

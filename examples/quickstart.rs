@@ -2,18 +2,20 @@
 //!
 //! Trains the paper-1 LSTM autoencoder on the embedded SMD machine (machine-1-2, MIT
 //! licence, `data/smd/`) and localizes its labelled anomalies with three methods.
-//! Run: `cargo run --release --example quickstart` (after `eval "$(cargo xtask env)"`).
+//! Run: `cargo run --release --example quickstart`.
 
-use anomaly_xai::attrib::{BaselineSpec, Norm};
+use anomaly_xai::attrib::Occlusion;
 use anomaly_xai::data::SmdMachine;
-use anomaly_xai::localizer::{Detector, Localizer, LocalizerConfig, MethodSpec};
+use anomaly_xai::localizer::{Localizer, LocalizerConfig};
+use anomaly_xai::lrp::Preset;
+use anomaly_xai::method::{Context, MethodSpec};
 use anomaly_xai::metrics::Protocol;
 use anomaly_xai::models::convert::array_to_tensor;
 use anomaly_xai::models::train::{train, TrainConfig};
 use anomaly_xai::models::windows::sliding_windows;
-use anomaly_xai::models::{LstmAe, LstmAeConfig, MinMaxScaler};
+use anomaly_xai::models::{ErrorNorm, LstmAe, LstmAeConfig, MinMaxScaler};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> anomaly_xai::Result<()> {
     // Any [T, F] series with labelled regions works; here an SMD machine.
     let m = SmdMachine::load(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/smd"),
@@ -27,29 +29,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = LstmAe::seeded(&LstmAeConfig::new(38, 50, 64), tch::Device::Cpu, 0)?;
     train(&model, &train_t, &TrainConfig::default())?;
 
-    // Where are the anomalies? Occlusion and LRP, scored against the labelled sensors.
-    let localizer = Localizer::new(
-        LocalizerConfig::default(),
-        vec![
-            MethodSpec::Occlusion {
-                steps: None,
-                stride: None,
-                baseline: BaselineSpec::Zero,
-            },
-            MethodSpec::Residual { norm: Norm::L1 },
-            MethodSpec::Lrp {
-                preset: anomaly_xai::lrp::Preset::LstmDefault,
-            },
-        ],
-    );
+    // Where are the anomalies? Occlusion of each sensor, the residual and LRP.
+    let methods = vec![
+        MethodSpec::attrib(
+            Occlusion::params()
+                .window([50, 1])
+                .strides([50, 1])
+                .check()?,
+        ),
+        MethodSpec::residual(ErrorNorm::L1),
+        MethodSpec::lrp(Preset::LstmDefault),
+    ];
+    let localizer = Localizer::new(LocalizerConfig::default(), methods);
     let test = scaler.transform(&m.test.view())?;
-    let det = Detector {
-        model: &model,
-        attention: None,
-        train: Some(&train_t),
-        reference: None,
-    };
-    let run = localizer.run(&det, test.view(), &m.regions, &Protocol::paper())?;
+    let run = localizer.run(
+        &Context::new(&model),
+        test.view(),
+        &m.regions,
+        &Protocol::paper(),
+    )?;
     println!("{}", run.table()?.to_markdown());
     Ok(())
 }

@@ -25,7 +25,11 @@ pub use lrp_ae as lrp;
 pub use xai_attrib as attrib;
 
 pub mod corruption;
+pub mod error;
 pub mod image;
 pub mod localizer;
+pub mod method;
 pub mod plot;
 pub(crate) mod stats;
+
+pub use error::{Error, Result};

@@ -6,19 +6,20 @@
 
 use std::ops::RangeInclusive;
 
-use anomaly_xai::attrib::{BaselineSpec, Norm};
+use anomaly_xai::attrib::{BaselineSpec, FeatureAblation, IntegratedGradients, Occlusion};
 use anomaly_xai::data::synthetic::{
     generate, AnomalyKind, Polarity, SyntheticConfig, SyntheticMachine,
 };
-use anomaly_xai::localizer::{
-    Detector, LocalizationRun, LocalizeError, Localizer, LocalizerConfig, MethodSpec,
-};
+use anomaly_xai::localizer::{LocalizationRun, Localizer, LocalizerConfig};
 use anomaly_xai::lrp::Preset;
+use anomaly_xai::method::{Context, MethodSpec};
 use anomaly_xai::metrics::{Column, Protocol, RankMetric, Region, Selection, SetScore};
 use anomaly_xai::models::convert::array_to_tensor;
 use anomaly_xai::models::train::{train, TrainConfig};
 use anomaly_xai::models::windows::sliding_windows;
+use anomaly_xai::models::ErrorNorm;
 use anomaly_xai::models::{LstmAe, LstmAeConfig, MinMaxScaler};
+use anomaly_xai::Error;
 use ndarray::{Array2, ArrayView1};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -64,24 +65,28 @@ fn both_directions(seed: u64) -> SyntheticConfig {
     machine_config(seed, Polarity::Both, 6..=12)
 }
 
+/// Occlusion by patches of `steps` × 1 sensor, side by side.
+fn occlusion(steps: i64) -> MethodSpec {
+    MethodSpec::attrib(
+        Occlusion::params()
+            .window([steps, 1])
+            .strides([steps, 1])
+            .check()
+            .unwrap(),
+    )
+}
+
+fn ig() -> MethodSpec {
+    MethodSpec::attrib(IntegratedGradients::params().n_steps(8).check().unwrap())
+}
+
 fn all_methods() -> Vec<MethodSpec> {
     vec![
-        MethodSpec::Residual { norm: Norm::L1 },
-        MethodSpec::Occlusion {
-            steps: None,
-            stride: None,
-            baseline: BaselineSpec::Zero,
-        },
-        MethodSpec::IntegratedGradients {
-            n_steps: 8,
-            baseline: BaselineSpec::Zero,
-        },
-        MethodSpec::Lrp {
-            preset: Preset::LstmDefault,
-        },
-        MethodSpec::FeatureAblation {
-            baseline: BaselineSpec::FeatureMeans,
-        },
+        MethodSpec::residual(ErrorNorm::L1),
+        occlusion(WINDOW as i64),
+        ig(),
+        MethodSpec::lrp(Preset::LstmDefault),
+        MethodSpec::attrib(FeatureAblation::default()).baseline(BaselineSpec::FeatureMeans),
     ]
 }
 
@@ -89,18 +94,7 @@ fn all_methods() -> Vec<MethodSpec> {
 /// integrated gradients (its path crosses the anomaly whatever its sign) and occlusion by
 /// time-local patches of 4 steps (so a short region's own steps are occluded).
 fn sign_free_methods() -> Vec<MethodSpec> {
-    vec![
-        MethodSpec::Residual { norm: Norm::L1 },
-        MethodSpec::Occlusion {
-            steps: Some(4),
-            stride: None,
-            baseline: BaselineSpec::Zero,
-        },
-        MethodSpec::IntegratedGradients {
-            n_steps: 8,
-            baseline: BaselineSpec::Zero,
-        },
-    ]
+    vec![MethodSpec::residual(ErrorNorm::L1), occlusion(4), ig()]
 }
 
 const GT_IOU: Column = Column::Set {
@@ -171,7 +165,6 @@ fn localizer(methods: Vec<MethodSpec>) -> Localizer {
     let config = LocalizerConfig {
         window: WINDOW,
         max_windows: 4,
-        seeds: vec![0],
         progress: false,
         ..LocalizerConfig::default()
     };
@@ -179,14 +172,12 @@ fn localizer(methods: Vec<MethodSpec>) -> Localizer {
 }
 
 fn run_pipeline(fx: &Fixture, methods: Vec<MethodSpec>) -> LocalizationRun {
-    let det = Detector {
-        model: &fx.model,
-        attention: None,
+    let ctx = Context {
         train: Some(&fx.train_windows),
-        reference: None,
+        ..Context::new(&fx.model)
     };
     localizer(methods)
-        .run(&det, fx.test.view(), &fx.machine.regions, &protocol())
+        .run(&ctx, fx.test.view(), &fx.machine.regions, &protocol())
         .unwrap()
 }
 
@@ -389,23 +380,21 @@ fn run_err(
     regions: &[Region],
     methods: Vec<MethodSpec>,
     window: usize,
-) -> LocalizeError {
+) -> Error {
     let mut l = localizer(methods);
     l.config.window = window;
-    let det = Detector {
-        model,
-        attention: None,
+    let ctx = Context {
         train,
-        reference: None,
+        ..Context::new(model)
     };
-    match l.run(&det, series.view(), regions, &protocol()) {
+    match l.run(&ctx, series.view(), regions, &protocol()) {
         Ok(_) => panic!("the run should have failed"),
         Err(e) => e,
     }
 }
 
 fn residual() -> Vec<MethodSpec> {
-    vec![MethodSpec::Residual { norm: Norm::L1 }]
+    vec![MethodSpec::residual(ErrorNorm::L1)]
 }
 
 #[test]
@@ -428,20 +417,15 @@ fn a_region_outside_the_series_is_an_error_naming_it() {
     assert!(msg.contains(&SENSORS.to_string()), "{msg}");
     // Explaining one region directly reports the range as such.
     let l = localizer(residual());
-    let det = Detector {
-        model: &model,
-        attention: None,
-        train: None,
-        reference: None,
-    };
-    let prepared = residual()[0].prepare(&det).unwrap();
+    let ctx = Context::new(&model);
+    let prepared = l.prepare(&ctx, SENSORS).unwrap();
     let e = l
-        .explain_region(&det, &prepared, test.view(), &region)
+        .explain_region(&ctx, &prepared[0], test.view(), &region)
         .unwrap_err();
     assert!(
         matches!(
             e,
-            LocalizeError::RegionOutOfRange {
+            Error::RegionOutOfRange {
                 start: 90,
                 end: 120,
                 n_steps: 100
@@ -466,7 +450,7 @@ fn a_window_longer_than_the_series_is_an_error_naming_it() {
     assert!(
         matches!(
             e,
-            LocalizeError::InvalidSetting {
+            Error::InvalidSetting {
                 setting: "window",
                 ..
             }
@@ -478,7 +462,7 @@ fn a_window_longer_than_the_series_is_an_error_naming_it() {
     assert!(
         matches!(
             e,
-            LocalizeError::InvalidSetting {
+            Error::InvalidSetting {
                 setting: "window",
                 ..
             }
@@ -501,12 +485,12 @@ fn nan_in_the_series_is_an_error_naming_the_cell() {
         WINDOW,
     );
     match &e {
-        LocalizeError::NonFinite { index, .. } => assert_eq!(index, &vec![57, 3]),
+        Error::NonFinite { index, .. } => assert_eq!(index, &vec![57, 3]),
         other => panic!("expected NonFinite, got {other}"),
     }
     test[[57, 3]] = f32::INFINITY;
     let e = run_err(&model, None, &test, &[region], residual(), WINDOW);
-    assert!(matches!(e, LocalizeError::NonFinite { .. }), "{e}");
+    assert!(matches!(e, Error::NonFinite { .. }), "{e}");
 }
 
 #[test]
@@ -518,20 +502,19 @@ fn attention_without_an_attention_model_is_a_clear_error() {
         None,
         &test,
         &[region],
-        vec![MethodSpec::Attention],
+        vec![MethodSpec::attention()],
         WINDOW,
     );
-    assert!(matches!(e, LocalizeError::MissingAttentionModel), "{e}");
-    assert!(e.to_string().contains("AttentionLstmAe"), "{e}");
+    assert!(matches!(e, Error::MissingCapability { .. }), "{e}");
+    assert!(e.to_string().contains("attention model"), "{e}");
 }
 
 #[test]
 fn a_training_baseline_without_training_windows_is_a_clear_error() {
     let (model, test, train) = error_setup();
     let region = Region::new(40, 50, vec![1]).unwrap();
-    let ablation = vec![MethodSpec::FeatureAblation {
-        baseline: BaselineSpec::FeatureMeans,
-    }];
+    let ablation =
+        vec![MethodSpec::attrib(FeatureAblation::default()).baseline(BaselineSpec::FeatureMeans)];
     let e = run_err(
         &model,
         None,
@@ -540,49 +523,68 @@ fn a_training_baseline_without_training_windows_is_a_clear_error() {
         ablation.clone(),
         WINDOW,
     );
-    assert!(
-        matches!(e, LocalizeError::MissingTrainingData { .. }),
-        "{e}"
-    );
+    assert!(matches!(e, Error::MissingTrainingData { .. }), "{e}");
     assert!(e.to_string().contains("Feature Ablation"), "{e}");
     // With the windows it runs.
-    let det = Detector {
-        model: &model,
-        attention: None,
+    let ctx = Context {
         train: Some(&train),
-        reference: None,
+        ..Context::new(&model)
     };
     let run = localizer(ablation)
-        .run(&det, test.view(), &[region], &protocol())
+        .run(&ctx, test.view(), &[region], &protocol())
         .unwrap();
     assert_eq!(run.runs[0].scores.dim(), (1, SENSORS));
 }
 
 #[test]
-fn no_regions_or_seeds_are_errors() {
+fn no_regions_no_methods_and_misplaced_seeds_are_errors() {
     let (model, test, _) = error_setup();
     let e = run_err(&model, None, &test, &[], residual(), WINDOW);
     assert!(e.to_string().contains("region"), "{e}");
-    let mut l = localizer(residual());
-    l.config.seeds.clear();
-    let det = Detector {
-        model: &model,
-        attention: None,
-        train: None,
-        reference: None,
-    };
     let region = Region::new(40, 50, vec![1]).unwrap();
-    let e = l
-        .run(&det, test.view(), &[region], &protocol())
-        .unwrap_err();
+    let e = run_err(
+        &model,
+        None,
+        &test,
+        std::slice::from_ref(&region),
+        vec![],
+        WINDOW,
+    );
     assert!(
         matches!(
             e,
-            LocalizeError::InvalidSetting {
+            Error::InvalidSetting {
+                setting: "methods",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // Seeds repeat methods that draw random numbers; on a deterministic one they are an
+    // error, not a silent no-op.
+    let seeded = vec![MethodSpec::residual(ErrorNorm::L1).seeds([0, 1])];
+    let e = run_err(
+        &model,
+        None,
+        &test,
+        std::slice::from_ref(&region),
+        seeded,
+        WINDOW,
+    );
+    assert!(
+        matches!(
+            e,
+            Error::InvalidSetting {
                 setting: "seeds",
                 ..
             }
         ),
         "{e}"
     );
+    let mut l = localizer(residual());
+    l.config.max_windows = 0;
+    let e = l
+        .run(&Context::new(&model), test.view(), &[region], &protocol())
+        .unwrap_err();
+    assert!(e.to_string().contains("max_windows = 0"), "{e}");
 }

@@ -29,56 +29,20 @@ use std::time::Instant;
 
 use ae_models::convert::{array_to_tensor, tensor_to_array};
 use ae_models::train::{train, TrainConfig};
-use ae_models::{Autoencoder, DenseAe, DenseAeConfig, ErrorNorm, MinMaxScaler, ModelError};
-use anomaly_data::{load_breast_cancer, load_nsl_kdd, DataError, NslKddSplit, Table};
-use corruption_eval::{
-    Corruption, CorruptionError, CorruptionGenerator, CorruptionParams, TriesSummary,
-};
-use loc_metrics::{recall_at_m, MetricsError, Ties};
-use lrp_ae::rules::{Epsilon, Pass};
-use lrp_ae::{LayerClass, LayerMap, Lrp, LrpError, OutputSeed, Preset};
+use ae_models::{Autoencoder, DenseAe, DenseAeConfig, ErrorNorm, ExplainedError, MinMaxScaler};
+use anomaly_data::{load_breast_cancer, load_nsl_kdd, NslKddSplit, Table};
+use loc_metrics::{recall_at_m, Ties};
+use lrp_ae::Preset;
 use ndarray::{Array2, Ix2};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
-use thiserror::Error;
-use xai_attrib::{
-    Attribution, Baseline, BaselineSpec, IntegratedGradients, KernelShap, Norm, Occlusion,
-    ReconstructionError, Request, Residual, XaiError,
-};
+use xai_attrib::{BaselineSpec, IntegratedGradients, KernelShap, Occlusion};
 
+use super::{Corruption, CorruptionGenerator, CorruptionParams, TriesSummary};
+use crate::error::{Error, Result};
+use crate::method::{Context, Method, MethodSpec, PreparedMethod};
 use crate::plot::{RecallLine, RecallPanel};
 use crate::stats::median;
-
-/// Everything that can go wrong in a validation run: the error of the stage that failed,
-/// unchanged (its message is shown as is).
-#[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum ValidationError {
-    /// A setting of the run, or a failure to generate corruptions.
-    #[error(transparent)]
-    Corruption(#[from] CorruptionError),
-    /// An error of the model, the scaler or training.
-    #[error(transparent)]
-    Model(#[from] ModelError),
-    /// An error of an attribution method.
-    #[error(transparent)]
-    Attribution(#[from] XaiError),
-    /// An error of LRP.
-    #[error(transparent)]
-    Lrp(#[from] LrpError),
-    /// An error computing recall@m.
-    #[error(transparent)]
-    Metrics(#[from] MetricsError),
-    /// An error loading the table.
-    #[error(transparent)]
-    Data(#[from] DataError),
-    /// A libtorch failure.
-    #[error("libtorch: {0}")]
-    Torch(#[from] tch::TchError),
-}
-
-/// Result alias of the validation run.
-pub type Result<T, E = ValidationError> = std::result::Result<T, E>;
 
 /// Which table the validation runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -91,62 +55,48 @@ pub enum TableSource {
 }
 
 impl FromStr for TableSource {
-    type Err = CorruptionError;
+    type Err = Error;
 
-    fn from_str(s: &str) -> Result<Self, CorruptionError> {
+    fn from_str(s: &str) -> Result<Self> {
         match s {
             "breast-cancer" => Ok(TableSource::BreastCancer),
             "nsl-kdd" => Ok(TableSource::NslKdd),
-            _ => Err(CorruptionError::InvalidParam {
-                param: "data",
+            _ => Err(Error::InvalidSetting {
+                setting: "data",
                 value: s.to_string(),
-                rule: "must be breast-cancer or nsl-kdd",
+                rule: "must be breast-cancer or nsl-kdd".into(),
             }),
         }
     }
 }
 
-/// The explanation methods compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Method {
-    /// LRP with paper 2's dense preset and the Deep-Taylor L2 seed.
-    Lrp,
-    /// LRP with the ε rule (ε = 1e-6) on every dense layer and the same seed: not in the
-    /// paper; it shows what the input-independent w² first layer costs.
-    LrpEpsilon,
-    /// Kernel SHAP with a background set.
-    KernelShap,
-    /// The per-feature squared error.
-    Residual,
-    /// Occlusion of one feature at a time, training-mean baseline.
-    Occlusion,
-    /// Integrated Gradients from the training mean.
-    IntegratedGradients,
-}
-
-impl Method {
-    /// All six, in report order.
-    pub const ALL: [Method; 6] = [
-        Method::Lrp,
-        Method::LrpEpsilon,
-        Method::KernelShap,
-        Method::Residual,
-        Method::Occlusion,
-        Method::IntegratedGradients,
-    ];
-
-    /// The display name.
-    pub fn label(self) -> &'static str {
-        match self {
-            Method::Lrp => "LRP",
-            Method::LrpEpsilon => "LRP eps",
-            Method::KernelShap => "Kernel SHAP",
-            Method::Residual => "Residual L2",
-            Method::Occlusion => "Occlusion",
-            Method::IntegratedGradients => "Integrated Gradients",
-        }
-    }
+/// Paper 2's methods, all explaining the mean squared reconstruction error, in report
+/// order: LRP (paper 2's dense preset), LRP with ε on every layer (not in the paper; it
+/// shows what the input-independent w² first layer costs), Kernel SHAP (`kernel_shap`
+/// coalitions over up to `background` training rows), the L2 residual, Occlusion of one
+/// feature at a time and Integrated Gradients (`ig_steps` Gauss-Legendre points), both from
+/// the training mean.
+pub fn paper_methods(
+    kernel_shap: usize,
+    background: usize,
+    ig_steps: usize,
+) -> Result<Vec<MethodSpec>> {
+    Ok(vec![
+        MethodSpec::lrp(Preset::Paper2Dense).labelled("LRP"),
+        MethodSpec::lrp(Preset::Epsilon { eps: 1e-6 }).labelled("LRP eps"),
+        MethodSpec::attrib(KernelShap::params().n_samples(kernel_shap).check()?)
+            .baseline(BaselineSpec::Background {
+                n: background as i64,
+            })
+            .labelled("Kernel SHAP"),
+        MethodSpec::residual(ErrorNorm::L2).labelled("Residual L2"),
+        MethodSpec::attrib(Occlusion::params().window([1]).check()?)
+            .baseline(BaselineSpec::FeatureMeans)
+            .labelled("Occlusion"),
+        MethodSpec::attrib(IntegratedGradients::params().n_steps(ig_steps).check()?)
+            .baseline(BaselineSpec::FeatureMeans)
+            .labelled("Integrated Gradients"),
+    ])
 }
 
 /// Everything a validation run needs; serialised into its report.
@@ -169,25 +119,20 @@ pub struct ValidationConfig {
     pub train: TrainConfig,
     /// Corruption settings.
     pub corruption: CorruptionParams,
-    /// Kernel SHAP coalitions per explanation.
-    pub kernel_shap_samples: usize,
-    /// Largest Kernel SHAP background set, taken evenly from the training rows.
-    pub background: usize,
-    /// Integrated Gradients quadrature points.
-    pub ig_steps: usize,
-    /// The methods to run.
-    pub methods: Vec<Method>,
+    /// The methods to run, in report order ([`paper_methods`] by default). They explain
+    /// the mean squared reconstruction error; baselines come from the training rows.
+    pub methods: Vec<MethodSpec>,
 }
 
 impl ValidationConfig {
     /// The paper's settings on `data`: `K = 100`, Kernel SHAP with 1000 coalitions and up
     /// to 755 background rows, thresholds 0.3 / 0.5 / 0.3.
-    pub fn paper(data: TableSource, data_dir: impl Into<PathBuf>) -> Self {
+    pub fn paper(data: TableSource, data_dir: impl Into<PathBuf>) -> Result<Self> {
         let (epochs, batch_size, patience) = match data {
             TableSource::BreastCancer => (400, 32, 40),
             TableSource::NslKdd => (60, 256, 8),
         };
-        ValidationConfig {
+        Ok(ValidationConfig {
             data,
             data_dir: data_dir.into(),
             k: 100,
@@ -204,32 +149,27 @@ impl ValidationConfig {
                 ..TrainConfig::default()
             },
             corruption: CorruptionParams::default(),
-            kernel_shap_samples: 1000,
-            background: 755,
-            ig_steps: 50,
-            methods: Method::ALL.to_vec(),
-        }
+            methods: paper_methods(1000, 755, 50)?,
+        })
     }
 
     /// A quick run for smoke tests and demos: `K = 10`, fewer epochs, 200 Kernel SHAP
     /// coalitions over 100 background rows, 16 IG points, 50 I-FGSM steps.
-    pub fn quick(data: TableSource, data_dir: impl Into<PathBuf>) -> Self {
-        let mut c = Self::paper(data, data_dir);
+    pub fn quick(data: TableSource, data_dir: impl Into<PathBuf>) -> Result<Self> {
+        let mut c = Self::paper(data, data_dir)?;
         c.k = 10;
         c.train.epochs = c.train.epochs.min(80);
-        c.kernel_shap_samples = 200;
-        c.background = 100;
-        c.ig_steps = 16;
+        c.methods = paper_methods(200, 100, 16)?;
         c.corruption.ifgsm.max_steps = 50;
-        c
+        Ok(c)
     }
 }
 
 /// One method's result on one corruption.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MethodResult {
-    /// The method.
-    pub method: Method,
+    /// The method's label.
+    pub method: String,
     /// `recall[m − 1]` = recall@m, `m = 1..=M`.
     pub recall: Vec<f64>,
     /// Wall time of explaining all `K` samples in one call, in seconds (the best of up to
@@ -274,11 +214,11 @@ pub struct ValidationReport {
     /// sample has no method results.
     pub corruptions: Vec<CorruptionResult>,
     /// Median over the corruptions of each method's seconds per explanation.
-    pub seconds_per_explanation: Vec<(Method, f64)>,
+    pub seconds_per_explanation: Vec<(String, f64)>,
     /// Kernel SHAP's time per explanation over LRP's (batched), when both ran.
     pub kernel_shap_over_lrp: Option<f64>,
     /// Median over the corruptions of each method's single-sample latency.
-    pub seconds_one_sample: Vec<(Method, f64)>,
+    pub seconds_one_sample: Vec<(String, f64)>,
     /// Kernel SHAP's single-sample latency over LRP's, when both ran.
     pub kernel_shap_over_lrp_one_sample: Option<f64>,
 }
@@ -298,7 +238,7 @@ impl ValidationReport {
                     .methods
                     .iter()
                     .map(|m| RecallLine {
-                        label: m.method.label().into(),
+                        label: m.method.clone(),
                         recall: m.recall.clone(),
                     })
                     .collect(),
@@ -333,7 +273,7 @@ impl ValidationReport {
                 "| m | {} |",
                 c.methods
                     .iter()
-                    .map(|m| m.method.label())
+                    .map(|m| m.method.as_str())
                     .collect::<Vec<_>>()
                     .join(" | ")
             );
@@ -359,7 +299,7 @@ impl ValidationReport {
                 .find(|(x, _)| x == m)
                 .map(|&(_, t)| t);
             let one = one.map_or("-".to_string(), |t| format!("{t:.3e}"));
-            let _ = writeln!(s, "| {} | {:.3e} | {one} |", m.label(), t);
+            let _ = writeln!(s, "| {m} | {t:.3e} | {one} |");
         }
         for (what, r) in [
             ("batched", self.kernel_shap_over_lrp),
@@ -384,70 +324,22 @@ const TIMING_REPEATS: usize = 5;
 /// Methods faster than this per batch are timed [`TIMING_REPEATS`] times.
 const REPEAT_BELOW_SECONDS: f64 = 1.0;
 
-/// The methods, with everything they need besides the input.
-struct Explainers<'a> {
-    cfg: &'a ValidationConfig,
-    ae: &'a DenseAe,
-    scorer: ReconstructionError<'a, DenseAe>,
-    mean: Baseline,
-    background: Baseline,
-}
-
-impl Explainers<'_> {
-    /// Explains `x` and times it; fast calls are timed again and the best run kept, as
-    /// a single millisecond-long run measures the allocator and thread pool as much as
-    /// the method.
-    fn timed(&self, method: Method, x: &Tensor) -> Result<(Tensor, f64)> {
-        let start = Instant::now();
-        let scores = self.explain(method, x)?;
-        let mut seconds = start.elapsed().as_secs_f64();
-        for _ in 1..TIMING_REPEATS {
-            if seconds >= REPEAT_BELOW_SECONDS {
-                break;
-            }
-            let again = Instant::now();
-            let _repeat = self.explain(method, x)?;
-            seconds = seconds.min(again.elapsed().as_secs_f64());
+/// Explains `x` with `method` and times it; fast calls are timed again and the best run
+/// kept, as a single millisecond-long run measures the allocator and thread pool as much
+/// as the method.
+fn timed(ctx: &Context<'_>, method: &PreparedMethod, x: &Tensor) -> Result<(Tensor, f64)> {
+    let start = Instant::now();
+    let scores = method.explain(ctx, x)?;
+    let mut seconds = start.elapsed().as_secs_f64();
+    for _ in 1..TIMING_REPEATS {
+        if seconds >= REPEAT_BELOW_SECONDS {
+            break;
         }
-        Ok((scores, seconds))
+        let again = Instant::now();
+        let _repeat = method.explain(ctx, x)?;
+        seconds = seconds.min(again.elapsed().as_secs_f64());
     }
-
-    fn explain(&self, method: Method, x: &Tensor) -> Result<Tensor> {
-        let cfg = self.cfg;
-        let none = Request::default();
-        let attributions = match method {
-            Method::Lrp => Lrp::new(OutputSeed::DeepTaylorL2, Preset::Paper2Dense)?
-                .attribute(self.ae, x, &none)?,
-            Method::LrpEpsilon => {
-                let eps = LayerMap::new()
-                    .on(LayerClass::Activation, Pass)
-                    .on(LayerClass::Routing, Pass)
-                    .on(LayerClass::Affine, Epsilon::new(1e-6)?);
-                Lrp::with_composite(OutputSeed::DeepTaylorL2, eps).attribute(self.ae, x, &none)?
-            }
-            Method::Residual => Residual::new(Norm::L2).attribute(self.ae, x, &none)?,
-            Method::KernelShap => KernelShap::params()
-                .n_samples(cfg.kernel_shap_samples)
-                .seed(cfg.seed)
-                .check()?
-                .attribute(
-                    &self.scorer,
-                    x,
-                    &Request::with_baseline(self.background.clone()),
-                )?,
-            Method::Occlusion => Occlusion::params().window([1]).check()?.attribute(
-                &self.scorer,
-                x,
-                &Request::with_baseline(self.mean.clone()),
-            )?,
-            Method::IntegratedGradients => IntegratedGradients::params()
-                .n_steps(cfg.ig_steps)
-                .convergence_delta(false)
-                .check()?
-                .attribute(&self.scorer, x, &Request::with_baseline(self.mean.clone()))?,
-        };
-        Ok(attributions.scores)
-    }
+    Ok((scores, seconds))
 }
 
 /// Runs the validation (see the module docs).
@@ -459,16 +351,16 @@ pub fn run_validation(cfg: &ValidationConfig) -> Result<ValidationReport> {
         || cfg.methods.is_empty()
         || !(cfg.train_fraction > 0.0 && cfg.train_fraction < 1.0)
     {
-        return Err(ValidationError::Corruption(CorruptionError::InvalidParam {
-            param: "validation config",
+        return Err(Error::InvalidSetting {
+            setting: "validation config",
             value: format!(
                 "k = {}, {} methods, train_fraction = {}",
                 cfg.k,
                 cfg.methods.len(),
                 cfg.train_fraction
             ),
-            rule: "needs k >= 1, at least one method and 0 < train_fraction < 1",
-        }));
+            rule: "needs k >= 1, at least one method and 0 < train_fraction < 1".into(),
+        });
     }
     let table = match cfg.data {
         TableSource::BreastCancer => load_breast_cancer(cfg.data_dir.join("breast_cancer"))?,
@@ -513,21 +405,23 @@ pub fn run_validation(cfg: &ValidationConfig) -> Result<ValidationReport> {
     let recon = |x: &Tensor| ae.forward(x);
     let generator = CorruptionGenerator::new(&recon, &train_x, cfg.corruption.clone())?;
     let n_clean = generator.clean_rows(&pool_x)?.len();
-    let ctx = Explainers {
-        cfg,
-        ae: &ae,
-        scorer: ReconstructionError::new(&ae, Norm::L2),
-        mean: BaselineSpec::FeatureMeans.build(&train_x)?,
-        background: BaselineSpec::Background {
-            n: cfg.background as i64,
-        }
-        .build(&train_x)?,
+    let ctx = Context {
+        detector: &ae,
+        attention: None,
+        train: Some(&train_x),
+        reference: None,
     };
+    let error = ExplainedError::new(ErrorNorm::L2);
+    let prepared: Vec<PreparedMethod> = cfg
+        .methods
+        .iter()
+        .map(|m| m.prepare(&ctx, &error, None, None))
+        .collect::<Result<_>>()?;
     // One untimed explanation per method first: the first call of a method pays for
     // libtorch's lazy initialisation, which is not the method's cost.
     let first = pool_x.f_narrow(0, 0, 1)?;
-    for &method in &cfg.methods {
-        let _warm = ctx.explain(method, &first)?;
+    for method in &prepared {
+        let _warm = method.explain(&ctx, &first)?;
     }
 
     let mut corruptions = Vec::new();
@@ -544,20 +438,19 @@ pub fn run_validation(cfg: &ValidationConfig) -> Result<ValidationReport> {
         let x = array_to_tensor(&set.corrupted().view().into_dyn(), Device::Cpu)?;
         let features = set.features();
         let mut methods = Vec::new();
-        for &method in &cfg.methods {
-            let (scores, seconds) = ctx.timed(method, &x)?;
-            let (_, seconds_one_sample) = ctx.timed(method, &x.f_narrow(0, 0, 1)?)?;
+        for method in &prepared {
+            let (scores, seconds) = timed(&ctx, method, &x)?;
+            let (_, seconds_one_sample) = timed(&ctx, method, &x.f_narrow(0, 0, 1)?)?;
             let scores = tensor_to_array(&scores)?
                 .into_dimensionality::<Ix2>()
-                .map_err(|_| CorruptionError::ShapeMismatch {
+                .map_err(|_| Error::Shape {
                     what: "attribution scores",
                     expected: format!("[{}, {f}]", features.len()),
-                    got: format!("{:?}", scores.size()),
-                })
-                .map_err(ValidationError::from)?;
+                    got: scores.size().iter().map(|&d| d as usize).collect(),
+                })?;
             let curve = recall_at_m(scores.view(), &features, Ties::Average)?;
             methods.push(MethodResult {
-                method,
+                method: method.spec().label(),
                 recall: curve.recall,
                 seconds,
                 seconds_per_explanation: seconds / features.len() as f64,
@@ -571,21 +464,44 @@ pub fn run_validation(cfg: &ValidationConfig) -> Result<ValidationReport> {
         });
     }
 
-    let per_method = |pick: fn(&MethodResult) -> f64| -> Vec<(Method, f64)> {
-        cfg.methods
+    let labels: Vec<String> = cfg.methods.iter().map(MethodSpec::label).collect();
+    let per_method = |pick: fn(&MethodResult) -> f64| -> Vec<(String, f64)> {
+        labels
             .iter()
-            .filter_map(|&m| {
+            .filter_map(|m| {
                 let times: Vec<f64> = corruptions
                     .iter()
-                    .flat_map(|c| c.methods.iter().filter(|r| r.method == m).map(pick))
+                    .flat_map(|c| c.methods.iter().filter(|r| &r.method == m).map(pick))
                     .collect();
-                median(times).map(|t| (m, t))
+                median(times).map(|t| (m.clone(), t))
             })
             .collect()
     };
-    let ratio = |times: &[(Method, f64)]| {
-        let of = |m: Method| times.iter().find(|(x, _)| *x == m).map(|&(_, t)| t);
-        match (of(Method::KernelShap), of(Method::Lrp)) {
+    // Kernel SHAP against paper 2's LRP: the first of each in the list.
+    let first_label = |is: fn(&Method) -> bool| {
+        cfg.methods
+            .iter()
+            .find(|m| is(&m.method))
+            .map(MethodSpec::label)
+    };
+    let kernel_shap =
+        first_label(|m| matches!(m, Method::Attrib(xai_attrib::MethodSpec::KernelShap(_))));
+    let lrp = first_label(|m| {
+        matches!(
+            m,
+            Method::Lrp {
+                preset: Preset::Paper2Dense
+            }
+        )
+    });
+    let ratio = |times: &[(String, f64)]| {
+        let of = |m: &Option<String>| {
+            times
+                .iter()
+                .find(|(x, _)| Some(x) == m.as_ref())
+                .map(|&(_, t)| t)
+        };
+        match (of(&kernel_shap), of(&lrp)) {
             (Some(k), Some(l)) if l > 0.0 => Some(k / l),
             _ => None,
         }

@@ -4,7 +4,7 @@
 use ndarray::{Array1, ArrayView3};
 use serde::{Deserialize, Serialize};
 
-use crate::localizer::LocalizeError;
+use crate::error::{Error, Result};
 use crate::metrics::Region;
 
 /// Which windows represent a region.
@@ -31,23 +31,23 @@ pub fn region_windows(
     window: usize,
     policy: WindowPolicy,
     max_windows: usize,
-) -> Result<Vec<usize>, LocalizeError> {
+) -> Result<Vec<usize>> {
     if window == 0 || window > n_steps {
-        return Err(LocalizeError::InvalidSetting {
+        return Err(Error::InvalidSetting {
             setting: "window",
             value: window.to_string(),
             rule: format!("must be in 1..={n_steps} (the series length)"),
         });
     }
     if max_windows == 0 {
-        return Err(LocalizeError::InvalidSetting {
+        return Err(Error::InvalidSetting {
             setting: "max_windows",
             value: "0".into(),
             rule: "must be at least 1".into(),
         });
     }
     if region.start >= region.end || region.end > n_steps {
-        return Err(LocalizeError::RegionOutOfRange {
+        return Err(Error::RegionOutOfRange {
             start: region.start,
             end: region.end,
             n_steps,
@@ -95,10 +95,10 @@ pub fn region_scores(
     attributions: ArrayView3<'_, f32>,
     starts: &[usize],
     region: &Region,
-) -> Result<Array1<f64>, LocalizeError> {
+) -> Result<Array1<f64>> {
     let (n_windows, len, n_features) = attributions.dim();
     if n_windows != starts.len() {
-        return Err(LocalizeError::Shape {
+        return Err(Error::Shape {
             what: "window attributions",
             expected: format!("{} windows (one per start index)", starts.len()),
             got: vec![n_windows, len, n_features],
@@ -114,8 +114,8 @@ pub fn region_scores(
             for f in 0..n_features {
                 let v = attributions[[w, t, f]];
                 if !v.is_finite() {
-                    return Err(LocalizeError::NonFinite {
-                        what: "window attributions",
+                    return Err(Error::NonFinite {
+                        what: "window attributions".into(),
                         index: vec![w, t, f],
                     });
                 }
@@ -125,7 +125,7 @@ pub fn region_scores(
         }
     }
     if count == 0 {
-        return Err(LocalizeError::Shape {
+        return Err(Error::Shape {
             what: "windows",
             expected: format!(
                 "at least one window overlapping [{}, {})",

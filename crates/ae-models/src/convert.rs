@@ -65,6 +65,27 @@ pub fn tensor_to_array(t: &Tensor) -> Result<ArrayD<f32>> {
     })
 }
 
+/// The values of a tensor of any dtype and device, flattened row-major, as `f64`: for
+/// the small per-sample results (scores, sums, deltas) that leave libtorch.
+pub fn tensor_to_f64s(t: &Tensor) -> Result<Vec<f64>> {
+    Ok(Vec::<f64>::try_from(
+        &t.f_to_kind(Kind::Double)?
+            .f_to_device(Device::Cpu)?
+            .f_flatten(0, -1)?,
+    )?)
+}
+
+/// The flat (row-major) index of the first NaN or infinite value of `t`, if any: what
+/// every "non-finite value at …" error of the workspace names.
+pub fn first_non_finite(t: &Tensor) -> Result<Option<usize>> {
+    let _guard = tch::no_grad_guard();
+    let bad = t.f_isfinite()?.f_logical_not()?.f_flatten(0, -1)?;
+    if bad.f_any()?.f_int64_value(&[])? == 0 {
+        return Ok(None);
+    }
+    Ok(Some(bad.f_nonzero()?.f_int64_value(&[0, 0])? as usize))
+}
+
 /// Like [`array_to_tensor`] but also requires the array to have exactly `expected`
 /// dimensions and finite values, naming `what` in the error.
 pub fn checked_array_to_tensor<D: Dimension>(

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | models | [`LstmAe`] (paper 1), [`AttentionLstmAe`], [`DenseAe`] (paper 2, tables), [`ConvAe`] (paper 2, images: [`ConvAeConfig::paper2`]) |
 //! | the model contract | [`Autoencoder`] (layer list + forward), [`Trainable`] (named parameters) |
+//! | what explanations explain | [`Detector`] (a per-cell error, differentiable or not), [`ExplainedError`] (which cells' error, in which norm) |
 //! | the layer list LRP walks | [`Layer`], [`LayerKind`], [`layer::forward_recording`] |
 //! | training | [`train::train`], [`train::TrainConfig`], [`train::TrainSummary`] |
 //! | data preparation | [`MinMaxScaler`], [`windows::sliding_windows`] (loaders live in `anomaly-data`) |
@@ -40,7 +41,9 @@ pub mod autoencoder;
 pub mod conv;
 pub mod convert;
 pub mod dense;
+pub mod detector;
 pub mod error;
+pub mod explained_error;
 mod init;
 pub mod layer;
 pub mod lstm;
@@ -54,7 +57,9 @@ pub use attention::AttentionLstmAe;
 pub use autoencoder::{Autoencoder, Trainable};
 pub use conv::{ConvAe, ConvAeConfig, ConvSpec};
 pub use dense::{DenseAe, DenseAeConfig};
+pub use detector::Detector;
 pub use error::{ModelError, Result};
+pub use explained_error::{CellRestriction, ExplainedError, OutputCells, ResolvedError};
 pub use layer::{Activation, Layer, LayerKind, LstmWeights};
 pub use lstm::{LstmAe, LstmAeConfig};
 pub use persist::{AnyAutoencoder, SavedModel};

@@ -6,9 +6,11 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use ae_models::{Autoencoder, ConvAe, ConvAeConfig, DenseAe, DenseAeConfig, LstmAe, LstmAeConfig};
+use ae_models::{
+    Autoencoder, ConvAe, ConvAeConfig, DenseAe, DenseAeConfig, ErrorNorm, LstmAe, LstmAeConfig,
+};
 use criterion::{criterion_main, Criterion};
-use lrp_ae::{Lrp, OutputSeed, Preset};
+use lrp_ae::{Lrp, Preset};
 use tch::{Device, Kind, Tensor};
 
 fn case<A: Autoencoder>(c: &mut Criterion, name: &str, ae: &A, batch: i64, preset: Preset) {
@@ -16,7 +18,7 @@ fn case<A: Autoencoder>(c: &mut Criterion, name: &str, ae: &A, batch: i64, prese
     let mut shape = vec![batch];
     shape.extend(ae.sample_shape());
     let x = Tensor::rand(&shape, (Kind::Float, Device::Cpu));
-    let lrp = Lrp::new(OutputSeed::DeepTaylorL2, preset).unwrap();
+    let lrp = Lrp::new(ErrorNorm::L2, preset).unwrap();
     let mut g = c.benchmark_group(name);
     g.sample_size(10)
         .warm_up_time(Duration::from_secs(1))

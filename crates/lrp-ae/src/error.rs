@@ -87,6 +87,30 @@ pub type Result<T, E = LrpError> = std::result::Result<T, E>;
 /// [`XaiError`]. Variants map one to one where `XaiError` has a counterpart; the two
 /// composite errors (no rule, rule undefined for a layer) become an invalid input named
 /// "lrp composite", with the layer and kind in the reason.
+impl From<XaiError> for LrpError {
+    fn from(e: XaiError) -> Self {
+        match e {
+            XaiError::ShapeMismatch {
+                what,
+                expected,
+                got,
+            } => LrpError::ShapeMismatch {
+                what,
+                expected,
+                got,
+            },
+            XaiError::NonFinite { what, index } => LrpError::NonFinite { what, index },
+            XaiError::InvalidInput { what, reason } => LrpError::InvalidInput { what, reason },
+            XaiError::Model(m) => LrpError::Model(m),
+            XaiError::Torch(t) => LrpError::Torch(t),
+            other => LrpError::InvalidInput {
+                what: "lrp".into(),
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
 impl From<LrpError> for XaiError {
     fn from(e: LrpError) -> Self {
         match e {

@@ -2,7 +2,8 @@
 //! reconstruction error.
 //!
 //! Paper 2's method: the reconstruction error is moved onto the output neurons by the
-//! Deep-Taylor reconstruction rule ([`OutputSeed`], exact for L1 and L2), then propagated
+//! Deep-Taylor reconstruction rule ([`seed`], exact for L1 and L2, for any
+//! [`ae_models::ExplainedError`]), then propagated
 //! back through the network with ordinary LRP rules chosen per layer by a composite
 //! ([`Preset`], [`composite`]). The propagation walks the explicit layer list of an
 //! [`ae_models::Autoencoder`] — dense, convolutional, upsampling, reshape, and, beyond the
@@ -15,13 +16,12 @@
 //! Module map: [`seed`] (reconstruction rule), [`rule`] (the rule trait and the shared
 //! propagation engine), [`rules`] (z⁺, w², z-box, ε, γ, flat, pass), [`bound`] (z-box
 //! bounds), [`lstm`], [`composite`], [`presets`], [`propagate`] (the sweep and its trace),
-//! [`group`] (feature masks), [`lrp`] (the method). The maths, a worked LSTM example and
+//! [`lrp`] (the method). The maths, a worked LSTM example and
 //! measured results are in `docs/lrp.md`.
 
 pub mod bound;
 pub mod composite;
 pub mod error;
-pub mod group;
 pub mod lrp;
 pub mod lstm;
 pub mod presets;
@@ -37,4 +37,3 @@ pub use lrp::{Explanation, Lrp, LrpConfig};
 pub use presets::{Preset, RuleSpec, SIGNED_EPSILON};
 pub use propagate::{LrpTrace, TraceEntry};
 pub use rule::{Rule, DEFAULT_STABILIZER};
-pub use seed::{OutputSeed, Selection};

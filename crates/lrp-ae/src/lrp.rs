@@ -4,47 +4,41 @@
 use std::sync::Arc;
 
 use ae_models::autoencoder::check_batch;
+use ae_models::explained_error::per_sample_sum;
 use ae_models::layer::forward_recording;
-use ae_models::{Autoencoder, Layer};
+use ae_models::{Autoencoder, ExplainedError, Layer};
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 use xai_attrib::{Attribution, Attributions, Family, Request};
 
 use crate::composite::Composite;
-use crate::error::{LrpError, Result};
-use crate::group::group_relevance;
+use crate::error::Result;
 use crate::presets::Preset;
-use crate::propagate::{per_sample_sum, propagate, resolve_rules, LrpTrace};
-use crate::seed::{OutputSeed, Selection};
+use crate::propagate::{propagate, resolve_rules, LrpTrace};
+use crate::seed::output_relevance;
 
 /// The serialisable settings of an [`Lrp`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LrpConfig {
-    /// Which reconstruction loss is explained.
-    pub seed: OutputSeed,
-    /// Which output cells the explained error covers.
-    #[serde(default = "all")]
-    pub selection: Selection,
+    /// Which error is explained (its norm picks the Deep-Taylor seed).
+    pub error: ExplainedError,
     /// Which rule goes to which layer.
     pub preset: Preset,
-}
-
-fn all() -> Selection {
-    Selection::All
 }
 
 impl LrpConfig {
     /// Builds the method, checking the preset's parameters.
     pub fn build(&self) -> Result<Lrp> {
-        Ok(Lrp::new(self.seed, self.preset)?.select(self.selection.clone()))
+        Lrp::new(self.error.clone(), self.preset)
     }
 }
 
 /// Layer-wise relevance propagation of an autoencoder's reconstruction error (paper 2).
 ///
 /// ```
-/// use ae_models::{Activation, Autoencoder, Layer};
-/// use lrp_ae::{Lrp, OutputSeed, Preset};
+/// use ae_models::{Activation, Autoencoder, ErrorNorm, Layer};
+/// use lrp_ae::{Lrp, Preset};
 /// use tch::{Device, Tensor};
 ///
 /// struct Tiny(Vec<Layer>);
@@ -60,7 +54,7 @@ impl LrpConfig {
 ///     Layer::Linear { weight: w(&[0.5, 0.0, 0.5, 1.0]), bias: None },
 /// ]);
 /// let x = Tensor::from_slice(&[1.0f64, 0.2]).reshape([1, 2]);
-/// let e = Lrp::new(OutputSeed::DeepTaylorL2, Preset::Paper2Dense)?.explain(&ae, &x)?;
+/// let e = Lrp::new(ErrorNorm::L2, Preset::Paper2Dense)?.explain(&ae, &x)?;
 /// // Bias-free ReLU network under w² and z⁺: the input relevance sums to the error
 /// // (0.2525), up to the 1e-6 stabilisers.
 /// let total = e.relevance.sum(tch::Kind::Double).double_value(&[]);
@@ -70,8 +64,7 @@ impl LrpConfig {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Lrp {
-    seed: OutputSeed,
-    selection: Selection,
+    error: ExplainedError,
     composite: Arc<dyn Composite>,
 }
 
@@ -91,39 +84,29 @@ pub struct Explanation {
 }
 
 impl Lrp {
-    /// LRP of the error `seed` with a named composite, over every output cell.
-    pub fn new(seed: OutputSeed, preset: Preset) -> Result<Self> {
+    /// LRP of the explained `error` (e.g. `ErrorNorm::L2`, or an [`ExplainedError`]
+    /// restricted to some cells) with a named composite.
+    pub fn new(error: impl Into<ExplainedError>, preset: Preset) -> Result<Self> {
         Ok(Lrp {
-            seed,
-            selection: Selection::All,
+            error: error.into(),
             composite: preset.composite()?,
         })
     }
 
     /// LRP with any composite.
-    pub fn with_composite(seed: OutputSeed, composite: impl Composite + 'static) -> Self {
+    pub fn with_composite(
+        error: impl Into<ExplainedError>,
+        composite: impl Composite + 'static,
+    ) -> Self {
         Lrp {
-            seed,
-            selection: Selection::All,
+            error: error.into(),
             composite: Arc::new(composite),
         }
     }
 
-    /// Explains the error of the selected output cells only (checked against the model's
-    /// shape at each call).
-    pub fn select(mut self, selection: Selection) -> Self {
-        self.selection = selection;
-        self
-    }
-
-    /// The explained loss.
-    pub fn seed(&self) -> OutputSeed {
-        self.seed
-    }
-
-    /// The output selection.
-    pub fn selection(&self) -> &Selection {
-        &self.selection
+    /// The explained error.
+    pub fn error(&self) -> &ExplainedError {
+        &self.error
     }
 
     /// The composite.
@@ -140,8 +123,8 @@ impl Lrp {
         let rules = resolve_rules(layers, &*self.composite)?;
         let acts = tch::no_grad(|| forward_recording(layers, &x))?;
         let x_hat = acts[layers.len()].shallow_clone();
-        let output_relevance = self.seed.relevance(&x, &x_hat, &self.selection)?;
-        let error = self.seed.error(&x, &x_hat, &self.selection)?;
+        let output_relevance = output_relevance(&self.error, &x, &x_hat)?;
+        let error = per_sample_sum(&output_relevance)?;
         let (relevance, trace) = propagate(layers, &rules, &acts, &output_relevance)?;
         Ok(Explanation {
             relevance,
@@ -166,31 +149,8 @@ fn parameter_kind(layers: &[Layer]) -> Option<Kind> {
 
 /// Checks `x` at the public boundary and moves it to the model's device and dtype.
 fn checked_input<A: Autoencoder + ?Sized>(model: &A, x: &Tensor) -> Result<Tensor> {
-    if !matches!(
-        x.kind(),
-        Kind::Float | Kind::Double | Kind::Half | Kind::BFloat16
-    ) {
-        return Err(LrpError::InvalidInput {
-            what: "lrp input".into(),
-            reason: format!("dtype {:?} is not a floating-point type", x.kind()),
-        });
-    }
+    xai_attrib::validate::check_batch("lrp", x)?;
     check_batch(model, x)?;
-    let size = x.size();
-    if size.contains(&0) {
-        return Err(LrpError::InvalidInput {
-            what: "lrp input".into(),
-            reason: format!("shape {size:?} holds no values"),
-        });
-    }
-    let bad = x.f_isfinite()?.f_logical_not()?.f_flatten(0, -1)?;
-    if bad.f_any()?.f_int64_value(&[])? != 0 {
-        let index = bad.f_nonzero()?.f_int64_value(&[0, 0])? as usize;
-        return Err(LrpError::NonFinite {
-            what: "lrp input".into(),
-            index,
-        });
-    }
     let kind = parameter_kind(model.layers()).unwrap_or(x.kind());
     Ok(x.f_to_device(model.device())?.f_to_kind(kind)?)
 }
@@ -210,11 +170,9 @@ impl<A: Autoencoder + ?Sized> Attribution<A> for Lrp {
 
     fn attribute(&self, model: &A, x: &Tensor, req: &Request) -> xai_attrib::Result<Attributions> {
         let e = self.explain(model, x)?;
-        let delta = per_sample_sum(&e.relevance)
-            .and_then(|s| Ok(s.f_sub(&e.error)?))
-            .map_err(xai_attrib::XaiError::from)?;
+        let delta = per_sample_sum(&e.relevance)?.f_sub(&e.error)?;
         let scores = match &req.mask {
-            Some(mask) => group_relevance(&e.relevance, mask)?,
+            Some(mask) => mask.expand(&mask.group_sums(&e.relevance)?, &e.relevance.size()[1..])?,
             None => e.relevance,
         };
         Ok(Attributions {

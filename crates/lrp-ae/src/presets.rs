@@ -73,6 +73,7 @@ impl RuleSpec {
 /// | `paper2-conv` | conv: z-box `[low, high]` | z⁺ | ε = [`SIGNED_EPSILON`] | ε (Arras) | pass |
 /// | `epsilon-plus-flat` | dense or conv: flat | conv z⁺, dense ε = 1e-6 | same | ε = 1e-6 | pass |
 /// | `lstm-default` | — | ε = [`SIGNED_EPSILON`] | ε = [`SIGNED_EPSILON`] | ε = [`SIGNED_EPSILON`] | pass |
+/// | `epsilon:E` | — | ε = E | ε = E | ε = E | pass |
 ///
 /// "rest" is activations, upsampling, reshape, time routing and feature attention.
 ///
@@ -104,6 +105,12 @@ pub enum Preset {
     EpsilonPlusFlat,
     /// ε everywhere, for LSTM autoencoders.
     LstmDefault,
+    /// ε on every dense, convolutional and LSTM layer: the rule that follows the
+    /// gradient × input most closely, as a reference for the others.
+    Epsilon {
+        /// ε (at least 0).
+        eps: f64,
+    },
 }
 
 impl Preset {
@@ -146,6 +153,15 @@ impl Preset {
                     .on(LayerClass::Affine, signed)
                     .on(LayerClass::Lstm, signed),
             ),
+            Preset::Epsilon { eps } => {
+                let eps = Epsilon::new(eps)?;
+                Arc::new(
+                    pass()
+                        .on(LayerClass::FeatureAttention, Pass)
+                        .on(LayerClass::Affine, eps)
+                        .on(LayerClass::Lstm, eps),
+                )
+            }
         })
     }
 }
@@ -160,12 +176,13 @@ impl fmt::Display for Preset {
             Preset::Paper2Conv { low, high } => write!(f, "paper2-conv:{low}:{high}"),
             Preset::EpsilonPlusFlat => f.write_str("epsilon-plus-flat"),
             Preset::LstmDefault => f.write_str("lstm-default"),
+            Preset::Epsilon { eps } => write!(f, "epsilon:{eps}"),
         }
     }
 }
 
 /// Parses `paper2-dense`, `paper2-conv` (input box `[0, 1]`), `paper2-conv:LOW:HIGH`,
-/// `epsilon-plus-flat` and `lstm-default`.
+/// `epsilon-plus-flat`, `lstm-default` and `epsilon:E`.
 ///
 /// ```
 /// use lrp_ae::Preset;
@@ -179,11 +196,13 @@ impl FromStr for Preset {
     type Err = LrpError;
 
     fn from_str(s: &str) -> Result<Self> {
-        let bad = || LrpError::InvalidParam {
+        let bad = || {
+            LrpError::InvalidParam {
             what: "lrp",
             param: "preset",
             value: format!("{s:?}"),
-            rule: "must be paper2-dense, paper2-conv[:LOW:HIGH], epsilon-plus-flat or lstm-default",
+            rule: "must be paper2-dense, paper2-conv[:LOW:HIGH], epsilon-plus-flat, lstm-default or epsilon:E",
+        }
         };
         match s {
             "paper2-dense" => Ok(Preset::Paper2Dense),
@@ -193,6 +212,10 @@ impl FromStr for Preset {
             }),
             "epsilon-plus-flat" => Ok(Preset::EpsilonPlusFlat),
             "lstm-default" => Ok(Preset::LstmDefault),
+            _ if s.starts_with("epsilon:") => {
+                let eps: f64 = s["epsilon:".len()..].trim().parse().map_err(|_| bad())?;
+                Ok(Preset::Epsilon { eps })
+            }
             _ => {
                 let rest = s.strip_prefix("paper2-conv:").ok_or_else(bad)?;
                 let (low, high) = rest.split_once(':').ok_or_else(bad)?;
@@ -316,11 +339,14 @@ mod tests {
             },
             Preset::EpsilonPlusFlat,
             Preset::LstmDefault,
+            Preset::Epsilon { eps: 1e-6 },
         ] {
             assert_eq!(p.to_string().parse::<Preset>().unwrap(), p);
+            assert!(p.composite().is_ok());
             let json = serde_json::to_string(&p).unwrap();
             assert_eq!(serde_json::from_str::<Preset>(&json).unwrap(), p);
         }
+        assert!(Preset::Epsilon { eps: -1.0 }.composite().is_err());
         let e = "paper2-conv:1:0".parse::<Preset>().unwrap_err();
         assert!(e.to_string().contains("[1, 0]"), "{e}");
     }

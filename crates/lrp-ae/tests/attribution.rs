@@ -2,9 +2,9 @@
 
 mod common;
 
-use ae_models::{Activation, Layer};
+use ae_models::{Activation, ErrorNorm, ExplainedError, Layer};
 use common::{linear, max_abs_diff, rng, to_vec, uniform, Stack};
-use lrp_ae::{Lrp, LrpConfig, OutputSeed, Preset, Selection};
+use lrp_ae::{Lrp, LrpConfig, Preset};
 use tch::Kind;
 use xai_attrib::{Attribution, Family, FeatureMask, Request};
 
@@ -25,7 +25,7 @@ fn window_ae(bias: bool) -> Stack {
 
 #[test]
 fn scores_delta_and_costs() {
-    let lrp = Lrp::new(OutputSeed::DeepTaylorL2, Preset::Paper2Dense).unwrap();
+    let lrp = Lrp::new(ErrorNorm::L2, Preset::Paper2Dense).unwrap();
     assert_eq!(Attribution::<Stack>::name(&lrp), "lrp");
     assert_eq!(Attribution::<Stack>::family(&lrp), Family::Propagation);
     let x = uniform(&mut rng(62), &[3, 4, 3], 0.0, 1.0);
@@ -75,7 +75,7 @@ fn scores_delta_and_costs() {
 
 #[test]
 fn a_feature_mask_gives_every_cell_its_sensors_total() {
-    let lrp = Lrp::new(OutputSeed::DeepTaylorL1, Preset::Paper2Dense).unwrap();
+    let lrp = Lrp::new(ErrorNorm::L1, Preset::Paper2Dense).unwrap();
     let ae = window_ae(true);
     let x = uniform(&mut rng(63), &[2, 4, 3], 0.0, 1.0);
     let plain = lrp.attribute(&ae, &x, &Request::default()).unwrap().scores;
@@ -91,8 +91,7 @@ fn a_feature_mask_gives_every_cell_its_sensors_total() {
 #[test]
 fn configs_round_trip_and_build_the_same_method() {
     let cfg = LrpConfig {
-        seed: OutputSeed::DeepTaylorL1,
-        selection: Selection::steps(vec![-1]),
+        error: ExplainedError::new(ErrorNorm::L1).steps([-1]),
         preset: Preset::Paper2Conv {
             low: 0.0,
             high: 1.0,
@@ -102,11 +101,10 @@ fn configs_round_trip_and_build_the_same_method() {
     let back: LrpConfig = serde_json::from_str(&json).unwrap();
     assert_eq!(back, cfg);
     let lrp = back.build().unwrap();
-    assert_eq!(lrp.seed(), OutputSeed::DeepTaylorL1);
-    assert_eq!(lrp.selection(), &Selection::steps(vec![-1]));
+    assert_eq!(lrp.error(), &ExplainedError::new(ErrorNorm::L1).steps([-1]));
     let minimal: LrpConfig =
-        serde_json::from_str(r#"{"seed":"deep-taylor-l2","preset":"paper2-dense"}"#).unwrap();
-    assert_eq!(minimal.selection, Selection::All);
+        serde_json::from_str(r#"{"error":{"norm":"L2"},"preset":"paper2-dense"}"#).unwrap();
+    assert!(minimal.error.cells.is_all());
     let bad = LrpConfig {
         preset: Preset::Paper2Conv {
             low: 1.0,
@@ -119,9 +117,11 @@ fn configs_round_trip_and_build_the_same_method() {
 
 #[test]
 fn a_selected_time_step_explains_only_its_own_error() {
-    let lrp = Lrp::new(OutputSeed::DeepTaylorL2, Preset::Paper2Dense)
-        .unwrap()
-        .select(Selection::steps(vec![3]));
+    let lrp = Lrp::new(
+        ExplainedError::new(ErrorNorm::L2).steps([3]),
+        Preset::Paper2Dense,
+    )
+    .unwrap();
     let ae = window_ae(false);
     let x = uniform(&mut rng(64), &[2, 4, 3], 0.0, 1.0);
     let e = lrp.explain(&ae, &x).unwrap();
@@ -166,9 +166,38 @@ fn an_f32_model_takes_f64_input() {
         shape: ae.shape.clone(),
     };
     let x = uniform(&mut rng(65), &[2, 4, 3], 0.0, 1.0);
-    let lrp = Lrp::new(OutputSeed::DeepTaylorL2, Preset::Paper2Dense).unwrap();
+    let lrp = Lrp::new(ErrorNorm::L2, Preset::Paper2Dense).unwrap();
     let e32 = lrp.explain(&f32_ae, &x).unwrap();
     assert_eq!(e32.relevance.kind(), Kind::Float);
     let e64 = lrp.explain(&ae, &x).unwrap();
     assert!(max_abs_diff(&e32.relevance, &e64.relevance) < 1e-5);
+}
+
+#[test]
+fn steps_and_features_together_explain_only_their_intersection() {
+    // The old `Lrp::select` replaced the selection, so asking for a step and then a
+    // sensor kept the whole sensor column. Restrictions of an explained error intersect.
+    let lrp = Lrp::new(
+        ExplainedError::new(ErrorNorm::L2).steps([3]).features([1]),
+        Preset::Paper2Dense,
+    )
+    .unwrap();
+    let ae = window_ae(false);
+    let x = uniform(&mut rng(66), &[2, 4, 3], 0.0, 1.0);
+    let e = lrp.explain(&ae, &x).unwrap();
+    let cell = (&x - &e.reconstruction)
+        .narrow(1, 3, 1)
+        .narrow(2, 1, 1)
+        .square()
+        .flatten(0, -1);
+    assert!(max_abs_diff(&e.error, &cell) < 1e-15);
+    let seed = &e.output_relevance;
+    let outside = seed.abs().sum(Kind::Double).double_value(&[])
+        - seed
+            .narrow(1, 3, 1)
+            .narrow(2, 1, 1)
+            .abs()
+            .sum(Kind::Double)
+            .double_value(&[]);
+    assert_eq!(outside, 0.0);
 }

@@ -7,11 +7,12 @@ mod common;
 use std::sync::Arc;
 
 use ae_models::layer::forward_recording;
-use ae_models::{Activation, Autoencoder, Layer};
+use ae_models::{Activation, Autoencoder, ErrorNorm, ExplainedError, Layer};
 use common::{conv, linear, rng, to_vec, uniform, Stack};
 use lrp_ae::rule::Rule;
 use lrp_ae::rules::{Epsilon, Flat, Pass, WSquare, ZBox, ZPlus};
-use lrp_ae::{FirstLayer, LayerClass, LayerMap, Lrp, OutputSeed, Preset, Selection};
+use lrp_ae::seed::output_relevance;
+use lrp_ae::{FirstLayer, LayerClass, LayerMap, Lrp, Preset};
 use proptest::prelude::*;
 use tch::{Kind, Tensor};
 
@@ -97,7 +98,7 @@ proptest! {
             .on(LayerClass::Activation, Pass)
             .on_arc(LayerClass::Linear, None, Arc::clone(&hidden));
         let composite = FirstLayer::new(LayerMap::new().on_arc(LayerClass::Linear, None, first_rule(first)), rest);
-        let seed_kind = if l2 { OutputSeed::DeepTaylorL2 } else { OutputSeed::DeepTaylorL1 };
+        let seed_kind = if l2 { ErrorNorm::L2 } else { ErrorNorm::L1 };
         let lrp = Lrp::with_composite(seed_kind, composite);
         let ae = Stack { layers, shape: vec![d] };
         let x = uniform(&mut g, &[batch, d], 0.0, 1.0);
@@ -132,20 +133,20 @@ proptest! {
         let mut g = rng(seed);
         let x = uniform(&mut g, &[2, steps, feats], -1.0, 2.0);
         let x_hat = uniform(&mut g, &[2, steps, feats], -1.0, 2.0);
-        let s = if l2 { OutputSeed::DeepTaylorL2 } else { OutputSeed::DeepTaylorL1 };
+        let s = ExplainedError::new(if l2 { ErrorNorm::L2 } else { ErrorNorm::L1 });
         let diff = &x - &x_hat;
         let cells = if l2 { diff.square() } else { diff.abs() };
         // All cells: the mean error per sample.
-        let r = s.relevance(&x, &x_hat, &Selection::All).unwrap();
+        let r = output_relevance(&s, &x, &x_hat).unwrap();
         let want = cells.mean_dim([1i64, 2].as_slice(), false, Kind::Double);
         let got = r.sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Double);
         prop_assert!(common::max_abs_diff(&got, &want) < 1e-12);
-        prop_assert!(common::max_abs_diff(&s.error(&x, &x_hat, &Selection::All).unwrap(), &want) < 1e-12);
+        prop_assert!(common::max_abs_diff(&s.sample_errors(&x, &x_hat).unwrap(), &want) < 1e-12);
         // A subset of the time steps: the mean error over those steps, zeros elsewhere.
         let idx: Vec<i64> = (0..steps).filter(|&t| pick.get(t as usize).copied().unwrap_or(false)).collect();
         prop_assume!(!idx.is_empty());
-        let sel = Selection::steps(idx.clone());
-        let r = s.relevance(&x, &x_hat, &sel).unwrap();
+        let sel = s.clone().steps(idx.clone());
+        let r = output_relevance(&sel, &x, &x_hat).unwrap();
         let index = Tensor::from_slice(&idx);
         let want = cells.index_select(1, &index).mean_dim([1i64, 2].as_slice(), false, Kind::Double);
         let got = r.sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Double);
@@ -249,7 +250,7 @@ fn a_bias_free_conv_stack_with_every_routing_layer_conserves_under_the_conv_pres
     let mut g = rng(21);
     let ae = conv_stack(&mut g, false);
     let x = uniform(&mut g, &[3, 1, 8, 8], 0.0, 1.0);
-    for seed in [OutputSeed::DeepTaylorL1, OutputSeed::DeepTaylorL2] {
+    for seed in [ErrorNorm::L1, ErrorNorm::L2] {
         let e = Lrp::new(
             seed,
             Preset::Paper2Conv {
@@ -280,7 +281,7 @@ fn with_biases_relevance_only_decreases_under_z_plus_and_zbox() {
     let ae = conv_stack(&mut g, true);
     let x = uniform(&mut g, &[2, 1, 8, 8], 0.0, 1.0);
     let e = Lrp::new(
-        OutputSeed::DeepTaylorL2,
+        ErrorNorm::L2,
         Preset::Paper2Conv {
             low: 0.0,
             high: 1.0,
@@ -323,7 +324,7 @@ fn lrp_zero_on_a_bias_free_relu_net_is_input_times_gradient() {
     let map = LayerMap::new()
         .on(LayerClass::Activation, Pass)
         .on(LayerClass::Linear, Epsilon::new(0.0).unwrap());
-    let e = Lrp::with_composite(OutputSeed::DeepTaylorL2, map)
+    let e = Lrp::with_composite(ErrorNorm::L2, map)
         .explain(&ae, &x)
         .unwrap();
     // The seed is x̂ ⊙ v with v = R / x̂ held constant: LRP-0 then gives x ⊙ ∂(v·x̂)/∂x.
@@ -351,7 +352,7 @@ fn batching_never_changes_a_result() {
         Preset::EpsilonPlusFlat,
         Preset::LstmDefault,
     ] {
-        let lrp = Lrp::new(OutputSeed::DeepTaylorL1, preset).unwrap();
+        let lrp = Lrp::new(ErrorNorm::L1, preset).unwrap();
         let all = lrp.explain(&ae, &x).unwrap().relevance;
         for b in 0..3 {
             let one = lrp.explain(&ae, &x.narrow(0, b, 1)).unwrap().relevance;
@@ -379,7 +380,7 @@ fn the_real_conv_ae_conserves_under_the_paper_preset() {
     let mut g = rng(25);
     let x = uniform(&mut g, &[2, 1, 16, 16], 0.0, 1.0).to_kind(Kind::Float);
     let e = Lrp::new(
-        OutputSeed::DeepTaylorL1,
+        ErrorNorm::L1,
         Preset::Paper2Conv {
             low: 0.0,
             high: 1.0,

@@ -11,11 +11,11 @@ mod common;
 
 use std::path::PathBuf;
 
-use ae_models::{Activation, Layer};
+use ae_models::{Activation, ErrorNorm, Layer};
 use common::{conv, linear, rng, uniform, Stack};
 use lrp_ae::rule::Rule;
 use lrp_ae::rules::{Epsilon, Flat, Gamma, Pass, WSquare, ZBox, ZPlus};
-use lrp_ae::{FirstLayer, LayerClass, LayerMap, Lrp, OutputSeed, Preset};
+use lrp_ae::{FirstLayer, LayerClass, LayerMap, Lrp, Preset};
 use serde_json::{json, Value};
 use tch::Tensor;
 
@@ -100,7 +100,7 @@ fn dump(name: &str, ae: &Stack, x: &Tensor, cases: Vec<(&str, Lrp)>) {
 }
 
 fn l2(first: impl Rule + 'static, rest: impl Rule + 'static) -> Lrp {
-    Lrp::with_composite(OutputSeed::DeepTaylorL2, pair(first, rest))
+    Lrp::with_composite(ErrorNorm::L2, pair(first, rest))
 }
 
 #[test]
@@ -143,11 +143,11 @@ fn crosscheck_dense() {
             ),
             (
                 "paper2_dense",
-                Lrp::new(OutputSeed::DeepTaylorL1, Preset::Paper2Dense).unwrap(),
+                Lrp::new(ErrorNorm::L1, Preset::Paper2Dense).unwrap(),
             ),
             (
                 "epsilon_plus_flat",
-                Lrp::new(OutputSeed::DeepTaylorL2, Preset::EpsilonPlusFlat).unwrap(),
+                Lrp::new(ErrorNorm::L2, Preset::EpsilonPlusFlat).unwrap(),
             ),
         ],
     );
@@ -197,7 +197,7 @@ fn crosscheck_conv() {
             (
                 "paper2_conv",
                 Lrp::new(
-                    OutputSeed::DeepTaylorL2,
+                    ErrorNorm::L2,
                     Preset::Paper2Conv {
                         low: 0.0,
                         high: 1.0,
@@ -207,7 +207,7 @@ fn crosscheck_conv() {
             ),
             (
                 "epsilon_plus_flat",
-                Lrp::new(OutputSeed::DeepTaylorL1, Preset::EpsilonPlusFlat).unwrap(),
+                Lrp::new(ErrorNorm::L1, Preset::EpsilonPlusFlat).unwrap(),
             ),
         ],
     );

@@ -2,11 +2,11 @@
 
 mod common;
 
-use ae_models::{Activation, Layer, LayerKind, LstmWeights, ModelError};
+use ae_models::{Activation, ErrorNorm, ExplainedError, Layer, LayerKind, LstmWeights, ModelError};
 use common::{linear, rng, t, uniform, Stack};
 use lrp_ae::rule::Rule;
 use lrp_ae::rules::{Epsilon, Gamma, Pass, ZBox, ZPlus};
-use lrp_ae::{LayerClass, LayerMap, Lrp, LrpError, OutputSeed, Preset, Selection};
+use lrp_ae::{LayerClass, LayerMap, Lrp, LrpError, Preset};
 use tch::{Device, Kind, Tensor};
 use xai_attrib::{Attribution, FeatureMask, Request, XaiError};
 
@@ -23,14 +23,14 @@ fn dense() -> Stack {
 }
 
 fn lrp() -> Lrp {
-    Lrp::new(OutputSeed::DeepTaylorL2, Preset::Paper2Dense).unwrap()
+    Lrp::new(ErrorNorm::L2, Preset::Paper2Dense).unwrap()
 }
 
 #[test]
 fn a_layer_without_a_rule_is_an_error_naming_it() {
     let map = LayerMap::new().on(LayerClass::Linear, ZPlus::new());
     let x = uniform(&mut rng(1), &[2, 4], 0.0, 1.0);
-    let err = Lrp::with_composite(OutputSeed::DeepTaylorL1, map)
+    let err = Lrp::with_composite(ErrorNorm::L1, map)
         .explain(&dense(), &x)
         .unwrap_err();
     assert!(
@@ -66,7 +66,7 @@ fn a_rule_on_a_layer_kind_it_does_not_define_is_an_error_naming_the_layer() {
     };
     let x = uniform(&mut g, &[1, 5, 3], 0.0, 1.0);
     let map = LayerMap::new().on(LayerClass::Any, ZPlus::new());
-    let err = Lrp::with_composite(OutputSeed::DeepTaylorL1, map)
+    let err = Lrp::with_composite(ErrorNorm::L1, map)
         .explain(&ae, &x)
         .unwrap_err();
     assert_eq!(
@@ -122,19 +122,15 @@ fn bad_inputs_are_rejected_with_the_value() {
 #[test]
 fn bad_selections_are_rejected_with_the_value() {
     let x = uniform(&mut rng(3), &[1, 4], 0.0, 1.0);
-    let err = lrp()
-        .select(Selection::features(vec![4]))
+    let with = |error: ExplainedError| Lrp::new(error, Preset::Paper2Dense).unwrap();
+    let err = with(ExplainedError::new(ErrorNorm::L2).features([4]))
         .explain(&dense(), &x)
         .unwrap_err();
     assert!(
         err.to_string().contains("4 on axis -1 of length 4"),
         "{err}"
     );
-    let err = lrp()
-        .select(Selection::Mask {
-            shape: vec![4],
-            cells: vec![false; 4],
-        })
+    let err = with(ExplainedError::new(ErrorNorm::L2).mask([4], [false; 4]))
         .explain(&dense(), &x)
         .unwrap_err();
     assert!(err.to_string().contains("at least one"), "{err}");
@@ -182,21 +178,23 @@ fn through_the_attribution_trait_errors_become_xai_errors() {
     let ae = dense();
     let x = uniform(&mut rng(5), &[2, 4], 0.0, 1.0);
     let map = LayerMap::new().on(LayerClass::Linear, ZPlus::new());
-    let err = Lrp::with_composite(OutputSeed::DeepTaylorL1, map)
+    let err = Lrp::with_composite(ErrorNorm::L1, map)
         .attribute(&ae, &x, &Request::default())
         .unwrap_err();
     assert!(
         matches!(&err, XaiError::InvalidInput { what, .. } if what == "lrp composite"),
         "{err}"
     );
-    let mask = FeatureMask {
-        ids: Tensor::from_slice(&[0i64, 1, 2, 3]),
-        n_groups: 2,
-    };
+    // A mask for another sample shape (3 cells for samples of 4).
+    let mask = FeatureMask::from_tensor(&Tensor::from_slice(&[0i64, 1, 1])).unwrap();
     let err = lrp()
         .attribute(&ae, &x, &Request::default().mask(mask))
         .unwrap_err();
-    assert!(err.to_string().contains("n_groups = 2"), "{err}");
+    assert!(err.to_string().contains("[3]"), "{err}");
+    // Group ids with a gap never become a mask at all (LRP and every other method share
+    // FeatureMask's checks).
+    let err = FeatureMask::from_tensor(&Tensor::from_slice(&[0i64, 2, 2, 3])).unwrap_err();
+    assert!(err.to_string().contains("group 1 has no cells"), "{err}");
     let err = lrp()
         .attribute(
             &ae,

@@ -11,11 +11,11 @@ mod common;
 
 use std::sync::Arc;
 
-use ae_models::{Activation, Layer};
+use ae_models::{Activation, ErrorNorm, Layer};
 use common::{t, to_vec, Stack};
 use lrp_ae::rule::Rule;
 use lrp_ae::rules::{Epsilon, Flat, Gamma, Pass, WSquare, ZBox, ZPlus};
-use lrp_ae::{FirstLayer, LayerClass, LayerMap, Lrp, OutputSeed};
+use lrp_ae::{FirstLayer, LayerClass, LayerMap, Lrp};
 
 fn ae() -> Stack {
     Stack {
@@ -54,7 +54,7 @@ fn run(first: impl Rule + 'static, second: impl Rule + 'static) -> lrp_ae::Expla
         .on(LayerClass::Activation, Pass)
         .on(LayerClass::Linear, second);
     let c = FirstLayer::new(LayerMap::new().on(LayerClass::Linear, first), rest);
-    Lrp::with_composite(OutputSeed::DeepTaylorL2, c)
+    Lrp::with_composite(ErrorNorm::L2, c)
         .explain(&ae(), &x())
         .unwrap()
 }
@@ -62,16 +62,8 @@ fn run(first: impl Rule + 'static, second: impl Rule + 'static) -> lrp_ae::Expla
 #[test]
 fn the_seeds_are_the_per_cell_errors_over_m() {
     for (seed, r, e) in [
-        (
-            OutputSeed::DeepTaylorL2,
-            [1.0 / 8.0, 169.0 / 32.0],
-            173.0 / 32.0,
-        ),
-        (
-            OutputSeed::DeepTaylorL1,
-            [1.0 / 4.0, 13.0 / 8.0],
-            15.0 / 8.0,
-        ),
+        (ErrorNorm::L2, [1.0 / 8.0, 169.0 / 32.0], 173.0 / 32.0),
+        (ErrorNorm::L1, [1.0 / 4.0, 13.0 / 8.0], 15.0 / 8.0),
     ] {
         let out = Lrp::with_composite(seed, LayerMap::new().on(LayerClass::Any, Pass)).explain(
             &Stack {
@@ -206,7 +198,7 @@ fn first_layer_rules_with_z_plus_above() {
             LayerMap::new().on_arc(LayerClass::Linear, None, Arc::from(rule)),
             rest,
         );
-        let e = Lrp::with_composite(OutputSeed::DeepTaylorL2, c)
+        let e = Lrp::with_composite(ErrorNorm::L2, c)
             .explain(&ae(), &x())
             .unwrap();
         close(&to_vec(&e.relevance), &want, 1e-5, &name);

@@ -6,11 +6,13 @@ mod common;
 
 use ae_models::layer::forward_recording;
 use ae_models::train::{train, TrainConfig};
-use ae_models::{Autoencoder, ErrorNorm, Layer, LstmAe, LstmAeConfig, LstmWeights, Trainable};
+use ae_models::{
+    Autoencoder, ErrorNorm, ExplainedError, Layer, LstmAe, LstmAeConfig, LstmWeights, Trainable,
+};
 use common::{rng, to_vec, uniform, Stack};
 use lrp_ae::lstm::lstm_relevance;
 use lrp_ae::rules::{Epsilon, Pass};
-use lrp_ae::{LayerClass, LayerMap, Lrp, OutputSeed, Preset};
+use lrp_ae::{LayerClass, LayerMap, Lrp, Preset};
 use rand::Rng;
 use tch::{Device, Kind, Tensor};
 
@@ -204,7 +206,7 @@ fn a_bias_free_lstm_autoencoder_conserves_through_every_layer() {
         .on(LayerClass::Activation, Pass)
         .on(LayerClass::Lstm, Epsilon::new(1e-7).unwrap())
         .on(LayerClass::Linear, Epsilon::new(1e-7).unwrap());
-    let e = Lrp::with_composite(OutputSeed::DeepTaylorL1, map)
+    let e = Lrp::with_composite(ErrorNorm::L1, map)
         .explain(&ae, &x)
         .unwrap();
     let kinds: Vec<_> = e.trace.layers.iter().map(|l| l.kind).collect();
@@ -217,7 +219,7 @@ fn a_bias_free_lstm_autoencoder_conserves_through_every_layer() {
     assert!(gap < 1e-3, "f32 model, ε = 1e-7: gap {gap}, {:?}", e.trace);
     // With its biases the same model absorbs relevance, and the trace shows where.
     let biased = LstmAe::seeded(&LstmAeConfig::new(3, 7, 5), Device::Cpu, 5).unwrap();
-    let e2 = Lrp::new(OutputSeed::DeepTaylorL1, Preset::LstmDefault)
+    let e2 = Lrp::new(ErrorNorm::L1, Preset::LstmDefault)
         .unwrap()
         .explain(&biased, &x)
         .unwrap();
@@ -284,11 +286,8 @@ fn a_planted_sensor_ranks_first_on_a_trained_lstm_autoencoder() {
     let mut total = 0;
     for s in [0i64, 17, 33, 48] {
         let w = fresh.narrow(0, s, window);
-        let clean = OutputSeed::DeepTaylorL1.error(
-            &w.unsqueeze(0),
-            &ae.forward(&w.unsqueeze(0)).unwrap(),
-            &lrp_ae::Selection::All,
-        );
+        let clean = ExplainedError::new(ErrorNorm::L1)
+            .sample_errors(&w.unsqueeze(0), &ae.forward(&w.unsqueeze(0)).unwrap());
         let clean = clean.unwrap().double_value(&[0]);
         for sensor in 0..f {
             let bump = Tensor::zeros([window, f], (Kind::Float, Device::Cpu));
@@ -298,15 +297,12 @@ fn a_planted_sensor_ranks_first_on_a_trained_lstm_autoencoder() {
                 .fill_(0.4);
             let x = (&w + bump).unsqueeze(0);
             total += 1;
-            for (k, seed) in [OutputSeed::DeepTaylorL2, OutputSeed::DeepTaylorL1]
-                .into_iter()
-                .enumerate()
-            {
+            for (k, seed) in [ErrorNorm::L2, ErrorNorm::L1].into_iter().enumerate() {
                 let e = Lrp::new(seed, Preset::LstmDefault)
                     .unwrap()
                     .explain(&ae, &x)
                     .unwrap();
-                if seed == OutputSeed::DeepTaylorL1 {
+                if seed == ErrorNorm::L1 {
                     let err = e.error.double_value(&[0]);
                     assert!(
                         err > 2.0 * clean,

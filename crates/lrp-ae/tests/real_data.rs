@@ -7,7 +7,7 @@ mod common;
 use ae_models::train::{train, TrainConfig};
 use ae_models::{DenseAe, DenseAeConfig, ErrorNorm};
 use lrp_ae::rules::{Epsilon, Pass, ZBox, ZPlus};
-use lrp_ae::{FirstLayer, InputSign, LayerClass, LayerMap, Lrp, OutputSeed, Preset};
+use lrp_ae::{FirstLayer, InputSign, LayerClass, LayerMap, Lrp, Preset};
 use tch::{Device, Tensor};
 
 /// Benign rows, min-max scaled with the training rows' ranges: (train, test).
@@ -114,12 +114,12 @@ fn a_feature_set_to_its_maximum_gets_the_relevance_under_an_input_dependent_firs
         rest,
     );
     let (found, residual, n) = hits(
-        &Lrp::with_composite(OutputSeed::DeepTaylorL2, zbox_first),
+        &Lrp::with_composite(ErrorNorm::L2, zbox_first),
         &ae,
         &test_rows,
     );
     let (paper, _, _) = hits(
-        &Lrp::new(OutputSeed::DeepTaylorL2, Preset::Paper2Dense).unwrap(),
+        &Lrp::new(ErrorNorm::L2, Preset::Paper2Dense).unwrap(),
         &ae,
         &test_rows,
     );

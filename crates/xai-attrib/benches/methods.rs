@@ -7,13 +7,13 @@
 // `criterion_group!` defines an undocumented public function.
 #![allow(missing_docs)]
 
-use ae_models::{LstmAe, LstmAeConfig};
+use ae_models::{ErrorNorm, LstmAe, LstmAeConfig};
 use criterion::{criterion_group, criterion_main, Criterion};
 use tch::{Device, Kind, Tensor};
 use xai_attrib::{
-    Attribution, Baseline, FeatureAblation, FeatureMask, FeaturePermutation, GradientShap,
-    InputXGradient, IntegratedGradients, KernelShap, Norm, Occlusion, ReconstructionError, Request,
-    Residual, Saliency, Scorer, ShapleyValueSampling,
+    Attribution, Baseline, ErrorScorer, FeatureAblation, FeatureMask, FeaturePermutation,
+    GradientShap, InputXGradient, IntegratedGradients, KernelShap, Occlusion, Request, Residual,
+    Saliency, Scorer, ShapleyValueSampling,
 };
 
 const T: i64 = 50;
@@ -58,7 +58,7 @@ fn bench(c: &mut Criterion) {
     }
     tch::manual_seed(0);
     let model = LstmAe::seeded(&LstmAeConfig::new(F, T, 64), Device::Cpu, 0).unwrap();
-    let scorer = ReconstructionError::new(&model, Norm::L1);
+    let scorer = ErrorScorer::new(&model, ErrorNorm::L1).unwrap();
     let x = Tensor::rand([4, T, F], (Kind::Float, Device::Cpu));
     let train = Tensor::rand([64, T, F], (Kind::Float, Device::Cpu));
     let mask = FeatureMask::per_sensor(T, F).unwrap();
@@ -84,7 +84,11 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.bench_function("residual (1 fwd per window)", |b| {
-        b.iter(|| Residual::new(Norm::L1).attribute(&model, &x, &req).unwrap())
+        b.iter(|| {
+            Residual::new(ErrorNorm::L1)
+                .attribute(&model, &x, &req)
+                .unwrap()
+        })
     });
     group.finish();
 }

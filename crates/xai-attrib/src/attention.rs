@@ -18,8 +18,8 @@ use ae_models::AttentionLstmAe;
 
 use crate::attribution::{Attribution, Attributions, Family, Request};
 use crate::error::Result;
+use crate::error_scorer::ErrorScorer;
 use crate::feature_mask::Groups;
-use crate::recon_error::ReconstructionError;
 use crate::validate::check_batch;
 
 const NAME: &str = "attention";
@@ -57,7 +57,7 @@ impl Attribution<AttentionLstmAe> for AttentionReadout {
     }
 
     fn family(&self) -> Family {
-        Family::Baseline
+        Family::Readout
     }
 
     fn attribute(
@@ -70,21 +70,21 @@ impl Attribution<AttentionLstmAe> for AttentionReadout {
     }
 }
 
-impl Attribution<ReconstructionError<'_, AttentionLstmAe>> for AttentionReadout {
+impl Attribution<ErrorScorer<'_, AttentionLstmAe>> for AttentionReadout {
     fn name(&self) -> &'static str {
         NAME
     }
 
     fn family(&self) -> Family {
-        Family::Baseline
+        Family::Readout
     }
 
     fn attribute(
         &self,
-        model: &ReconstructionError<'_, AttentionLstmAe>,
+        model: &ErrorScorer<'_, AttentionLstmAe>,
         x: &Tensor,
         req: &Request,
     ) -> Result<Attributions> {
-        AttentionReadout::run(model.model(), x, req)
+        AttentionReadout::run(model.detector(), x, req)
     }
 }

@@ -2,7 +2,7 @@
 
 use ndarray::ArrayD;
 use serde::{Deserialize, Serialize};
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 use crate::baseline::Baseline;
 use crate::error::Result;
@@ -18,8 +18,9 @@ pub enum Family {
     Perturbation,
     /// Relevance propagated layer by layer (LRP).
     Propagation,
-    /// Read directly off the model (per-feature residual, attention weights).
-    Baseline,
+    /// Read directly off the model (per-feature residual, attention weights), the
+    /// baselines of both papers.
+    Readout,
 }
 
 /// Per-call data that is not a method setting: what to compare against and how to group
@@ -99,11 +100,7 @@ impl Attributions {
     pub fn to_record(&self, method: &str) -> Result<AttributionRecord> {
         let scores = ae_models::convert::tensor_to_array(&self.scores)?;
         let delta = match &self.delta {
-            Some(d) => Some(Vec::<f64>::try_from(
-                &d.f_to_kind(Kind::Double)?
-                    .f_to_device(tch::Device::Cpu)?
-                    .f_flatten(0, -1)?,
-            )?),
+            Some(d) => Some(ae_models::convert::tensor_to_f64s(d)?),
             None => None,
         };
         Ok(AttributionRecord {

@@ -31,7 +31,7 @@ pub fn convergence_delta<S: Scorer + ?Sized>(
         }
     }
     let b = attributions.size()[0];
-    let engine = Engine::new(scorer, "convergence_delta", usize::MAX, false);
+    let engine = Engine::quiet(scorer, "convergence_delta", usize::MAX);
     let f = engine.eval(&Tensor::f_cat(&[start, end], 0)?)?;
     let diff = f.f_narrow(0, b, b)?.f_sub(&f.f_narrow(0, 0, b)?)?;
     delta_from_values(attributions, &diff)

@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tch::Tensor;
 
 use crate::error::{Result, XaiError};
+use crate::params::Batching;
 use crate::scorer::Scorer;
 use crate::validate::check_scores;
 
@@ -27,19 +28,27 @@ pub(crate) struct Engine<'a, S: ?Sized> {
 
 impl<'a, S: Scorer + ?Sized> Engine<'a, S> {
     /// An engine for `method` around `scorer`.
-    pub(crate) fn new(
-        scorer: &'a S,
-        method: &'static str,
-        batch_size: usize,
-        progress: bool,
-    ) -> Self {
+    pub(crate) fn new(scorer: &'a S, method: &'static str, batching: Batching) -> Self {
         Engine {
             scorer,
             method,
-            batch_size: batch_size.clamp(1, i64::MAX as usize) as i64,
-            progress,
+            batch_size: batching.batch_size.clamp(1, i64::MAX as usize) as i64,
+            progress: batching.progress,
             rows: Cell::new(0),
         }
+    }
+
+    /// An engine that evaluates `scorer` in one call per `batch_size` rows, silently
+    /// (for the few evaluations a method makes besides its perturbations).
+    pub(crate) fn quiet(scorer: &'a S, method: &'static str, batch_size: usize) -> Self {
+        Engine::new(
+            scorer,
+            method,
+            Batching {
+                batch_size,
+                progress: false,
+            },
+        )
     }
 
     /// Rows evaluated so far (for the cost report).
@@ -108,18 +117,24 @@ impl<'a, S: Scorer + ?Sized> Engine<'a, S> {
     }
 
     fn bar(&self, total: u64) -> ProgressBar {
-        if !self.progress {
-            return ProgressBar::hidden();
-        }
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template(
-            "{msg:>18} [{bar:30}] {human_pos}/{human_len} evaluations, {eta} left",
-        ) {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar.set_message(self.method);
-        bar
+        progress_bar(self.method, total, self.progress)
     }
+}
+
+/// A progress bar over `total` rows of `method` on stderr, hidden unless `show` (indicatif
+/// draws nothing when stderr is not a terminal).
+pub(crate) fn progress_bar(method: &'static str, total: u64, show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{msg:>18} [{bar:30}] {human_pos}/{human_len} rows, {eta} left",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(method);
+    bar
 }
 
 #[cfg(test)]
@@ -136,7 +151,7 @@ mod tests {
             calls.borrow_mut().push(x.size()[0]);
             Ok(x.f_sum_dim_intlist(1, false, Kind::Float)?)
         });
-        let engine = Engine::new(&s, "test", 6, false);
+        let engine = Engine::quiet(&s, "test", 6);
         let mut seen = Vec::new();
         engine
             .run(
@@ -168,7 +183,7 @@ mod tests {
             calls.borrow_mut().push(x.size()[0]);
             Ok(x.f_sum_dim_intlist(1, false, Kind::Float)?)
         });
-        let engine = Engine::new(&s, "test", 2, false);
+        let engine = Engine::quiet(&s, "test", 2);
         let rows = Tensor::ones([5, 3], (Kind::Float, Device::Cpu));
         let out = engine.eval(&rows).unwrap();
         assert_eq!(out.size(), vec![5]);
@@ -178,7 +193,7 @@ mod tests {
     #[test]
     fn a_scorer_returning_the_wrong_shape_or_nan_is_an_error() {
         let s = FnScorer::new("bad", |x: &Tensor| Ok(x.shallow_clone()));
-        let engine = Engine::new(&s, "test", 8, false);
+        let engine = Engine::quiet(&s, "test", 8);
         let err = engine
             .eval(&Tensor::ones([2, 3], (Kind::Float, Device::Cpu)))
             .unwrap_err();
@@ -186,7 +201,7 @@ mod tests {
         let s = FnScorer::new("nan", |x: &Tensor| {
             Ok(x.f_sum_dim_intlist(1, false, Kind::Float)?.f_log()?)
         });
-        let engine = Engine::new(&s, "test", 8, false);
+        let engine = Engine::quiet(&s, "test", 8);
         let err = engine.eval(
             &Tensor::zeros([2, 3], (Kind::Float, Device::Cpu))
                 .f_sub_scalar(1.0)

@@ -4,13 +4,15 @@
 //!
 //! * [`Attribution`] is the one interface; a method is a struct of checked settings.
 //! * [`Scorer`] is what black-box methods explain: a batch `[B, ..]` to one score per
-//!   sample `[B]`. [`ReconstructionError`] wraps any [`ae_models::Autoencoder`] (L1 or
-//!   L2, optionally restricted to some time steps or sensors); [`FnScorer`] wraps a
-//!   closure over tensors; [`ArrayScorer`] a plain-Rust detector over `ndarray`
-//!   (perturbation methods only).
+//!   sample `[B]`. [`ErrorScorer`] wraps any [`ae_models::Detector`] (an autoencoder's
+//!   reconstruction error, a forecaster's prediction error) with the
+//!   [`ae_models::ExplainedError`] to explain (L1 or L2, optionally restricted to some
+//!   time steps or sensors); [`FnScorer`] wraps a closure over tensors; [`ArrayScorer`] a
+//!   plain-Rust detector over `ndarray` (perturbation methods only).
 //! * [`Request`] carries the per-call [`Baseline`] and an optional [`FeatureMask`]
 //!   (e.g. [`FeatureMask::per_sensor`]).
-//! * [`MethodSpec`] names a method and its settings in a serialisable run configuration.
+//! * [`MethodSpec`] is the one list of these methods with their checked settings, for
+//!   run configurations; [`Batching`] holds the settings every method shares.
 //!
 //! | method | family | cost per sample (forward / backward) |
 //! |---|---|---|
@@ -23,8 +25,8 @@
 //! | [`FeaturePermutation`] | perturbation | 1 + G / 0 |
 //! | [`ShapleyValueSampling`] | perturbation | 2 + n_permutations·(G − 1) / 0 |
 //! | [`KernelShap`] | perturbation | 1 + C·N + N/B with a background set, 2 + C otherwise / 0 |
-//! | [`Residual`] | baseline | 1 / 0 |
-//! | [`AttentionReadout`] | baseline | 1 (attention layer only) / 0 |
+//! | [`Residual`] | read-out | 1 / 0 |
+//! | [`AttentionReadout`] | read-out | 1 (attention layer only) / 0 |
 //!
 //! `G` groups, `C` distinct coalitions, `N` background samples, `B` batch size.
 //! `docs/methods.md` describes each method, its settings and its Captum conventions.
@@ -46,7 +48,7 @@
 //! ```
 
 #[macro_use]
-mod params;
+pub mod params;
 
 pub mod array_scorer;
 pub mod attention;
@@ -55,15 +57,15 @@ pub mod baseline;
 pub mod completeness;
 pub(crate) mod engine;
 pub mod error;
+pub mod error_scorer;
 pub mod feature_mask;
 pub mod gradient;
 pub mod method_spec;
 pub mod perturbation;
-pub mod recon_error;
 pub mod residual;
 pub(crate) mod rng;
 pub mod scorer;
-pub(crate) mod validate;
+pub mod validate;
 
 pub use array_scorer::ArrayScorer;
 pub use attention::AttentionReadout;
@@ -71,6 +73,7 @@ pub use attribution::{Attribution, AttributionRecord, Attributions, Cost, Family
 pub use baseline::{Baseline, BaselineSpec};
 pub use completeness::convergence_delta;
 pub use error::{Result, XaiError};
+pub use error_scorer::ErrorScorer;
 pub use feature_mask::FeatureMask;
 pub use gradient::gradient_shap::{GradientShap, GradientShapParams};
 pub use gradient::input_x_gradient::{InputXGradient, InputXGradientParams};
@@ -78,11 +81,11 @@ pub use gradient::integrated_gradients::{IntegratedGradients, IntegratedGradient
 pub use gradient::quadrature::Quadrature;
 pub use gradient::saliency::{Saliency, SaliencyParams};
 pub use method_spec::MethodSpec;
+pub use params::{Batching, DEFAULT_BATCH_SIZE};
 pub use perturbation::ablation::{FeatureAblation, FeatureAblationParams};
 pub use perturbation::kernel_shap::{KernelShap, KernelShapParams};
 pub use perturbation::occlusion::{Occlusion, OcclusionParams};
 pub use perturbation::permutation::{FeaturePermutation, FeaturePermutationParams};
 pub use perturbation::shapley_sampling::{ShapleyValueSampling, ShapleyValueSamplingParams};
-pub use recon_error::{Norm, OutputSelection, ReconstructionError};
 pub use residual::Residual;
 pub use scorer::{FnScorer, Scorer};

@@ -1,75 +1,172 @@
-//! A serialisable choice of method and settings, for run configurations that list the
-//! methods to compare.
+//! One serialisable list of the scorer-generic methods: a run configuration names its
+//! methods and their settings with it, and every harness builds them from it.
 
 use serde::{Deserialize, Serialize};
 
-use crate::attribution::Attribution;
+use crate::attribution::{Attribution, Family};
 use crate::error::Result;
-use crate::gradient::gradient_shap::GradientShapParams;
-use crate::gradient::input_x_gradient::InputXGradientParams;
-use crate::gradient::integrated_gradients::IntegratedGradientsParams;
-use crate::gradient::saliency::SaliencyParams;
-use crate::perturbation::ablation::FeatureAblationParams;
-use crate::perturbation::kernel_shap::KernelShapParams;
-use crate::perturbation::occlusion::OcclusionParams;
-use crate::perturbation::permutation::FeaturePermutationParams;
-use crate::perturbation::shapley_sampling::ShapleyValueSamplingParams;
+use crate::gradient::gradient_shap::GradientShap;
+use crate::gradient::input_x_gradient::InputXGradient;
+use crate::gradient::integrated_gradients::IntegratedGradients;
+use crate::gradient::saliency::Saliency;
+use crate::params::Batching;
+use crate::perturbation::ablation::FeatureAblation;
+use crate::perturbation::kernel_shap::KernelShap;
+use crate::perturbation::occlusion::Occlusion;
+use crate::perturbation::permutation::FeaturePermutation;
+use crate::perturbation::shapley_sampling::ShapleyValueSampling;
 use crate::scorer::Scorer;
 
-/// Any scorer-generic method with its (unchecked) settings; [`MethodSpec::build`] checks
-/// them. In JSON a spec is `{"<method name>": {settings}}`, e.g.
-/// `{"occlusion": {"window": [50, 1]}}`. (The residual and the attention read-out explain
-/// a model rather than a scorer and are built directly.)
+/// Any scorer-generic method with its checked settings. In JSON a spec is
+/// `{"<method name>": {settings}}`, e.g. `{"occlusion": {"window": [50, 1]}}`, checked
+/// when it is read. (The residual and the attention read-out explain a detector rather
+/// than a scorer, and LRP walks layers; pipelines list them beside these.)
 ///
 /// ```
 /// use xai_attrib::{Attribution, MethodSpec, Scorer};
 /// let specs: Vec<MethodSpec> = serde_json::from_str(
 ///     r#"[{"kernel_shap": {"n_samples": 100}}, {"occlusion": {"window": [50, 1]}}, {"saliency": {}}]"#,
 /// ).unwrap();
-/// let methods: Vec<Box<dyn Attribution<dyn Scorer>>> =
-///     specs.iter().map(MethodSpec::build).collect::<Result<_, _>>()?;
-/// assert_eq!(methods[1].name(), "occlusion");
-/// # Ok::<(), xai_attrib::XaiError>(())
+/// assert_eq!(specs[1].name(), "occlusion");
+/// assert_eq!(specs[0].label(), "Kernel SHAP 100");
+/// assert!(serde_json::from_str::<MethodSpec>(r#"{"kernel_shap": {"n_samples": 1}}"#).is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MethodSpec {
     /// [`crate::Saliency`].
-    Saliency(SaliencyParams),
+    Saliency(Saliency),
     /// [`crate::InputXGradient`].
-    InputXGradient(InputXGradientParams),
+    InputXGradient(InputXGradient),
     /// [`crate::IntegratedGradients`].
-    IntegratedGradients(IntegratedGradientsParams),
+    IntegratedGradients(IntegratedGradients),
     /// [`crate::GradientShap`].
-    GradientShap(GradientShapParams),
+    GradientShap(GradientShap),
     /// [`crate::FeatureAblation`].
-    FeatureAblation(FeatureAblationParams),
+    FeatureAblation(FeatureAblation),
     /// [`crate::Occlusion`].
-    Occlusion(OcclusionParams),
+    Occlusion(Occlusion),
     /// [`crate::FeaturePermutation`].
-    FeaturePermutation(FeaturePermutationParams),
+    FeaturePermutation(FeaturePermutation),
     /// [`crate::ShapleyValueSampling`].
-    ShapleyValueSampling(ShapleyValueSamplingParams),
+    ShapleyValueSampling(ShapleyValueSampling),
     /// [`crate::KernelShap`].
-    KernelShap(KernelShapParams),
+    KernelShap(KernelShap),
+}
+
+/// Runs `$body` with `$m` bound to the method of any variant.
+macro_rules! each {
+    ($spec:expr, $m:ident => $body:expr) => {
+        match $spec {
+            MethodSpec::Saliency($m) => $body,
+            MethodSpec::InputXGradient($m) => $body,
+            MethodSpec::IntegratedGradients($m) => $body,
+            MethodSpec::GradientShap($m) => $body,
+            MethodSpec::FeatureAblation($m) => $body,
+            MethodSpec::Occlusion($m) => $body,
+            MethodSpec::FeaturePermutation($m) => $body,
+            MethodSpec::ShapleyValueSampling($m) => $body,
+            MethodSpec::KernelShap($m) => $body,
+        }
+    };
 }
 
 impl MethodSpec {
-    /// Checks the settings and builds the method for scorers of type `S`.
-    pub fn build<S: Scorer + ?Sized>(&self) -> Result<Box<dyn Attribution<S>>> {
-        Ok(match self {
-            MethodSpec::Saliency(p) => Box::new(p.check()?),
-            MethodSpec::InputXGradient(p) => Box::new(p.check()?),
-            MethodSpec::IntegratedGradients(p) => Box::new(p.check()?),
-            MethodSpec::GradientShap(p) => Box::new(p.check()?),
-            MethodSpec::FeatureAblation(p) => Box::new(p.check()?),
-            MethodSpec::Occlusion(p) => Box::new(p.check()?),
-            MethodSpec::FeaturePermutation(p) => Box::new(p.check()?),
-            MethodSpec::ShapleyValueSampling(p) => Box::new(p.check()?),
-            MethodSpec::KernelShap(p) => Box::new(p.check()?),
-        })
+    /// The method, ready to attribute any scorer.
+    pub fn attribution<S: Scorer + ?Sized>(&self) -> &dyn Attribution<S> {
+        each!(self, m => m as &dyn Attribution<S>)
+    }
+
+    /// The method's stable name ("occlusion", "kernel_shap", ...).
+    pub fn name(&self) -> &'static str {
+        self.attribution::<dyn Scorer>().name()
+    }
+
+    /// The method's family.
+    pub fn family(&self) -> Family {
+        self.attribution::<dyn Scorer>().family()
+    }
+
+    /// A short label for tables, with the settings that distinguish variants
+    /// ("Kernel SHAP 200", "Occlusion 50x1", "Integrated Gradients 50").
+    pub fn label(&self) -> String {
+        let dims = |v: &[i64]| v.iter().map(i64::to_string).collect::<Vec<_>>().join("x");
+        match self {
+            MethodSpec::Saliency(_) => "Saliency".into(),
+            MethodSpec::InputXGradient(_) => "Input x Gradient".into(),
+            MethodSpec::IntegratedGradients(m) => format!("Integrated Gradients {}", m.n_steps()),
+            MethodSpec::GradientShap(m) => format!("Gradient SHAP {}", m.n_samples()),
+            MethodSpec::FeatureAblation(_) => "Feature Ablation".into(),
+            MethodSpec::Occlusion(m) if m.strides() == m.window() => {
+                format!("Occlusion {}", dims(m.window()))
+            }
+            MethodSpec::Occlusion(m) => {
+                format!("Occlusion {}/{}", dims(m.window()), dims(m.strides()))
+            }
+            MethodSpec::FeaturePermutation(_) => "Feature Permutation".into(),
+            MethodSpec::ShapleyValueSampling(m) => {
+                format!("Shapley Sampling {}", m.n_permutations())
+            }
+            MethodSpec::KernelShap(m) => format!("Kernel SHAP {}", m.n_samples()),
+        }
+    }
+
+    /// The seed of a method that draws random numbers; `None` for deterministic ones.
+    pub fn seed(&self) -> Option<u64> {
+        match self {
+            MethodSpec::GradientShap(m) => Some(m.seed()),
+            MethodSpec::FeaturePermutation(m) => Some(m.seed()),
+            MethodSpec::ShapleyValueSampling(m) => Some(m.seed()),
+            MethodSpec::KernelShap(m) => Some(m.seed()),
+            _ => None,
+        }
+    }
+
+    /// The same method with another seed (unchanged for deterministic methods).
+    pub fn with_seed(&self, seed: u64) -> MethodSpec {
+        match self {
+            MethodSpec::GradientShap(m) => MethodSpec::GradientShap(m.with_seed(seed)),
+            MethodSpec::FeaturePermutation(m) => MethodSpec::FeaturePermutation(m.with_seed(seed)),
+            MethodSpec::ShapleyValueSampling(m) => {
+                MethodSpec::ShapleyValueSampling(m.with_seed(seed))
+            }
+            MethodSpec::KernelShap(m) => MethodSpec::KernelShap(m.with_seed(seed)),
+            other => other.clone(),
+        }
+    }
+
+    /// The batching settings.
+    pub fn batching(&self) -> Batching {
+        each!(self, m => m.batching())
+    }
+
+    /// The same method with other batching settings (checked).
+    pub fn with_batching(&self, batching: Batching) -> Result<MethodSpec> {
+        Ok(each!(self, m => m.with_batching(batching)?.into()))
     }
 }
+
+macro_rules! spec_from {
+    ($($variant:ident),*) => {$(
+        impl From<$variant> for MethodSpec {
+            fn from(m: $variant) -> Self {
+                MethodSpec::$variant(m)
+            }
+        }
+    )*};
+}
+
+spec_from!(
+    Saliency,
+    InputXGradient,
+    IntegratedGradients,
+    GradientShap,
+    FeatureAblation,
+    Occlusion,
+    FeaturePermutation,
+    ShapleyValueSampling,
+    KernelShap
+);
 
 #[cfg(test)]
 mod tests {
@@ -80,49 +177,76 @@ mod tests {
     type Toy = FnScorer<fn(&Tensor) -> Result<Tensor>>;
 
     #[test]
-    fn every_spec_builds_the_method_it_names_and_bad_settings_fail() {
-        let specs = [
-            (MethodSpec::Saliency(SaliencyParams::default()), "saliency"),
+    fn every_spec_names_its_method_round_trips_and_bad_settings_fail_on_reading() {
+        let specs: [(MethodSpec, &str); 9] = [
+            (Saliency::default().into(), "saliency"),
+            (InputXGradient::default().into(), "input_x_gradient"),
             (
-                MethodSpec::InputXGradient(InputXGradientParams::default()),
-                "input_x_gradient",
-            ),
-            (
-                MethodSpec::IntegratedGradients(IntegratedGradientsParams::default()),
+                IntegratedGradients::default().into(),
                 "integrated_gradients",
             ),
+            (GradientShap::default().into(), "gradient_shap"),
+            (FeatureAblation::default().into(), "feature_ablation"),
             (
-                MethodSpec::GradientShap(GradientShapParams::default()),
-                "gradient_shap",
-            ),
-            (
-                MethodSpec::FeatureAblation(FeatureAblationParams::default()),
-                "feature_ablation",
-            ),
-            (
-                MethodSpec::Occlusion(OcclusionParams::default().window([2])),
+                Occlusion::params().window([2]).check().unwrap().into(),
                 "occlusion",
             ),
+            (FeaturePermutation::default().into(), "feature_permutation"),
             (
-                MethodSpec::FeaturePermutation(FeaturePermutationParams::default()),
-                "feature_permutation",
-            ),
-            (
-                MethodSpec::ShapleyValueSampling(ShapleyValueSamplingParams::default()),
+                ShapleyValueSampling::default().into(),
                 "shapley_value_sampling",
             ),
-            (
-                MethodSpec::KernelShap(KernelShapParams::default()),
-                "kernel_shap",
-            ),
+            (KernelShap::default().into(), "kernel_shap"),
         ];
         for (spec, name) in specs {
-            assert_eq!(spec.build::<Toy>().unwrap().name(), name);
+            assert_eq!(spec.attribution::<Toy>().name(), name);
+            assert_eq!(spec.name(), name);
             let json = serde_json::to_string(&spec).unwrap();
             assert!(json.starts_with(&format!("{{\"{name}\"")), "{json}");
             assert_eq!(serde_json::from_str::<MethodSpec>(&json).unwrap(), spec);
         }
-        let bad = MethodSpec::Occlusion(OcclusionParams::default());
-        assert!(bad.build::<Toy>().is_err());
+        for bad in [
+            r#"{"occlusion": {}}"#,
+            r#"{"kernel_shap": {"n_samples": 1}}"#,
+            r#"{"feature_ablation": {"batch_size": 0}}"#,
+            r#"{"saliency": {"abs": true, "batch_sise": 8}}"#,
+        ] {
+            let err = serde_json::from_str::<MethodSpec>(bad)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("window")
+                    || err.contains("n_samples")
+                    || err.contains("batch_size")
+                    || err.contains("batch_sise"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn seeds_and_batching_reach_the_method() {
+        let ks: MethodSpec = KernelShap::params().seed(3).check().unwrap().into();
+        assert_eq!(ks.seed(), Some(3));
+        assert_eq!(ks.with_seed(7).seed(), Some(7));
+        assert_eq!(MethodSpec::from(Saliency::default()).seed(), None);
+        let b = Batching {
+            batch_size: 16,
+            progress: false,
+        };
+        assert_eq!(ks.with_batching(b).unwrap().batching(), b);
+        assert!(ks
+            .with_batching(Batching {
+                batch_size: 0,
+                progress: false
+            })
+            .is_err());
+        let occ: MethodSpec = Occlusion::params()
+            .window([50, 1])
+            .strides([50, 1])
+            .check()
+            .unwrap()
+            .into();
+        assert_eq!(occ.label(), "Occlusion 50x1");
     }
 }

@@ -1,5 +1,6 @@
 //! Checks shared by every method at the public boundary, so that bad input becomes an
-//! error naming the value instead of a libtorch panic deep inside a method.
+//! error naming the value instead of a libtorch panic deep inside a method. LRP and the
+//! pipelines use [`check_batch`] too, so every method rejects the same inputs alike.
 
 use tch::{Kind, Tensor};
 
@@ -15,7 +16,7 @@ pub(crate) fn is_float(kind: Kind) -> bool {
 
 /// Checks that `x` is a non-empty floating-point batch `[B, ..]` with at least one
 /// feature dimension and only finite values.
-pub(crate) fn check_batch(method: &str, x: &Tensor) -> Result<()> {
+pub fn check_batch(method: &str, x: &Tensor) -> Result<()> {
     let what = || format!("{method} input");
     if !is_float(x.kind()) {
         return Err(XaiError::InvalidInput {
@@ -42,15 +43,13 @@ pub(crate) fn check_batch(method: &str, x: &Tensor) -> Result<()> {
 
 /// Fails with the flat index of the first NaN or infinity of `t`.
 pub(crate) fn check_finite(what: &str, t: &Tensor) -> Result<()> {
-    let bad = t.f_isfinite()?.f_logical_not()?.f_flatten(0, -1)?;
-    if bad.f_any()?.f_int64_value(&[])? == 0 {
-        return Ok(());
+    match ae_models::convert::first_non_finite(t)? {
+        None => Ok(()),
+        Some(index) => Err(XaiError::NonFinite {
+            what: what.into(),
+            index,
+        }),
     }
-    let index = bad.f_nonzero()?.f_int64_value(&[0, 0])? as usize;
-    Err(XaiError::NonFinite {
-        what: what.into(),
-        index,
-    })
 }
 
 /// Checks a scorer's answer for `rows` inputs and returns it as a `[rows]` tensor.
@@ -100,9 +99,6 @@ pub(crate) fn broadcasts_to(from: &[i64], to: &[i64]) -> bool {
 pub(crate) fn shape_str(shape: &[i64]) -> String {
     format!("{shape:?}")
 }
-
-/// Rows per model call that methods use unless told otherwise.
-pub(crate) const DEFAULT_BATCH_SIZE: usize = 512;
 
 /// Fails unless `value ≥ min`, naming the method and the setting.
 pub(crate) fn at_least(

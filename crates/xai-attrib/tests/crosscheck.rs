@@ -17,14 +17,14 @@
 
 use std::path::PathBuf;
 
-use ae_models::{Autoencoder, LstmAe, LstmAeConfig, Trainable};
+use ae_models::{Autoencoder, ErrorNorm, LstmAe, LstmAeConfig, Trainable};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 use tch::{Device, Kind, Tensor};
 use xai_attrib::{
-    Attribution, Baseline, FeatureAblation, FeatureMask, InputXGradient, IntegratedGradients,
-    KernelShap, Norm, Occlusion, Quadrature, ReconstructionError, Request, Saliency, Scorer,
+    Attribution, Baseline, ErrorScorer, FeatureAblation, FeatureMask, InputXGradient,
+    IntegratedGradients, KernelShap, Occlusion, Quadrature, Request, Saliency, Scorer,
     ShapleyValueSampling,
 };
 
@@ -127,7 +127,7 @@ impl Fixture {
         mask: bool,
         settings: Value,
     ) {
-        let scorer = ReconstructionError::new(&self.model, Norm::L1);
+        let scorer = ErrorScorer::new(&self.model, ErrorNorm::L1).expect(case);
         let x = self.input(input);
         let a = method
             .attribute(&scorer as &dyn Scorer, &x, &self.request(baseline, mask))

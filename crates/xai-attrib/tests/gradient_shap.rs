@@ -11,7 +11,11 @@ fn a_single_reference_on_a_linear_scorer_gives_the_exact_answer() {
     let w = t64(&wave(8, 0.2), &[8]);
     let x = t64(&wave(24, 1.0), &[3, 8]);
     let xp = t64(&wave(8, 2.0), &[8]);
-    let m = GradientShap::params().n_samples(4).check().unwrap();
+    let m = GradientShap::params()
+        .convergence_delta(true)
+        .n_samples(4)
+        .check()
+        .unwrap();
     let a = m
         .attribute(
             &linear(&w),
@@ -31,6 +35,7 @@ fn with_a_distribution_and_noise_it_converges_to_the_expected_value() {
     let dist = t64(&wave(40, 0.9), &[8, 5]);
     let mean = dist.mean_dim(0, true, Kind::Double);
     let m = GradientShap::params()
+        .convergence_delta(true)
         .n_samples(4000)
         .stdevs(0.05)
         .seed(3)
@@ -56,6 +61,7 @@ fn the_seed_fixes_the_draws_and_batch_size_does_not_change_them() {
     let req = Request::with_baseline(Baseline::Distribution(dist));
     let run = |seed: u64, bs: usize| {
         let m = GradientShap::params()
+            .convergence_delta(true)
             .n_samples(6)
             .stdevs(0.1)
             .seed(seed)
@@ -81,18 +87,25 @@ fn the_seed_fixes_the_draws_and_batch_size_does_not_change_them() {
 #[test]
 fn bad_settings_name_their_rule() {
     let err = GradientShap::params()
+        .convergence_delta(true)
         .stdevs(-1.0)
         .check()
         .unwrap_err()
         .to_string();
     assert!(err.contains("stdevs = -1 must be finite and ≥ 0"), "{err}");
     let err = GradientShap::params()
+        .convergence_delta(true)
         .n_samples(0)
         .check()
         .unwrap_err()
         .to_string();
     assert!(err.contains("n_samples = 0"), "{err}");
-    let m = GradientShap::params().n_samples(3).seed(9).check().unwrap();
+    let m = GradientShap::params()
+        .convergence_delta(true)
+        .n_samples(3)
+        .seed(9)
+        .check()
+        .unwrap();
     let back: GradientShap = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
     assert_eq!(back, m);
 }

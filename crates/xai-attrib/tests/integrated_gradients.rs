@@ -11,6 +11,7 @@ use xai_attrib::{
 
 fn ig(n: usize, q: Quadrature) -> IntegratedGradients {
     IntegratedGradients::params()
+        .convergence_delta(true)
         .n_steps(n)
         .method(q)
         .check()
@@ -72,7 +73,10 @@ fn a_distribution_baseline_means_its_mean_and_masks_sum_groups() {
     let mean = dist.mean_dim(0, true, Kind::Double);
     let mask = FeatureMask::per_sensor(2, 3).unwrap();
     let req = Request::with_baseline(Baseline::Distribution(dist)).mask(mask);
-    let a = IntegratedGradients::default()
+    let a = IntegratedGradients::params()
+        .convergence_delta(true)
+        .check()
+        .unwrap()
         .attribute(&linear(&w), &x, &req)
         .unwrap();
     let want = ((&x - &mean) * &w)
@@ -93,6 +97,7 @@ fn steps_are_batched_and_the_cost_is_reported() {
     assert_eq!((full.forward_evals, full.backward_evals), (12, 10));
     for bs in [1, 2, 3, 7] {
         let m = IntegratedGradients::params()
+            .convergence_delta(true)
             .n_steps(10)
             .batch_size(bs)
             .check()
@@ -100,11 +105,8 @@ fn steps_are_batched_and_the_cost_is_reported() {
         let a = m.attribute(&f, &x, &Request::default()).unwrap();
         assert_close(&a.scores, &full.scores, 1e-14);
     }
-    let quiet = IntegratedGradients::params()
-        .n_steps(10)
-        .convergence_delta(false)
-        .check()
-        .unwrap();
+    // Without the delta (the default, as in Captum) the two extra passes are not paid.
+    let quiet = IntegratedGradients::params().n_steps(10).check().unwrap();
     let a = quiet.attribute(&f, &x, &Request::default()).unwrap();
     assert!(a.delta.is_none());
     assert_eq!(a.forward_evals, 10);
@@ -115,12 +117,16 @@ fn steps_are_batched_and_the_cost_is_reported() {
 fn float32_inputs_work_and_too_few_riemann_steps_are_rejected() {
     let w = Tensor::from_slice(&[1.0f32, -2.0, 3.0]);
     let x = Tensor::from_slice(&[1.0f32, 1.0, 1.0]).reshape([1, 3]);
-    let a = IntegratedGradients::default()
+    let a = IntegratedGradients::params()
+        .convergence_delta(true)
+        .check()
+        .unwrap()
         .attribute(&linear(&w), &x, &Request::default())
         .unwrap();
     assert_eq!(a.scores.kind(), Kind::Float);
     assert_close(&a.scores, &w.reshape([1, 3]), 1e-5);
     let err = IntegratedGradients::params()
+        .convergence_delta(true)
         .n_steps(1)
         .method(Quadrature::RiemannRight)
         .check()

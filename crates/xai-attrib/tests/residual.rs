@@ -2,12 +2,14 @@
 
 mod common;
 
-use ae_models::{AttentionLstmAe, Autoencoder, Layer, LstmAe, LstmAeConfig};
+use ae_models::{
+    AttentionLstmAe, Autoencoder, ErrorNorm, ExplainedError, Layer, LstmAe, LstmAeConfig,
+};
 use common::{assert_close, t64, values, wave};
 use tch::{Device, Kind, Tensor};
 use xai_attrib::{
-    AttentionReadout, Attribution, FeatureMask, IntegratedGradients, Norm, OutputSelection,
-    ReconstructionError, Request, Residual, Saliency, Scorer, XaiError,
+    AttentionReadout, Attribution, ErrorScorer, FeatureMask, IntegratedGradients, Request,
+    Residual, Saliency, Scorer, XaiError,
 };
 
 /// `x̂ = x Wᵀ + b` on `[B, T, F]` windows: a linear "autoencoder" with a known error.
@@ -53,13 +55,13 @@ fn the_scorer_is_the_mean_cell_error_and_a_selection_restricts_it() {
     let ae = LinearAe::new(4, 3);
     let x = t64(&wave(24, 0.2), &[2, 4, 3]);
     let diff = &x - ae.reconstruct(&x);
-    let l1 = ReconstructionError::new(&ae, Norm::L1);
+    let l1 = ErrorScorer::new(&ae, ErrorNorm::L1).unwrap();
     assert_close(
         &l1.score(&x).unwrap(),
         &diff.abs().mean_dim([1, 2].as_slice(), false, Kind::Double),
         1e-12,
     );
-    let l2 = ReconstructionError::new(&ae, Norm::L2);
+    let l2 = ErrorScorer::new(&ae, ErrorNorm::L2).unwrap();
     assert_close(
         &l2.score(&x).unwrap(),
         &diff
@@ -67,21 +69,16 @@ fn the_scorer_is_the_mean_cell_error_and_a_selection_restricts_it() {
             .mean_dim([1, 2].as_slice(), false, Kind::Double),
         1e-12,
     );
-    let last = ReconstructionError::new(&ae, Norm::L1)
-        .with_selection(OutputSelection::steps([-1]))
-        .unwrap();
+    let last = ErrorScorer::new(&ae, ExplainedError::new(ErrorNorm::L1).steps([-1])).unwrap();
     assert_close(
         &last.score(&x).unwrap(),
         &diff.select(1, 3).abs().mean_dim(1, false, Kind::Double),
         1e-12,
     );
-    let sensors = OutputSelection {
-        steps: Some(vec![0, 1]),
-        features: Some(vec![2]),
-    };
-    let some = ReconstructionError::new(&ae, Norm::L1)
-        .with_selection(sensors)
-        .unwrap();
+    let sensors = ExplainedError::new(ErrorNorm::L1)
+        .steps([0, 1])
+        .features([2]);
+    let some = ErrorScorer::new(&ae, sensors).unwrap();
     let want = diff
         .narrow(1, 0, 2)
         .select(2, 2)
@@ -89,7 +86,7 @@ fn the_scorer_is_the_mean_cell_error_and_a_selection_restricts_it() {
         .mean_dim(1, false, Kind::Double);
     assert_close(&some.score(&x).unwrap(), &want, 1e-12);
     assert!(
-        some.describe().contains("L1") && some.describe().contains("selected"),
+        some.describe().contains("L1") && some.describe().contains("steps [0, 1] and features [2]"),
         "{}",
         some.describe()
     );
@@ -107,19 +104,14 @@ fn the_scorer_is_the_mean_cell_error_and_a_selection_restricts_it() {
 #[test]
 fn selections_and_inputs_of_the_wrong_shape_are_errors() {
     let ae = LinearAe::new(4, 3);
-    let err = ReconstructionError::new(&ae, Norm::L1)
-        .with_selection(OutputSelection::features([3]))
-        .unwrap_err();
+    let err = ErrorScorer::new(&ae, ExplainedError::new(ErrorNorm::L1).features([3])).unwrap_err();
     assert!(
-        err.to_string()
-            .contains("selection.features = 3 is out of range"),
+        err.to_string().contains("3 on axis -1 of length 3"),
         "{err}"
     );
-    let err = ReconstructionError::new(&ae, Norm::L1)
-        .with_selection(OutputSelection::steps([]))
-        .unwrap_err();
-    assert!(err.to_string().contains("at least one index"), "{err}");
-    let scorer = ReconstructionError::new(&ae, Norm::L1);
+    let err = ErrorScorer::new(&ae, ExplainedError::new(ErrorNorm::L1).steps([])).unwrap_err();
+    assert!(err.to_string().contains("at least one position"), "{err}");
+    let scorer = ErrorScorer::new(&ae, ErrorNorm::L1).unwrap();
     let err = scorer.score(&t64(&wave(10, 0.0), &[2, 5])).unwrap_err();
     assert!(matches!(err, XaiError::Model(_)), "{err}");
     let err = Saliency::default()
@@ -132,8 +124,9 @@ fn selections_and_inputs_of_the_wrong_shape_are_errors() {
 fn gradient_methods_explain_the_reconstruction_error_of_an_lstm_autoencoder() {
     let ae = LstmAe::seeded(&LstmAeConfig::new(3, 6, 5), Device::Cpu, 1).unwrap();
     let x = Tensor::rand([2, 6, 3], (Kind::Float, Device::Cpu));
-    let f = ReconstructionError::new(&ae, Norm::L2);
+    let f = ErrorScorer::new(&ae, ErrorNorm::L2).unwrap();
     let a = IntegratedGradients::params()
+        .convergence_delta(true)
         .n_steps(32)
         .check()
         .unwrap()
@@ -150,26 +143,24 @@ fn the_residual_is_the_per_cell_error_and_group_means_with_a_mask() {
     let ae = LinearAe::new(4, 3);
     let x = t64(&wave(24, 0.2), &[2, 4, 3]);
     let diff = &x - ae.reconstruct(&x);
-    let a = Residual::new(Norm::L1)
+    let a = Residual::new(ErrorNorm::L1)
         .attribute(&ae, &x, &Request::default())
         .unwrap();
     assert_close(&a.scores, &diff.abs(), 1e-12);
     assert_eq!((a.forward_evals, a.backward_evals), (1, 0));
-    let b = Residual::new(Norm::L2)
+    let b = Residual::new(ErrorNorm::L2)
         .attribute(&ae, &x, &Request::default())
         .unwrap();
     assert_close(&b.scores, &diff.square(), 1e-12);
     let mask = FeatureMask::per_sensor(4, 3).unwrap();
-    let c = Residual::new(Norm::L1)
+    let c = Residual::new(ErrorNorm::L1)
         .attribute(&ae, &x, &Request::default().mask(mask.clone()))
         .unwrap();
     let per_sensor = diff.abs().mean_dim(1, false, Kind::Double);
     assert_close(&mask.group_means(&c.scores).unwrap(), &per_sensor, 1e-12);
     // Through a scorer with a selection, unselected cells get nothing.
-    let scorer = ReconstructionError::new(&ae, Norm::L1)
-        .with_selection(OutputSelection::steps([0]))
-        .unwrap();
-    let d = Residual::new(Norm::L1)
+    let scorer = ErrorScorer::new(&ae, ExplainedError::new(ErrorNorm::L1).steps([0])).unwrap();
+    let d = Residual::new(ErrorNorm::L1)
         .attribute(&scorer, &x, &Request::default())
         .unwrap();
     assert_close(&d.scores.select(1, 0), &diff.abs().select(1, 0), 1e-12);
@@ -198,7 +189,7 @@ fn the_attention_read_out_is_the_models_own_attention() {
         1e-5,
     );
     let mask = FeatureMask::per_sensor(5, 4).unwrap();
-    let scorer = ReconstructionError::new(&ae, Norm::L1);
+    let scorer = ErrorScorer::new(&ae, ErrorNorm::L1).unwrap();
     let b = AttentionReadout
         .attribute(&scorer, &x, &Request::default().mask(mask.clone()))
         .unwrap();

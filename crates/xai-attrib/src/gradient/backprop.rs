@@ -2,7 +2,9 @@
 
 use tch::Tensor;
 
+use crate::engine::progress_bar;
 use crate::error::{Result, XaiError};
+use crate::params::Batching;
 use crate::scorer::Scorer;
 use crate::validate::check_scores;
 
@@ -22,8 +24,8 @@ pub(crate) fn require_gradients<S: Scorer + ?Sized>(
     }
 }
 
-/// Scores and input gradients of `total` rows, `batch_size` rows per forward/backward
-/// pass. `build(start, len)` returns rows `start..start + len` (`[len, ..]`);
+/// Scores and input gradients of `total` rows, `batching.batch_size` rows per
+/// forward/backward pass, with a progress bar when `batching.progress` (on a terminal). `build(start, len)` returns rows `start..start + len` (`[len, ..]`);
 /// `consume(start, len, scores [len], grads [len, ..])` receives their results.
 ///
 /// The gradient of the sum of the scores is taken, which is every row's own gradient
@@ -32,12 +34,13 @@ pub(crate) fn for_each_gradient<S: Scorer + ?Sized>(
     scorer: &S,
     method: &'static str,
     total: i64,
-    batch_size: usize,
+    batching: Batching,
     mut build: impl FnMut(i64, i64) -> Result<Tensor>,
     mut consume: impl FnMut(i64, i64, &Tensor, &Tensor) -> Result<()>,
 ) -> Result<()> {
-    let batch = batch_size.clamp(1, i64::MAX as usize) as i64;
-    tch::with_grad(|| {
+    let batch = batching.batch_size.clamp(1, i64::MAX as usize) as i64;
+    let bar = progress_bar(method, total.max(0) as u64, batching.progress);
+    let done = tch::with_grad(|| {
         let mut start = 0;
         while start < total {
             let len = batch.min(total - start);
@@ -59,8 +62,11 @@ pub(crate) fn for_each_gradient<S: Scorer + ?Sized>(
                     scorer: scorer.describe(),
                 })?;
             consume(start, len, &out.f_detach()?, &grad)?;
+            bar.inc(len as u64);
             start += len;
         }
         Ok(())
-    })
+    });
+    bar.finish_and_clear();
+    done
 }

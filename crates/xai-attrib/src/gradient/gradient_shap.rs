@@ -17,12 +17,13 @@
 //! averaged over the draws of a sample.
 //!
 //! Cost per sample: `n_samples` forward and backward passes, plus `2 · n_samples`
-//! forward passes for the delta when `convergence_delta` is on. Randomness: one ChaCha8
+//! forward passes for the delta when `convergence_delta` is on (off by default, as in
+//! Captum). Randomness: one ChaCha8
 //! stream from `seed` (reference indices, then path points, then noise).
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 use crate::attribution::{Attribution, Attributions, Family, Request};
 use crate::baseline::References;
@@ -30,22 +31,27 @@ use crate::completeness::delta_from_values;
 use crate::engine::Engine;
 use crate::error::{Result, XaiError};
 use crate::feature_mask::Groups;
-use crate::gradient::backprop::{for_each_gradient, require_gradients};
+use crate::gradient::backprop::require_gradients;
+use crate::gradient::path::path_gradients;
+use crate::params::{Batching, UnknownKeys};
 use crate::rng::{seeded, standard_normal};
 use crate::scorer::Scorer;
-use crate::validate::{at_least, check_batch, DEFAULT_BATCH_SIZE};
+use crate::validate::{at_least, check_batch};
 
 const NAME: &str = "gradient_shap";
 
 /// Unchecked settings of [`GradientShap`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct GradientShapParams {
     n_samples: usize,
     stdevs: f64,
     seed: u64,
-    batch_size: usize,
     convergence_delta: bool,
+    #[serde(flatten)]
+    batching: Batching,
+    #[serde(flatten, skip_serializing)]
+    unknown: UnknownKeys,
 }
 
 impl Default for GradientShapParams {
@@ -54,8 +60,9 @@ impl Default for GradientShapParams {
             n_samples: 5,
             stdevs: 0.0,
             seed: 0,
-            batch_size: DEFAULT_BATCH_SIZE,
-            convergence_delta: true,
+            convergence_delta: false,
+            batching: Batching::default(),
+            unknown: UnknownKeys::default(),
         }
     }
 }
@@ -74,19 +81,8 @@ impl GradientShapParams {
         self
     }
 
-    /// Seed of the random draws (default 0).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// Rows (draw × sample pairs) per forward/backward pass (default 512, at least 1).
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size;
-        self
-    }
-
-    /// Whether to compute the convergence delta (default `true`).
+    /// Whether to compute the convergence delta (default `false`, as Captum's
+    /// `return_convergence_delta`; `2 · n_samples` extra forward passes when on).
     pub fn convergence_delta(mut self, on: bool) -> Self {
         self.convergence_delta = on;
         self
@@ -94,8 +90,9 @@ impl GradientShapParams {
 
     /// Checks the settings.
     pub fn check(&self) -> Result<GradientShap> {
+        self.unknown.reject(NAME)?;
         at_least(NAME, "n_samples", self.n_samples, 1)?;
-        at_least(NAME, "batch_size", self.batch_size, 1)?;
+        self.batching.check(NAME)?;
         if !(self.stdevs.is_finite() && self.stdevs >= 0.0) {
             return Err(XaiError::InvalidParam {
                 method: NAME,
@@ -133,18 +130,13 @@ impl GradientShap {
         self.params.stdevs
     }
 
-    /// Seed.
-    pub fn seed(&self) -> u64 {
-        self.params.seed
-    }
-
-    /// Rows per forward/backward pass.
-    pub fn batch_size(&self) -> usize {
-        self.params.batch_size
+    /// Whether the convergence delta is computed.
+    pub fn convergence_delta(&self) -> bool {
+        self.params.convergence_delta
     }
 }
 
-checked_params!(GradientShap, GradientShapParams);
+method_params!(GradientShap, GradientShapParams, seeded);
 
 impl<S: Scorer + ?Sized> Attribution<S> for GradientShap {
     fn name(&self) -> &'static str {
@@ -204,49 +196,53 @@ impl<S: Scorer + ?Sized> Attribution<S> for GradientShap {
             .f_to_kind(x.kind())?
             .f_to_device(x.device())?;
 
-        // The noisy inputs and references of rows start..start + len, `[len, cells]`.
-        let endpoints = |start: i64, len: i64| -> Result<(Tensor, Tensor, Tensor)> {
-            let r = Tensor::f_arange_start(start, start + len, (Kind::Int64, x.device()))?;
-            let sample = r.f_remainder(b)?;
-            let mut input = flat_x.f_index_select(0, &sample)?;
-            if let Some(noise) = &noise {
-                input = input.f_add(&noise.f_narrow(0, start, len)?)?;
-            }
-            let reference = pool.f_index_select(0, &ref_index.f_narrow(0, start, len)?)?;
-            Ok((input, reference, sample))
-        };
         let sample_shape = |len: i64| {
             let mut shape = vec![len];
             shape.extend_from_slice(&x.size()[1..]);
             shape
         };
-        let engine = Engine::new(model, NAME, self.params.batch_size, false);
+        let engine = Engine::quiet(model, NAME, self.params.batching.batch_size);
         let mut total = Tensor::f_zeros([b, cells], opts)?;
         let mut delta_total = Tensor::f_zeros([b], opts)?;
-        for_each_gradient(
+        path_gradients(
             model,
             NAME,
-            rows,
-            self.params.batch_size,
-            |start, len| {
-                let (input, reference, _) = endpoints(start, len)?;
-                let alpha = alphas.f_narrow(0, start, len)?.f_unsqueeze(1)?;
-                let point = reference.f_add(&input.f_sub(&reference)?.f_mul(&alpha)?)?;
-                Ok(point.f_reshape(sample_shape(len))?)
+            self.params.batching,
+            x.device(),
+            b,
+            s,
+            // The references and the noisy inputs of the rows, `[len, ..]`.
+            |rows, samples| {
+                let len = rows.size()[0];
+                let mut input = flat_x.f_index_select(0, samples)?;
+                if let Some(noise) = &noise {
+                    input = input.f_add(&noise.f_index_select(0, rows)?)?;
+                }
+                let reference = pool.f_index_select(0, &ref_index.f_index_select(0, rows)?)?;
+                Ok((
+                    reference.f_reshape(sample_shape(len))?,
+                    input.f_reshape(sample_shape(len))?,
+                ))
             },
-            |start, len, _, grad| {
-                let (input, reference, sample) = endpoints(start, len)?;
-                let attr = grad
+            |rows| Ok(alphas.f_index_select(0, rows)?),
+            |batch| {
+                let len = batch.rows.size()[0];
+                let (input, reference) = (
+                    batch.end.f_reshape([len, cells])?,
+                    batch.start.f_reshape([len, cells])?,
+                );
+                let attr = batch
+                    .grad
                     .f_reshape([len, cells])?
                     .f_mul(&input.f_sub(&reference)?)?;
-                total = total.f_index_add(0, &sample, &attr)?;
+                total = total.f_index_add(0, batch.samples, &attr)?;
                 if self.params.convergence_delta {
                     let both = Tensor::f_cat(&[&reference, &input], 0)?
                         .f_reshape(sample_shape(2 * len))?;
                     let f = engine.eval(&both)?;
                     let change = f.f_narrow(0, len, len)?.f_sub(&f.f_narrow(0, 0, len)?)?;
                     let d = delta_from_values(&attr, &change)?;
-                    delta_total = delta_total.f_index_add(0, &sample, &d)?;
+                    delta_total = delta_total.f_index_add(0, batch.samples, &d)?;
                 }
                 Ok(())
             },

@@ -13,47 +13,38 @@ use crate::error::Result;
 use crate::feature_mask::Groups;
 use crate::gradient::backprop::require_gradients;
 use crate::gradient::saliency::gradients;
+use crate::params::{Batching, UnknownKeys};
 use crate::scorer::Scorer;
-use crate::validate::{at_least, check_batch, DEFAULT_BATCH_SIZE};
+use crate::validate::check_batch;
 
 const NAME: &str = "input_x_gradient";
 
 /// Unchecked settings of [`InputXGradient`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct InputXGradientParams {
-    batch_size: usize,
-}
-
-impl Default for InputXGradientParams {
-    fn default() -> Self {
-        InputXGradientParams {
-            batch_size: DEFAULT_BATCH_SIZE,
-        }
-    }
+    #[serde(flatten)]
+    batching: Batching,
+    #[serde(flatten, skip_serializing)]
+    unknown: UnknownKeys,
 }
 
 impl InputXGradientParams {
-    /// Rows per forward/backward pass (default 512, at least 1).
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size;
-        self
-    }
-
     /// Checks the settings.
     pub fn check(&self) -> Result<InputXGradient> {
-        at_least(NAME, "batch_size", self.batch_size, 1)?;
+        self.unknown.reject(NAME)?;
+        self.batching.check(NAME)?;
         Ok(InputXGradient {
-            batch_size: self.batch_size,
+            params: self.clone(),
         })
     }
 }
 
 /// Input times gradient (see the module docs).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(try_from = "InputXGradientParams", into = "InputXGradientParams")]
 pub struct InputXGradient {
-    batch_size: usize,
+    params: InputXGradientParams,
 }
 
 impl InputXGradient {
@@ -61,30 +52,9 @@ impl InputXGradient {
     pub fn params() -> InputXGradientParams {
         InputXGradientParams::default()
     }
-
-    /// Rows per forward/backward pass.
-    pub fn batch_size(&self) -> usize {
-        self.batch_size
-    }
 }
 
-impl Default for InputXGradient {
-    fn default() -> Self {
-        InputXGradient {
-            batch_size: DEFAULT_BATCH_SIZE,
-        }
-    }
-}
-
-checked_params!(InputXGradient, InputXGradientParams, manual_from);
-
-impl From<InputXGradient> for InputXGradientParams {
-    fn from(m: InputXGradient) -> Self {
-        InputXGradientParams {
-            batch_size: m.batch_size,
-        }
-    }
-}
+method_params!(InputXGradient, InputXGradientParams);
 
 impl<S: Scorer + ?Sized> Attribution<S> for InputXGradient {
     fn name(&self) -> &'static str {
@@ -103,7 +73,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for InputXGradient {
         check_batch(NAME, x)?;
         require_gradients(NAME, model)?;
         let groups = Groups::resolve(req.mask.as_ref(), x)?;
-        let grad = gradients(model, NAME, x, self.batch_size)?;
+        let grad = gradients(model, NAME, x, self.params.batching)?;
         Ok(Attributions {
             scores: groups.group_cells(&grad.f_mul(x)?)?,
             delta: None,

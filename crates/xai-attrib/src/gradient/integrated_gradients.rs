@@ -13,31 +13,37 @@
 //! time.
 //!
 //! Cost per sample: `n_steps` forward and backward passes, plus two forward passes for
-//! the delta (`f(x)`, `f(x')`) when `convergence_delta` is on.
+//! the delta (`f(x)`, `f(x')`) when `convergence_delta` is on (off by default, as in
+//! Captum).
 
 use serde::{Deserialize, Serialize};
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 use crate::attribution::{Attribution, Attributions, Family, Request};
 use crate::completeness::delta_from_values;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::feature_mask::Groups;
-use crate::gradient::backprop::{for_each_gradient, require_gradients};
+use crate::gradient::backprop::require_gradients;
+use crate::gradient::path::path_gradients;
 use crate::gradient::quadrature::Quadrature;
+use crate::params::{Batching, UnknownKeys};
 use crate::scorer::Scorer;
-use crate::validate::{at_least, check_batch, DEFAULT_BATCH_SIZE};
+use crate::validate::check_batch;
 
 const NAME: &str = "integrated_gradients";
 
 /// Unchecked settings of [`IntegratedGradients`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct IntegratedGradientsParams {
     n_steps: usize,
     method: Quadrature,
-    batch_size: usize,
     convergence_delta: bool,
+    #[serde(flatten)]
+    batching: Batching,
+    #[serde(flatten, skip_serializing)]
+    unknown: UnknownKeys,
 }
 
 impl Default for IntegratedGradientsParams {
@@ -45,8 +51,9 @@ impl Default for IntegratedGradientsParams {
         IntegratedGradientsParams {
             n_steps: 50,
             method: Quadrature::GaussLegendre,
-            batch_size: DEFAULT_BATCH_SIZE,
-            convergence_delta: true,
+            convergence_delta: false,
+            batching: Batching::default(),
+            unknown: UnknownKeys::default(),
         }
     }
 }
@@ -64,14 +71,8 @@ impl IntegratedGradientsParams {
         self
     }
 
-    /// Rows (step × sample pairs) per forward/backward pass (default 512, at least 1).
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size;
-        self
-    }
-
-    /// Whether to compute the convergence delta (default `true`; two extra forward passes
-    /// per sample).
+    /// Whether to compute the convergence delta (default `false`, as Captum's
+    /// `return_convergence_delta`; two extra forward passes per sample when on).
     pub fn convergence_delta(mut self, on: bool) -> Self {
         self.convergence_delta = on;
         self
@@ -79,7 +80,8 @@ impl IntegratedGradientsParams {
 
     /// Checks the settings.
     pub fn check(&self) -> Result<IntegratedGradients> {
-        at_least(NAME, "batch_size", self.batch_size, 1)?;
+        self.unknown.reject(NAME)?;
+        self.batching.check(NAME)?;
         let (alphas, weights) = self.method.nodes(self.n_steps)?;
         Ok(IntegratedGradients {
             params: self.clone(),
@@ -99,7 +101,7 @@ impl IntegratedGradientsParams {
 ///     Ok(x.f_select(1, 0)?.f_square()?.f_add(&x.f_select(1, 1)?)?)
 /// });
 /// let x = Tensor::from_slice(&[3.0f64, 2.0]).reshape([1, 2]);
-/// let ig = IntegratedGradients::params().n_steps(4).check()?;
+/// let ig = IntegratedGradients::params().n_steps(4).convergence_delta(true).check()?;
 /// let a = ig.attribute(&f, &x, &Request::with_baseline(Baseline::Zero))?;
 /// let v = Vec::<f64>::try_from(a.scores.flatten(0, -1)).unwrap();
 /// assert!((v[0] - 9.0).abs() < 1e-12 && (v[1] - 2.0).abs() < 1e-12);
@@ -133,11 +135,6 @@ impl IntegratedGradients {
         self.params.method
     }
 
-    /// Rows per forward/backward pass.
-    pub fn batch_size(&self) -> usize {
-        self.params.batch_size
-    }
-
     /// Whether the convergence delta is computed.
     pub fn convergence_delta(&self) -> bool {
         self.params.convergence_delta
@@ -152,7 +149,7 @@ impl Default for IntegratedGradients {
     }
 }
 
-checked_params!(IntegratedGradients, IntegratedGradientsParams);
+method_params!(IntegratedGradients, IntegratedGradientsParams);
 
 impl<S: Scorer + ?Sized> Attribution<S> for IntegratedGradients {
     fn name(&self) -> &'static str {
@@ -175,39 +172,35 @@ impl<S: Scorer + ?Sized> Attribution<S> for IntegratedGradients {
         let diff = x.f_sub(&reference)?;
         let b = x.size()[0];
         let n = self.alphas.len() as i64;
-        let rank = x.dim();
-        let alphas = Tensor::f_from_slice(&self.alphas)?
-            .f_to_kind(x.kind())?
-            .f_to_device(x.device())?;
-        let weights = Tensor::f_from_slice(&self.weights)?
-            .f_to_kind(x.kind())?
-            .f_to_device(x.device())?;
-        let column = |t: &Tensor, len: i64| -> Result<Tensor> {
-            let mut shape = vec![len];
-            shape.extend(std::iter::repeat(1).take(rank - 1));
-            Ok(t.f_reshape(&shape)?)
+        let on_device = |v: &[f64]| -> Result<Tensor> {
+            Ok(Tensor::f_from_slice(v)?
+                .f_to_kind(x.kind())?
+                .f_to_device(x.device())?)
         };
-        // Rows are step-major: row r is step r / B of sample r % B.
-        let index = |start: i64, len: i64| -> Result<(Tensor, Tensor)> {
-            let r = Tensor::f_arange_start(start, start + len, (Kind::Int64, x.device()))?;
-            Ok((r.f_floor_divide_scalar(b)?, r.f_remainder(b)?))
-        };
+        let (alphas, weights) = (on_device(&self.alphas)?, on_device(&self.weights)?);
+        let step = |rows: &Tensor| -> Result<Tensor> { Ok(rows.f_floor_divide_scalar(b)?) };
         let mut total = x.f_zeros_like()?;
-        for_each_gradient(
+        path_gradients(
             model,
             NAME,
-            n * b,
-            self.params.batch_size,
-            |start, len| {
-                let (step, sample) = index(start, len)?;
-                let alpha = column(&alphas.f_index_select(0, &step)?, len)?;
-                let base = reference.f_index_select(0, &sample)?;
-                Ok(base.f_add(&diff.f_index_select(0, &sample)?.f_mul(&alpha)?)?)
+            self.params.batching,
+            x.device(),
+            b,
+            n,
+            |_, samples| {
+                Ok((
+                    reference.f_index_select(0, samples)?,
+                    x.f_index_select(0, samples)?,
+                ))
             },
-            |start, len, _, grad| {
-                let (step, sample) = index(start, len)?;
-                let w = column(&weights.f_index_select(0, &step)?, len)?;
-                total = total.f_index_add(0, &sample, &grad.f_mul(&w)?)?;
+            |rows| Ok(alphas.f_index_select(0, &step(rows)?)?),
+            |batch| {
+                let mut column = vec![batch.grad.size()[0]];
+                column.extend(std::iter::repeat(1).take(x.dim() - 1));
+                let w = weights
+                    .f_index_select(0, &step(batch.rows)?)?
+                    .f_reshape(&column)?;
+                total = total.f_index_add(0, batch.samples, &batch.grad.f_mul(&w)?)?;
                 Ok(())
             },
         )?;
@@ -215,7 +208,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for IntegratedGradients {
         let mut forward_evals = self.alphas.len();
         let delta = if self.params.convergence_delta {
             forward_evals += 2;
-            let engine = Engine::new(model, NAME, self.params.batch_size, false);
+            let engine = Engine::quiet(model, NAME, self.params.batching.batch_size);
             let f = engine.eval(&Tensor::f_cat(&[&reference, x], 0)?)?;
             let change = f.f_narrow(0, b, b)?.f_sub(&f.f_narrow(0, 0, b)?)?;
             Some(delta_from_values(&attributions, &change)?)

@@ -7,5 +7,6 @@ pub(crate) mod backprop;
 pub mod gradient_shap;
 pub mod input_x_gradient;
 pub mod integrated_gradients;
+pub(crate) mod path;
 pub mod quadrature;
 pub mod saliency;

@@ -11,24 +11,29 @@ use crate::attribution::{Attribution, Attributions, Family, Request};
 use crate::error::Result;
 use crate::feature_mask::Groups;
 use crate::gradient::backprop::{for_each_gradient, require_gradients};
+use crate::params::{Batching, UnknownKeys};
 use crate::scorer::Scorer;
-use crate::validate::{at_least, check_batch, DEFAULT_BATCH_SIZE};
+use crate::validate::check_batch;
 
 const NAME: &str = "saliency";
 
 /// Unchecked settings of [`Saliency`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct SaliencyParams {
     abs: bool,
-    batch_size: usize,
+    #[serde(flatten)]
+    batching: Batching,
+    #[serde(flatten, skip_serializing)]
+    unknown: UnknownKeys,
 }
 
 impl Default for SaliencyParams {
     fn default() -> Self {
         SaliencyParams {
             abs: true,
-            batch_size: DEFAULT_BATCH_SIZE,
+            batching: Batching::default(),
+            unknown: UnknownKeys::default(),
         }
     }
 }
@@ -40,18 +45,12 @@ impl SaliencyParams {
         self
     }
 
-    /// Rows per forward/backward pass (default 512, at least 1).
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size;
-        self
-    }
-
     /// Checks the settings.
     pub fn check(&self) -> Result<Saliency> {
-        at_least(NAME, "batch_size", self.batch_size, 1)?;
+        self.unknown.reject(NAME)?;
+        self.batching.check(NAME)?;
         Ok(Saliency {
-            abs: self.abs,
-            batch_size: self.batch_size,
+            params: self.clone(),
         })
     }
 }
@@ -67,11 +66,10 @@ impl SaliencyParams {
 /// assert_eq!(Vec::<f32>::try_from(a.scores.flatten(0, -1)).unwrap(), vec![2.0, 3.0]);
 /// # Ok::<(), xai_attrib::XaiError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(try_from = "SaliencyParams", into = "SaliencyParams")]
 pub struct Saliency {
-    abs: bool,
-    batch_size: usize,
+    params: SaliencyParams,
 }
 
 impl Saliency {
@@ -82,34 +80,11 @@ impl Saliency {
 
     /// Whether the absolute gradient is returned.
     pub fn abs(&self) -> bool {
-        self.abs
-    }
-
-    /// Rows per forward/backward pass.
-    pub fn batch_size(&self) -> usize {
-        self.batch_size
+        self.params.abs
     }
 }
 
-impl Default for Saliency {
-    fn default() -> Self {
-        Saliency {
-            abs: true,
-            batch_size: DEFAULT_BATCH_SIZE,
-        }
-    }
-}
-
-checked_params!(Saliency, SaliencyParams, manual_from);
-
-impl From<Saliency> for SaliencyParams {
-    fn from(m: Saliency) -> Self {
-        SaliencyParams {
-            abs: m.abs,
-            batch_size: m.batch_size,
-        }
-    }
-}
+method_params!(Saliency, SaliencyParams);
 
 impl<S: Scorer + ?Sized> Attribution<S> for Saliency {
     fn name(&self) -> &'static str {
@@ -124,8 +99,8 @@ impl<S: Scorer + ?Sized> Attribution<S> for Saliency {
         check_batch(NAME, x)?;
         require_gradients(NAME, model)?;
         let groups = Groups::resolve(req.mask.as_ref(), x)?;
-        let grad = gradients(model, NAME, x, self.batch_size)?;
-        let grad = if self.abs { grad.f_abs()? } else { grad };
+        let grad = gradients(model, NAME, x, self.params.batching)?;
+        let grad = if self.params.abs { grad.f_abs()? } else { grad };
         Ok(Attributions {
             scores: groups.group_cells(&grad)?,
             delta: None,
@@ -140,14 +115,14 @@ pub(crate) fn gradients<S: Scorer + ?Sized>(
     model: &S,
     method: &'static str,
     x: &Tensor,
-    batch_size: usize,
+    batching: Batching,
 ) -> Result<Tensor> {
     let mut parts = Vec::new();
     for_each_gradient(
         model,
         method,
         x.size()[0],
-        batch_size,
+        batching,
         |start, len| Ok(x.f_narrow(0, start, len)?),
         |_, _, _, g| {
             parts.push(g.shallow_clone());

@@ -14,46 +14,28 @@ use crate::attribution::{Attribution, Attributions, Family, Request};
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::feature_mask::Groups;
+use crate::params::{Batching, UnknownKeys};
 use crate::perturbation::stack_rows;
 use crate::scorer::Scorer;
-use crate::validate::{at_least, cells, check_batch, sample_shape, DEFAULT_BATCH_SIZE};
+use crate::validate::{cells, check_batch, sample_shape};
 
 const NAME: &str = "feature_ablation";
 
 /// Unchecked settings of [`FeatureAblation`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FeatureAblationParams {
-    batch_size: usize,
-    progress: bool,
-}
-
-impl Default for FeatureAblationParams {
-    fn default() -> Self {
-        FeatureAblationParams {
-            batch_size: DEFAULT_BATCH_SIZE,
-            progress: true,
-        }
-    }
+    #[serde(flatten)]
+    batching: Batching,
+    #[serde(flatten, skip_serializing)]
+    unknown: UnknownKeys,
 }
 
 impl FeatureAblationParams {
-    /// Perturbed rows per model call (default 512, at least 1).
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size;
-        self
-    }
-
-    /// Whether to show a progress bar on a terminal (default `true`; never drawn when
-    /// stderr is not a terminal).
-    pub fn progress(mut self, progress: bool) -> Self {
-        self.progress = progress;
-        self
-    }
-
     /// Checks the settings.
     pub fn check(&self) -> Result<FeatureAblation> {
-        at_least(NAME, "batch_size", self.batch_size, 1)?;
+        self.unknown.reject(NAME)?;
+        self.batching.check(NAME)?;
         Ok(FeatureAblation {
             params: self.clone(),
         })
@@ -72,14 +54,9 @@ impl FeatureAblation {
     pub fn params() -> FeatureAblationParams {
         FeatureAblationParams::default()
     }
-
-    /// Perturbed rows per model call.
-    pub fn batch_size(&self) -> usize {
-        self.params.batch_size
-    }
 }
 
-checked_params!(FeatureAblation, FeatureAblationParams);
+method_params!(FeatureAblation, FeatureAblationParams);
 
 impl<S: Scorer + ?Sized> Attribution<S> for FeatureAblation {
     fn name(&self) -> &'static str {
@@ -99,7 +76,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for FeatureAblation {
             .baseline
             .reference(x, NAME)?
             .f_reshape([1, b, cells(x)])?;
-        let engine = Engine::new(model, NAME, self.params.batch_size, self.params.progress);
+        let engine = Engine::new(model, NAME, self.params.batching);
         let f_x = engine.eval(x)?;
         let mut effects = Vec::new();
         engine.run(

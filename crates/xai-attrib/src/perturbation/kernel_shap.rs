@@ -32,17 +32,20 @@
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
+use ae_models::convert::tensor_to_f64s;
+
 use crate::attribution::{Attribution, Attributions, Family, Request};
 use crate::baseline::References;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::feature_mask::Groups;
+use crate::params::{Batching, UnknownKeys};
 use crate::perturbation::coalitions::{enumerate, sample_kernel, Design};
 use crate::perturbation::lstsq::weighted_least_squares;
 use crate::perturbation::stack_rows;
 use crate::rng::seeded;
 use crate::scorer::Scorer;
-use crate::validate::{at_least, cells, check_batch, sample_shape, DEFAULT_BATCH_SIZE};
+use crate::validate::{at_least, cells, check_batch, sample_shape};
 
 const NAME: &str = "kernel_shap";
 
@@ -52,14 +55,16 @@ pub const END_POINT_WEIGHT: f64 = 1e6;
 
 /// Unchecked settings of [`KernelShap`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct KernelShapParams {
     n_samples: usize,
     efficiency: bool,
     paired: bool,
     seed: u64,
-    batch_size: usize,
-    progress: bool,
+    #[serde(flatten)]
+    batching: Batching,
+    #[serde(flatten, skip_serializing)]
+    unknown: UnknownKeys,
 }
 
 impl Default for KernelShapParams {
@@ -69,8 +74,8 @@ impl Default for KernelShapParams {
             efficiency: true,
             paired: true,
             seed: 0,
-            batch_size: DEFAULT_BATCH_SIZE,
-            progress: true,
+            batching: Batching::default(),
+            unknown: UnknownKeys::default(),
         }
     }
 }
@@ -95,28 +100,11 @@ impl KernelShapParams {
         self
     }
 
-    /// Seed of the coalition sampler (default 0).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// Perturbed rows per model call (default 512, at least 1).
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size;
-        self
-    }
-
-    /// Whether to show a progress bar on a terminal (default `true`).
-    pub fn progress(mut self, progress: bool) -> Self {
-        self.progress = progress;
-        self
-    }
-
     /// Checks the settings.
     pub fn check(&self) -> Result<KernelShap> {
+        self.unknown.reject(NAME)?;
         at_least(NAME, "n_samples", self.n_samples, 3)?;
-        at_least(NAME, "batch_size", self.batch_size, 1)?;
+        self.batching.check(NAME)?;
         Ok(KernelShap {
             params: self.clone(),
         })
@@ -149,16 +137,6 @@ impl KernelShap {
     /// Whether sampled coalitions are paired with their complements.
     pub fn paired(&self) -> bool {
         self.params.paired
-    }
-
-    /// Seed.
-    pub fn seed(&self) -> u64 {
-        self.params.seed
-    }
-
-    /// Perturbed rows per model call.
-    pub fn batch_size(&self) -> usize {
-        self.params.batch_size
     }
 
     /// The coalitions evaluated for `m` groups (without the full and the empty one).
@@ -229,15 +207,7 @@ impl KernelShap {
     }
 }
 
-checked_params!(KernelShap, KernelShapParams);
-
-fn to_f64(t: &Tensor) -> Result<Vec<f64>> {
-    Ok(Vec::<f64>::try_from(
-        &t.f_to_kind(Kind::Double)?
-            .f_to_device(tch::Device::Cpu)?
-            .f_flatten(0, -1)?,
-    )?)
-}
+method_params!(KernelShap, KernelShapParams, seeded);
 
 impl<S: Scorer + ?Sized> Attribution<S> for KernelShap {
     fn name(&self) -> &'static str {
@@ -254,7 +224,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for KernelShap {
         let (b, m, shape, n_cells) = (x.size()[0], groups.n(), sample_shape(x), cells(x));
         let device = x.device();
         let flat_x = x.f_reshape([b, n_cells])?;
-        let engine = Engine::new(model, NAME, self.params.batch_size, self.params.progress);
+        let engine = Engine::new(model, NAME, self.params.batching);
         let f_x = engine.eval(x)?;
         let (refs, shared) = match req.baseline.references(x, NAME)? {
             References::PerSample(r) => (r.f_reshape([b, n_cells])?, false),
@@ -271,7 +241,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for KernelShap {
         } else {
             f_refs
         };
-        let (v_full, v_empty) = (to_f64(&f_x)?, to_f64(&f_empty)?);
+        let (v_full, v_empty) = (tensor_to_f64s(&f_x)?, tensor_to_f64s(&f_empty)?);
         let phi = if m == 1 {
             v_full.iter().zip(&v_empty).map(|(a, e)| a - e).collect()
         } else {
@@ -305,7 +275,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for KernelShap {
                     Ok(())
                 },
             )?;
-            let v = to_f64(&Tensor::f_cat(&values, 0)?)?;
+            let v = tensor_to_f64s(&Tensor::f_cat(&values, 0)?)?;
             self.solve(&design, &v, &v_full, &v_empty)?
         };
         let phi = Tensor::f_from_slice(&phi)?

@@ -22,20 +22,23 @@ use crate::attribution::{Attribution, Attributions, Family, Request};
 use crate::engine::Engine;
 use crate::error::{Result, XaiError};
 use crate::feature_mask::Groups;
+use crate::params::{Batching, UnknownKeys};
 use crate::perturbation::stack_rows;
 use crate::scorer::Scorer;
-use crate::validate::{at_least, cells, check_batch, sample_shape, DEFAULT_BATCH_SIZE};
+use crate::validate::{cells, check_batch, sample_shape};
 
 const NAME: &str = "occlusion";
 
 /// Unchecked settings of [`Occlusion`].
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct OcclusionParams {
     window: Vec<i64>,
     strides: Option<Vec<i64>>,
-    batch_size: Option<usize>,
-    progress: Option<bool>,
+    #[serde(flatten)]
+    batching: Batching,
+    #[serde(flatten, skip_serializing)]
+    unknown: UnknownKeys,
 }
 
 impl OcclusionParams {
@@ -53,21 +56,10 @@ impl OcclusionParams {
         self
     }
 
-    /// Perturbed rows per model call (default 512, at least 1).
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = Some(batch_size);
-        self
-    }
-
-    /// Whether to show a progress bar on a terminal (default `true`).
-    pub fn progress(mut self, progress: bool) -> Self {
-        self.progress = Some(progress);
-        self
-    }
-
     /// Checks the settings that do not depend on the input (window and strides are
     /// checked against each sample shape when attributing).
     pub fn check(&self) -> Result<Occlusion> {
+        self.unknown.reject(NAME)?;
         let bad = |param, value: &Vec<i64>, rule| XaiError::InvalidParam {
             method: NAME,
             param,
@@ -102,13 +94,10 @@ impl OcclusionParams {
         if strides.iter().any(|&s| s < 1) {
             return Err(bad("strides", &strides, "must be ≥ 1 in every dimension"));
         }
-        let batch_size = self.batch_size.unwrap_or(DEFAULT_BATCH_SIZE);
-        at_least(NAME, "batch_size", batch_size, 1)?;
+        self.batching.check(NAME)?;
         Ok(Occlusion {
-            window: self.window.clone(),
+            params: self.clone(),
             strides,
-            batch_size,
-            progress: self.progress.unwrap_or(true),
         })
     }
 }
@@ -130,10 +119,9 @@ impl OcclusionParams {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "OcclusionParams", into = "OcclusionParams")]
 pub struct Occlusion {
-    window: Vec<i64>,
+    params: OcclusionParams,
+    /// The strides, one per window dimension (the default of 1 filled in).
     strides: Vec<i64>,
-    batch_size: usize,
-    progress: bool,
 }
 
 impl Occlusion {
@@ -144,7 +132,7 @@ impl Occlusion {
 
     /// The window shape.
     pub fn window(&self) -> &[i64] {
-        &self.window
+        &self.params.window
     }
 
     /// The strides.
@@ -152,28 +140,23 @@ impl Occlusion {
         &self.strides
     }
 
-    /// Perturbed rows per model call.
-    pub fn batch_size(&self) -> usize {
-        self.batch_size
-    }
-
     /// Window positions per dimension for samples of `shape`, after checking the window
     /// against the shape: `ceil((D − W)/S) + 1`.
     pub fn positions(&self, shape: &[i64]) -> Result<Vec<i64>> {
-        if shape.len() != self.window.len() {
+        if shape.len() != self.params.window.len() {
             return Err(XaiError::ShapeMismatch {
-                what: format!("occlusion input (window {:?})", self.window),
-                expected: format!("samples with {} dimensions", self.window.len()),
+                what: format!("occlusion input (window {:?})", self.params.window),
+                expected: format!("samples with {} dimensions", self.params.window.len()),
                 got: shape.to_vec(),
             });
         }
         let mut counts = Vec::with_capacity(shape.len());
-        for ((&d, &w), &s) in shape.iter().zip(&self.window).zip(&self.strides) {
+        for ((&d, &w), &s) in shape.iter().zip(&self.params.window).zip(&self.strides) {
             if w > d {
                 return Err(XaiError::InvalidParam {
                     method: NAME,
                     param: "window",
-                    value: format!("{:?} for samples {shape:?}", self.window),
+                    value: format!("{:?} for samples {shape:?}", self.params.window),
                     rule: "must not exceed the sample's size in any dimension",
                 });
             }
@@ -181,7 +164,7 @@ impl Occlusion {
                 return Err(XaiError::InvalidParam {
                     method: NAME,
                     param: "strides",
-                    value: format!("{:?} with window {:?}", self.strides, self.window),
+                    value: format!("{:?} with window {:?}", self.strides, self.params.window),
                     rule: "must be ≤ the window size wherever the window is smaller than the sample (or cells go uncovered)",
                 });
             }
@@ -191,18 +174,7 @@ impl Occlusion {
     }
 }
 
-checked_params!(Occlusion, OcclusionParams, manual_from);
-
-impl From<Occlusion> for OcclusionParams {
-    fn from(m: Occlusion) -> Self {
-        OcclusionParams {
-            window: m.window,
-            strides: Some(m.strides),
-            batch_size: Some(m.batch_size),
-            progress: Some(m.progress),
-        }
-    }
-}
+method_params!(Occlusion, OcclusionParams);
 
 impl<S: Scorer + ?Sized> Attribution<S> for Occlusion {
     fn name(&self) -> &'static str {
@@ -245,7 +217,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for Occlusion {
             counts
                 .iter()
                 .zip(&self.strides)
-                .zip(&self.window)
+                .zip(&self.params.window)
                 .map(|((&c, &s), &w)| {
                     let start = (rest % c) * s;
                     rest /= c;
@@ -272,7 +244,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for Occlusion {
             }
             Ok(mask)
         };
-        let engine = Engine::new(model, NAME, self.batch_size, self.progress);
+        let engine = Engine::new(model, NAME, self.params.batching);
         let f_x = engine.eval(x)?;
         let mut total = Tensor::f_zeros([b, n_cells], (x.kind(), device))?;
         let mut covered = Tensor::f_zeros([n_cells], (x.kind(), device))?;

@@ -17,54 +17,30 @@ use crate::attribution::{Attribution, Attributions, Family, Request};
 use crate::engine::Engine;
 use crate::error::{Result, XaiError};
 use crate::feature_mask::Groups;
+use crate::params::{Batching, UnknownKeys};
 use crate::perturbation::stack_rows;
 use crate::rng::{permutation, seeded};
 use crate::scorer::Scorer;
-use crate::validate::{at_least, cells, check_batch, sample_shape, DEFAULT_BATCH_SIZE};
+use crate::validate::{cells, check_batch, sample_shape};
 
 const NAME: &str = "feature_permutation";
 
 /// Unchecked settings of [`FeaturePermutation`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FeaturePermutationParams {
     seed: u64,
-    batch_size: usize,
-    progress: bool,
-}
-
-impl Default for FeaturePermutationParams {
-    fn default() -> Self {
-        FeaturePermutationParams {
-            seed: 0,
-            batch_size: DEFAULT_BATCH_SIZE,
-            progress: true,
-        }
-    }
+    #[serde(flatten)]
+    batching: Batching,
+    #[serde(flatten, skip_serializing)]
+    unknown: UnknownKeys,
 }
 
 impl FeaturePermutationParams {
-    /// Seed of the permutations (default 0).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// Perturbed rows per model call (default 512, at least 1).
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size;
-        self
-    }
-
-    /// Whether to show a progress bar on a terminal (default `true`).
-    pub fn progress(mut self, progress: bool) -> Self {
-        self.progress = progress;
-        self
-    }
-
     /// Checks the settings.
     pub fn check(&self) -> Result<FeaturePermutation> {
-        at_least(NAME, "batch_size", self.batch_size, 1)?;
+        self.unknown.reject(NAME)?;
+        self.batching.check(NAME)?;
         Ok(FeaturePermutation {
             params: self.clone(),
         })
@@ -86,19 +62,9 @@ impl FeaturePermutation {
     pub fn params() -> FeaturePermutationParams {
         FeaturePermutationParams::default()
     }
-
-    /// Seed.
-    pub fn seed(&self) -> u64 {
-        self.params.seed
-    }
-
-    /// Perturbed rows per model call.
-    pub fn batch_size(&self) -> usize {
-        self.params.batch_size
-    }
 }
 
-checked_params!(FeaturePermutation, FeaturePermutationParams);
+method_params!(FeaturePermutation, FeaturePermutationParams, seeded);
 
 impl<S: Scorer + ?Sized> Attribution<S> for FeaturePermutation {
     fn name(&self) -> &'static str {
@@ -132,7 +98,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for FeaturePermutation {
         }
         let perms = Tensor::f_from_slice(&perms)?.f_to_device(x.device())?;
         let flat = x.f_reshape([b, n_cells])?;
-        let engine = Engine::new(model, NAME, self.params.batch_size, self.params.progress);
+        let engine = Engine::new(model, NAME, self.params.batching);
         let f_x = engine.eval(x)?;
         let mut effects = Vec::new();
         engine.run(

@@ -27,21 +27,24 @@ use crate::attribution::{Attribution, Attributions, Family, Request};
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::feature_mask::Groups;
+use crate::params::{Batching, UnknownKeys};
 use crate::perturbation::stack_rows;
 use crate::rng::{permutation, seeded};
 use crate::scorer::Scorer;
-use crate::validate::{at_least, cells, check_batch, sample_shape, DEFAULT_BATCH_SIZE};
+use crate::validate::{at_least, cells, check_batch, sample_shape};
 
 const NAME: &str = "shapley_value_sampling";
 
 /// Unchecked settings of [`ShapleyValueSampling`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct ShapleyValueSamplingParams {
     n_permutations: usize,
     seed: u64,
-    batch_size: usize,
-    progress: bool,
+    #[serde(flatten)]
+    batching: Batching,
+    #[serde(flatten, skip_serializing)]
+    unknown: UnknownKeys,
 }
 
 impl Default for ShapleyValueSamplingParams {
@@ -49,8 +52,8 @@ impl Default for ShapleyValueSamplingParams {
         ShapleyValueSamplingParams {
             n_permutations: 25,
             seed: 0,
-            batch_size: DEFAULT_BATCH_SIZE,
-            progress: true,
+            batching: Batching::default(),
+            unknown: UnknownKeys::default(),
         }
     }
 }
@@ -62,28 +65,11 @@ impl ShapleyValueSamplingParams {
         self
     }
 
-    /// Seed of the permutations (default 0).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// Perturbed rows per model call (default 512, at least 1).
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size;
-        self
-    }
-
-    /// Whether to show a progress bar on a terminal (default `true`).
-    pub fn progress(mut self, progress: bool) -> Self {
-        self.progress = progress;
-        self
-    }
-
     /// Checks the settings.
     pub fn check(&self) -> Result<ShapleyValueSampling> {
+        self.unknown.reject(NAME)?;
         at_least(NAME, "n_permutations", self.n_permutations, 1)?;
-        at_least(NAME, "batch_size", self.batch_size, 1)?;
+        self.batching.check(NAME)?;
         Ok(ShapleyValueSampling {
             params: self.clone(),
         })
@@ -110,19 +96,9 @@ impl ShapleyValueSampling {
     pub fn n_permutations(&self) -> usize {
         self.params.n_permutations
     }
-
-    /// Seed.
-    pub fn seed(&self) -> u64 {
-        self.params.seed
-    }
-
-    /// Perturbed rows per model call.
-    pub fn batch_size(&self) -> usize {
-        self.params.batch_size
-    }
 }
 
-checked_params!(ShapleyValueSampling, ShapleyValueSamplingParams);
+method_params!(ShapleyValueSampling, ShapleyValueSamplingParams, seeded);
 
 impl<S: Scorer + ?Sized> Attribution<S> for ShapleyValueSampling {
     fn name(&self) -> &'static str {
@@ -156,7 +132,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for ShapleyValueSampling {
         let rank = Tensor::f_from_slice(&rank)?
             .f_reshape([n_perm, n])?
             .f_to_device(device)?;
-        let engine = Engine::new(model, NAME, self.params.batch_size, self.params.progress);
+        let engine = Engine::new(model, NAME, self.params.batching);
         let ends = engine.eval(&Tensor::f_cat(&[&reference, x], 0)?)?;
         let (f_ref, f_x) = (ends.f_narrow(0, 0, b)?, ends.f_narrow(0, b, b)?);
         // Job j is prefix length k = j % (G − 1) + 1 of permutation j / (G − 1).

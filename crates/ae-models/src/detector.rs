@@ -1,0 +1,96 @@
+//! What a localization pipeline needs of an anomaly detector, and nothing more.
+//!
+//! A detector scores a sample by how badly it predicts the sample's cells: an autoencoder
+//! reconstructs every cell, a forecaster predicts the last steps of a window from the
+//! steps before them. [`Detector::cell_errors`] is that per-cell error; the explained
+//! error ([`crate::ExplainedError`]) averages some of it into one number per sample, which
+//! every attribution method explains. Gradient methods also need the error to be
+//! differentiable ([`Detector::differentiable`]); LRP needs the layer list
+//! ([`Detector::autoencoder`]). Methods that a detector cannot serve are refused before
+//! any work, naming the method and what is missing.
+//!
+//! Every [`Autoencoder`] of this crate is a detector.
+
+use tch::{Device, Tensor};
+
+use crate::autoencoder::Autoencoder;
+use crate::error::Result;
+use crate::explained_error::OutputCells;
+use crate::recon_error::{cell_errors, ErrorNorm};
+
+/// An anomaly detector as explanation methods see it.
+pub trait Detector {
+    /// The shape of one sample, without the batch dimension (e.g. `[50, 38]`).
+    fn sample_shape(&self) -> Vec<i64>;
+
+    /// The device inputs are moved to.
+    fn device(&self) -> Device;
+
+    /// The per-cell error `[B, ..sample]` of a batch `[B, ..sample]` in `norm`: `|x − x̂|`
+    /// or `(x − x̂)²` at every cell the detector predicts, 0 at the others. Rows are
+    /// independent of each other. When [`Detector::differentiable`], it is built from
+    /// differentiable tch ops of `x`.
+    fn cell_errors(&self, x: &Tensor, norm: ErrorNorm) -> Result<Tensor>;
+
+    /// The cells the detector predicts (every cell by default; a forecaster's predicted
+    /// steps). An explained error never covers the others.
+    fn predicted_cells(&self) -> OutputCells {
+        OutputCells::all()
+    }
+
+    /// Whether gradients of [`Detector::cell_errors`] with respect to the input exist.
+    fn differentiable(&self) -> bool {
+        true
+    }
+
+    /// The detector as a layer list, for LRP; `None` for a black box.
+    fn autoencoder(&self) -> Option<&dyn Autoencoder> {
+        None
+    }
+
+    /// A short description for reports and errors.
+    fn describe(&self) -> String {
+        std::any::type_name::<Self>().to_string()
+    }
+}
+
+fn autoencoder_errors<A: Autoencoder + ?Sized>(
+    model: &A,
+    x: &Tensor,
+    norm: ErrorNorm,
+) -> Result<Tensor> {
+    cell_errors(x, &model.forward(x)?, norm)
+}
+
+impl<A: Autoencoder> Detector for A {
+    fn sample_shape(&self) -> Vec<i64> {
+        Autoencoder::sample_shape(self)
+    }
+    fn device(&self) -> Device {
+        Autoencoder::device(self)
+    }
+    fn cell_errors(&self, x: &Tensor, norm: ErrorNorm) -> Result<Tensor> {
+        autoencoder_errors(self, x, norm)
+    }
+    fn autoencoder(&self) -> Option<&dyn Autoencoder> {
+        Some(self)
+    }
+}
+
+impl Detector for dyn Autoencoder + '_ {
+    fn sample_shape(&self) -> Vec<i64> {
+        Autoencoder::sample_shape(self)
+    }
+    fn device(&self) -> Device {
+        Autoencoder::device(self)
+    }
+    fn cell_errors(&self, x: &Tensor, norm: ErrorNorm) -> Result<Tensor> {
+        autoencoder_errors(self, x, norm)
+    }
+    fn autoencoder(&self) -> Option<&dyn Autoencoder> {
+        Some(self)
+    }
+    fn describe(&self) -> String {
+        "autoencoder".into()
+    }
+}

@@ -1,0 +1,119 @@
+//! The one error type of the facade: what its pipelines report, and what every crate's
+//! error converts into, so a user's `main` can return `anomaly_xai::Result`.
+
+use thiserror::Error;
+
+use crate::attrib::XaiError;
+use crate::lrp::LrpError;
+use crate::metrics::MetricsError;
+use crate::models::ModelError;
+
+/// Everything that can go wrong in the workspace, seen from the facade. Variants name the
+/// offending value.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A pipeline setting outside its range.
+    #[error("{setting} = {value} {rule}")]
+    InvalidSetting {
+        /// The setting.
+        setting: &'static str,
+        /// The rejected value.
+        value: String,
+        /// The rule it breaks.
+        rule: String,
+    },
+    /// A region outside the series.
+    #[error("region [{start}, {end}) does not fit a series of {n_steps} steps")]
+    RegionOutOfRange {
+        /// Region start.
+        start: usize,
+        /// Region end (exclusive).
+        end: usize,
+        /// Series length.
+        n_steps: usize,
+    },
+    /// An array of the wrong shape.
+    #[error("{what}: expected {expected}, got {got:?}")]
+    Shape {
+        /// What was checked.
+        what: &'static str,
+        /// What was expected.
+        expected: String,
+        /// What arrived.
+        got: Vec<usize>,
+    },
+    /// A NaN or infinite value.
+    #[error("{what}: non-finite value at {index:?}")]
+    NonFinite {
+        /// What was checked.
+        what: String,
+        /// Where.
+        index: Vec<usize>,
+    },
+    /// A method needs training windows (for its baseline) and none were given.
+    #[error("{method} needs the detector's training windows for its baseline (Context::train)")]
+    MissingTrainingData {
+        /// The method's label.
+        method: String,
+    },
+    /// A method that the detector cannot serve, refused before any work.
+    #[error("{method} cannot explain {detector}: it needs {missing}")]
+    MissingCapability {
+        /// The method's label.
+        method: String,
+        /// The detector.
+        detector: String,
+        /// What the detector lacks.
+        missing: String,
+    },
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A model failed.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// An attribution method failed.
+    #[error(transparent)]
+    Attribution(#[from] XaiError),
+    /// LRP failed.
+    #[error(transparent)]
+    Lrp(#[from] LrpError),
+    /// Scoring failed.
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
+    /// Generating corruptions failed.
+    #[error(transparent)]
+    Corruption(#[from] crate::corruption::CorruptionError),
+    /// Data could not be loaded or generated (a table, an SMD machine, a synthetic set).
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    /// A chart could not be drawn.
+    #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
+    /// A JSON (de)serialisation failed.
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+    /// libtorch failed.
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+}
+
+/// Result alias of the facade.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An [`Error::Io`] naming `path`.
+    pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().display().to_string(),
+            source,
+        }
+    }
+}

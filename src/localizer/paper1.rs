@@ -1,0 +1,81 @@
+//! Paper 1's Table 1 as settings of the series pipeline: its methods and the columns it
+//! reports, so that examples, benches and tests run the same set.
+
+use crate::attrib::{
+    BaselineSpec, FeatureAblation, FeaturePermutation, GradientShap, InputXGradient,
+    IntegratedGradients, KernelShap, Occlusion, Saliency, ShapleyValueSampling,
+};
+use crate::error::Result;
+use crate::lrp::Preset;
+use crate::method::MethodSpec;
+use crate::metrics::{Protocol, RankMetric, Selection, SetScore};
+use crate::models::ErrorNorm;
+
+/// The methods of paper 1's Table 1 plus LRP, for windows of `window` steps, each
+/// stochastic one repeated with `seeds`: the residual (L1, L2), whole-window Occlusion
+/// per sensor (zero and training-mean baselines), Feature Ablation (training mean),
+/// Feature Permutation, Shapley Value Sampling (`shapley_permutations`, zero), Kernel
+/// SHAP (`kernel_shap_samples` coalitions, zero), Integrated Gradients (50 steps, zero),
+/// Gradient SHAP (20 draws from 64 training windows), Saliency, Input × Gradient, the
+/// attention read-out and LRP (`lstm-default`).
+///
+/// The zero baseline is each sensor's training minimum on min-max scaled data.
+///
+/// # Errors
+/// [`crate::Error::Attribution`] for settings a method rejects (e.g. 2 coalitions).
+pub fn methods(
+    window: i64,
+    kernel_shap_samples: usize,
+    shapley_permutations: usize,
+    seeds: &[u64],
+) -> Result<Vec<MethodSpec>> {
+    let whole = || {
+        Occlusion::params()
+            .window([window, 1])
+            .strides([window, 1])
+            .check()
+    };
+    Ok(vec![
+        MethodSpec::residual(ErrorNorm::L1),
+        MethodSpec::residual(ErrorNorm::L2),
+        MethodSpec::attrib(whole()?),
+        MethodSpec::attrib(whole()?).baseline(BaselineSpec::FeatureMeans),
+        MethodSpec::attrib(FeatureAblation::default()).baseline(BaselineSpec::FeatureMeans),
+        MethodSpec::attrib(FeaturePermutation::default()).seeds(seeds.iter().copied()),
+        MethodSpec::attrib(
+            ShapleyValueSampling::params()
+                .n_permutations(shapley_permutations)
+                .check()?,
+        )
+        .seeds(seeds.iter().copied()),
+        MethodSpec::attrib(
+            KernelShap::params()
+                .n_samples(kernel_shap_samples)
+                .check()?,
+        )
+        .seeds(seeds.iter().copied()),
+        MethodSpec::attrib(IntegratedGradients::params().n_steps(50).check()?),
+        MethodSpec::attrib(GradientShap::params().n_samples(20).check()?)
+            .baseline(BaselineSpec::Background { n: 64 })
+            .seeds(seeds.iter().copied()),
+        MethodSpec::attrib(Saliency::default()),
+        MethodSpec::attrib(InputXGradient::default()),
+        MethodSpec::attention(),
+        MethodSpec::lrp(Preset::LstmDefault),
+    ])
+}
+
+/// The columns reported: paper 1's three strategies × IoU/F1/Acc, GT@120% without the
+/// positive filter, and HitRate/NDCG@150%.
+pub fn protocol() -> Protocol {
+    Protocol::new(
+        vec![
+            Selection::GT_120,
+            Selection::GT_120_UNFILTERED,
+            Selection::AT_80,
+            Selection::AT_5,
+        ],
+        SetScore::PAPER.to_vec(),
+        vec![RankMetric::HIT_150, RankMetric::NDCG_150],
+    )
+}

@@ -1,0 +1,369 @@
+//! The one list of methods every pipeline runs: the scorer-generic methods of `xai-attrib`
+//! with their checked settings, plus the three that need more than a scorer (the residual,
+//! the attention read-out and LRP), each with the reference input it compares against, the
+//! seeds it is repeated with and its label.
+//!
+//! A [`MethodSpec`] is data (serde, checked when read); [`MethodSpec::prepare`] checks it
+//! against a [`Context`] (is the detector differentiable, does it have layers, is there
+//! an attention model, are there training windows for the baseline) and an
+//! [`ExplainedError`], and resolves the baseline, once, before any work. The
+//! [`PreparedMethod`] then explains any batch.
+//!
+//! ```
+//! use anomaly_xai::attrib::{BaselineSpec, KernelShap, Occlusion};
+//! use anomaly_xai::method::MethodSpec;
+//! use anomaly_xai::models::ErrorNorm;
+//! let methods = vec![
+//!     MethodSpec::residual(ErrorNorm::L1),
+//!     MethodSpec::attrib(Occlusion::params().window([50, 1]).strides([50, 1]).check()?),
+//!     MethodSpec::attrib(KernelShap::params().n_samples(200).check()?)
+//!         .baseline(BaselineSpec::FeatureMeans)
+//!         .seeds([0, 1, 2]),
+//! ];
+//! assert_eq!(methods[2].label(), "Kernel SHAP 200 (train mean)");
+//! let json = serde_json::to_string(&methods)?;
+//! assert_eq!(serde_json::from_str::<Vec<MethodSpec>>(&json)?, methods);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use serde::{Deserialize, Serialize};
+use tch::Tensor;
+
+use crate::attrib::{
+    AttentionReadout, Attribution, Baseline, BaselineSpec, Batching, ErrorScorer, Family,
+    FeatureMask, Request, Residual,
+};
+use crate::error::{Error, Result};
+use crate::lrp::{Lrp, Preset};
+use crate::models::{AttentionLstmAe, Autoencoder, Detector, ErrorNorm, ExplainedError};
+
+/// Which method.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// A scorer-generic method of `xai-attrib` with its settings: it explains the
+    /// pipeline's explained error of the detector.
+    Attrib(crate::attrib::MethodSpec),
+    /// The per-cell error itself, in its own norm (the baseline of both papers).
+    Residual {
+        /// The norm of the per-cell error.
+        norm: ErrorNorm,
+    },
+    /// The feature-attention weights of the attention model ([`Context::attention`]).
+    Attention,
+    /// LRP of the explained error through the detector's layers, rules per `preset`.
+    Lrp {
+        /// Which rule goes on which layer.
+        preset: Preset,
+    },
+}
+
+/// One method with everything a pipeline needs to run and report it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MethodSpec {
+    /// The method and its settings.
+    pub method: Method,
+    /// The reference input, for the methods that take one (ignored by the others).
+    #[serde(default)]
+    pub baseline: BaselineSpec,
+    /// Seeds a method that draws random numbers is repeated with (results are reported as
+    /// mean ± std over them); empty: once, with the method's own seed. Deterministic
+    /// methods take none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<u64>,
+    /// The label in tables; by default one made from the settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+impl MethodSpec {
+    /// `method` with a zero baseline, no repetition and the default label.
+    pub fn new(method: Method) -> Self {
+        MethodSpec {
+            method,
+            baseline: BaselineSpec::Zero,
+            seeds: Vec::new(),
+            label: None,
+        }
+    }
+
+    /// A scorer-generic method (e.g. `KernelShap::params().check()?`).
+    pub fn attrib(method: impl Into<crate::attrib::MethodSpec>) -> Self {
+        MethodSpec::new(Method::Attrib(method.into()))
+    }
+
+    /// The residual in `norm`.
+    pub fn residual(norm: ErrorNorm) -> Self {
+        MethodSpec::new(Method::Residual { norm })
+    }
+
+    /// The attention read-out.
+    pub fn attention() -> Self {
+        MethodSpec::new(Method::Attention)
+    }
+
+    /// LRP with `preset`.
+    pub fn lrp(preset: Preset) -> Self {
+        MethodSpec::new(Method::Lrp { preset })
+    }
+
+    /// With the reference input `baseline`.
+    pub fn baseline(mut self, baseline: BaselineSpec) -> Self {
+        self.baseline = baseline;
+        self
+    }
+
+    /// Repeated with these seeds.
+    pub fn seeds(mut self, seeds: impl IntoIterator<Item = u64>) -> Self {
+        self.seeds = seeds.into_iter().collect();
+        self
+    }
+
+    /// The label in tables: the one given with [`MethodSpec::labelled`], or one made from
+    /// the settings ("Kernel SHAP 200 (zero)", "Residual L1", "LRP (LstmDefault)").
+    pub fn label(&self) -> String {
+        if let Some(l) = &self.label {
+            return l.clone();
+        }
+        match &self.method {
+            Method::Residual { norm } => format!("Residual {norm:?}"),
+            Method::Attention => "Attention".into(),
+            Method::Lrp { preset } => format!("LRP ({preset:?})"),
+            Method::Attrib(m) if self.uses_baseline() => {
+                format!("{} ({})", m.label(), describe(&self.baseline))
+            }
+            Method::Attrib(m) => m.label(),
+        }
+    }
+
+    /// With this label in tables instead of the one made from the settings.
+    pub fn labelled(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Whether the method compares the input with [`MethodSpec::baseline`].
+    pub fn uses_baseline(&self) -> bool {
+        match &self.method {
+            Method::Attrib(m) => !matches!(
+                m,
+                crate::attrib::MethodSpec::Saliency(_)
+                    | crate::attrib::MethodSpec::InputXGradient(_)
+                    | crate::attrib::MethodSpec::FeaturePermutation(_)
+            ),
+            _ => false,
+        }
+    }
+
+    /// Whether results depend on a random seed.
+    pub fn is_stochastic(&self) -> bool {
+        matches!(&self.method, Method::Attrib(m) if m.seed().is_some())
+    }
+
+    /// One spec per run: one per seed for a stochastic method with seeds, else itself.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSetting`] when a deterministic method is given seeds.
+    pub fn runs(&self) -> Result<Vec<MethodSpec>> {
+        match &self.method {
+            _ if self.seeds.is_empty() => Ok(vec![self.clone()]),
+            Method::Attrib(m) if m.seed().is_some() => Ok(self
+                .seeds
+                .iter()
+                .map(|&s| MethodSpec {
+                    method: Method::Attrib(m.with_seed(s)),
+                    seeds: Vec::new(),
+                    ..self.clone()
+                })
+                .collect()),
+            _ => Err(Error::InvalidSetting {
+                setting: "seeds",
+                value: format!("{:?} for {}", self.seeds, self.label()),
+                rule: "only methods that draw random numbers take seeds".into(),
+            }),
+        }
+    }
+
+    /// The method's own seed, for a stochastic method.
+    pub fn seed(&self) -> Option<u64> {
+        match &self.method {
+            Method::Attrib(m) => m.seed(),
+            _ => None,
+        }
+    }
+
+    /// Checks the method against `ctx` and resolves its baseline, so that many batches
+    /// can be explained without redoing either.
+    ///
+    /// `batching` replaces the method's own batching settings when given (a pipeline that
+    /// draws its own progress bar silences the methods'). `mask` is the pipeline's grouping
+    /// of input cells, used by the perturbation methods that perturb groups (Feature
+    /// Ablation, Feature Permutation, Shapley Value Sampling, Kernel SHAP); Occlusion
+    /// slides its own window, and gradient methods, LRP and the read-outs attribute every
+    /// cell.
+    ///
+    /// # Errors
+    /// [`Error::MissingCapability`] naming the method and what the detector lacks
+    /// (gradients, layers, an attention model); [`Error::MissingTrainingData`] for a
+    /// baseline built from training windows without any.
+    pub fn prepare(
+        &self,
+        ctx: &Context<'_>,
+        error: &ExplainedError,
+        batching: Option<Batching>,
+        mask: Option<&FeatureMask>,
+    ) -> Result<PreparedMethod> {
+        let missing = |what: &str| Error::MissingCapability {
+            method: self.label(),
+            detector: ctx.detector.describe(),
+            missing: what.to_string(),
+        };
+        let method = match (&self.method, batching) {
+            (Method::Attrib(m), Some(b)) => Method::Attrib(m.with_batching(b)?),
+            (m, _) => m.clone(),
+        };
+        let mut grouped = false;
+        match &method {
+            Method::Attrib(m) if m.family() == Family::Gradient => {
+                if !ctx.detector.differentiable() {
+                    return Err(missing("gradients (the detector is not differentiable)"));
+                }
+            }
+            Method::Attrib(m) => {
+                grouped = !matches!(m, crate::attrib::MethodSpec::Occlusion(_));
+            }
+            Method::Lrp { .. } if ctx.detector.autoencoder().is_none() => {
+                return Err(missing("a layer list (LRP walks the detector's layers)"));
+            }
+            Method::Attention if ctx.attention.is_none() => {
+                return Err(missing("an attention model (Context::attention)"));
+            }
+            _ => {}
+        }
+        let baseline = match &self.baseline {
+            _ if !self.uses_baseline() => Baseline::Zero,
+            BaselineSpec::Zero => Baseline::Zero,
+            BaselineSpec::Constant(c) => Baseline::Constant(*c),
+            spec => spec.build(ctx.train.ok_or(Error::MissingTrainingData {
+                method: self.label(),
+            })?)?,
+        };
+        let lrp = match &method {
+            Method::Lrp { preset } => Some(Lrp::new(error.clone(), *preset)?),
+            _ => None,
+        };
+        // The explained cells are checked against the detector here, not at the first batch.
+        ErrorScorer::new(ctx.detector, error.clone())?;
+        Ok(PreparedMethod {
+            spec: MethodSpec {
+                method,
+                ..self.clone()
+            },
+            error: error.clone(),
+            baseline,
+            mask: if grouped { mask.cloned() } else { None },
+            lrp,
+        })
+    }
+}
+
+/// A short description of a baseline for labels.
+fn describe(b: &BaselineSpec) -> String {
+    match b {
+        BaselineSpec::Zero => "zero".to_string(),
+        BaselineSpec::Constant(c) => format!("{c}"),
+        BaselineSpec::FeatureMeans => "train mean".to_string(),
+        BaselineSpec::SampleMeans => "train window mean".to_string(),
+        BaselineSpec::Background { n } => format!("{n} train windows"),
+    }
+}
+
+/// What is explained, and the data that baselines and comparisons come from.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    /// The detector whose error is explained.
+    pub detector: &'a dyn Detector,
+    /// An attention model trained on the same data, for [`Method::Attention`].
+    pub attention: Option<&'a AttentionLstmAe>,
+    /// Training samples `[N, ..]`, for baselines built from training data (feature means,
+    /// background sets).
+    pub train: Option<&'a Tensor>,
+    /// Normal samples `[N, ..]` the training never fitted (e.g. its validation part):
+    /// pipelines compare explanations with theirs, and Feature Permutation draws its
+    /// replacement values from them.
+    pub reference: Option<&'a Tensor>,
+}
+
+impl<'a> Context<'a> {
+    /// A context of `detector` alone (no attention model, no training or reference data).
+    pub fn new(detector: &'a dyn Detector) -> Self {
+        Context {
+            detector,
+            attention: None,
+            train: None,
+            reference: None,
+        }
+    }
+}
+
+/// A [`MethodSpec`] checked against a [`Context`], with its baseline resolved.
+#[derive(Debug)]
+pub struct PreparedMethod {
+    spec: MethodSpec,
+    error: ExplainedError,
+    baseline: Baseline,
+    mask: Option<FeatureMask>,
+    lrp: Option<Lrp>,
+}
+
+impl PreparedMethod {
+    /// The method's settings (with the pipeline's batching).
+    pub fn spec(&self) -> &MethodSpec {
+        &self.spec
+    }
+
+    /// The explained error.
+    pub fn error(&self) -> &ExplainedError {
+        &self.error
+    }
+
+    /// Attributions `[B, ..]` of the explained error of the batch `x: [B, ..]`, with the
+    /// detector and attention model of `ctx` (the context it was prepared with).
+    pub fn explain(&self, ctx: &Context<'_>, x: &Tensor) -> Result<Tensor> {
+        let request = Request {
+            baseline: self.baseline.clone(),
+            mask: self.mask.clone(),
+        };
+        let scorer = ErrorScorer::new(ctx.detector, self.error.clone())?;
+        let a = match &self.spec.method {
+            Method::Attrib(m) => m.attribution().attribute(&scorer, x, &request)?,
+            Method::Residual { norm } => Residual::new(*norm).attribute(&scorer, x, &request)?,
+            Method::Attention => {
+                let att = ctx.attention.ok_or_else(|| Error::MissingCapability {
+                    method: self.spec.label(),
+                    detector: ctx.detector.describe(),
+                    missing: "an attention model (Context::attention)".into(),
+                })?;
+                AttentionReadout.attribute(
+                    &ErrorScorer::new(att, self.error.clone())?,
+                    x,
+                    &request,
+                )?
+            }
+            Method::Lrp { .. } => {
+                let (lrp, ae) = self
+                    .lrp
+                    .as_ref()
+                    .zip(ctx.detector.autoencoder())
+                    .ok_or_else(|| Error::MissingCapability {
+                        method: self.spec.label(),
+                        detector: ctx.detector.describe(),
+                        missing: "a layer list (LRP walks the detector's layers)".into(),
+                    })?;
+                Attribution::<dyn Autoencoder>::attribute(lrp, ae, x, &request)?
+            }
+        };
+        Ok(a.scores)
+    }
+}
