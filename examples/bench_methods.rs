@@ -44,11 +44,12 @@ use anomaly_xai::attrib::{
     GradientShap, InputXGradient, IntegratedGradients, KernelShap, Norm, Occlusion,
     ReconstructionError, Request, Residual, Saliency, Scorer, ShapleyValueSampling,
 };
+use anomaly_xai::data::SmdMachine;
 use anomaly_xai::lrp::{Lrp, OutputSeed, Preset};
 use anomaly_xai::models::convert::array_to_tensor;
 use anomaly_xai::models::layer::forward_layers;
 use anomaly_xai::models::windows::sliding_windows_tensor;
-use anomaly_xai::models::{Autoencoder, Layer, LstmAe, LstmAeConfig, MinMaxScaler, SmdMachine};
+use anomaly_xai::models::{Autoencoder, Layer, LstmAe, LstmAeConfig, MinMaxScaler};
 use clap::Parser;
 use serde::Serialize;
 use tch::{Device, Kind, Tensor};

@@ -22,8 +22,8 @@ use std::time::Instant;
 use anomaly_xai::corruption::validation::{
     paper_methods, run_validation, TableSource, ValidationConfig,
 };
+use anomaly_xai::data::find_data_dir;
 use anomaly_xai::plot::{draw_bar_chart, draw_recall_curves, BarChart};
-use anomaly_xai::tabular::find_data_dir;
 use anomaly_xai::{Error, Result};
 use clap::{Parser, ValueEnum};
 

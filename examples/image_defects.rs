@@ -2,7 +2,8 @@
 //! image make up a convolutional autoencoder's reconstruction error?
 //!
 //! Data: by default a synthetic set made at run time from the CC0 textures embedded in the
-//! crate (`data/textures/`, scikit-image; see its `LICENSE.md`): random crops as
+//! `anomaly-data` crate (`crates/anomaly-data/data/textures/`, scikit-image; see its
+//! `LICENSE.md`): random crops as
 //! defect-free training images, and test crops with pasted blobs and scratches whose masks
 //! are exact (`anomaly_xai::image::synthetic`). `--data-dir` reads any folder in the
 //! magnetic-tile, MVTec or generic layout (`anomaly_xai::image::dataset`), e.g. the

@@ -5,6 +5,7 @@
 //! Run: `cargo run --release --example quickstart`.
 
 use anomaly_xai::attrib::Occlusion;
+use anomaly_xai::data::SmdMachine;
 use anomaly_xai::localizer::{Localizer, LocalizerConfig};
 use anomaly_xai::lrp::Preset;
 use anomaly_xai::method::{Context, MethodSpec};
@@ -12,7 +13,7 @@ use anomaly_xai::metrics::Protocol;
 use anomaly_xai::models::convert::array_to_tensor;
 use anomaly_xai::models::train::{train, TrainConfig};
 use anomaly_xai::models::windows::sliding_windows;
-use anomaly_xai::models::{ErrorNorm, LstmAe, LstmAeConfig, MinMaxScaler, SmdMachine};
+use anomaly_xai::models::{ErrorNorm, LstmAe, LstmAeConfig, MinMaxScaler};
 
 fn main() -> anomaly_xai::Result<()> {
     // Any [T, F] series with labelled regions works; here an SMD machine.

@@ -13,11 +13,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use anomaly_xai::data::SmdMachine;
 use anomaly_xai::localizer::{
     paper1, LocalizationRun, Localizer, LocalizerConfig, MachineSettings, Normalization,
     PreparedMachine, WindowPolicy,
 };
-use anomaly_xai::models::{ErrorNorm, ExplainedError, SmdMachine};
+use anomaly_xai::models::{ErrorNorm, ExplainedError};
 use anomaly_xai::plot::{draw_sensor_figure, SensorFigure};
 use anomaly_xai::{Error, Result};
 use clap::{Parser, ValueEnum};

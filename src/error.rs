@@ -91,9 +91,9 @@ pub enum Error {
     /// Generating corruptions failed.
     #[error(transparent)]
     Corruption(#[from] crate::corruption::CorruptionError),
-    /// A table could not be loaded.
+    /// Data could not be loaded or generated (a table, an SMD machine, a synthetic set).
     #[error(transparent)]
-    Tabular(#[from] crate::tabular::TabularError),
+    Data(#[from] crate::data::DataError),
     /// A chart could not be drawn.
     #[error(transparent)]
     Plot(#[from] crate::plot::PlotError),

@@ -9,9 +9,17 @@
 //!   saliency method (Occlusion, Kernel SHAP, Shapley sampling, IG, Gradient SHAP, ...);
 //! - [`lrp`] (`lrp-ae`): Layer-wise Relevance Propagation for autoencoders;
 //! - [`metrics`] (`loc-metrics`): localization scores (top-k IoU/F1/Acc, HitRate, NDCG,
-//!   pixel AP, recall@m) and SMD label parsing.
+//!   pixel AP, recall@m);
+//! - [`data`] (`anomaly-data`): SMD series and labels, tables (breast cancer, NSL-KDD,
+//!   any labelled CSV), defect images, the synthetic generators, augmentation;
+//! - [`corruption`] (`corruption-eval` and its validation run): paper 2's corruptions.
+//!
+//! Its own parts are the pipelines that tie them together ([`localizer`],
+//! [`corruption::validation`]), the image side that needs libtorch or drawing
+//! ([`image`]), and the plots ([`plot`]).
 
 pub use ae_models as models;
+pub use anomaly_data as data;
 pub use loc_metrics as metrics;
 pub use lrp_ae as lrp;
 pub use xai_attrib as attrib;
@@ -23,7 +31,5 @@ pub mod localizer;
 pub mod method;
 pub mod plot;
 pub(crate) mod stats;
-pub mod synthetic;
-pub mod tabular;
 
 pub use error::{Error, Result};

@@ -5,8 +5,8 @@ use anomaly_xai::corruption::validation::{
     paper_methods, run_validation, TableSource, ValidationConfig,
 };
 use anomaly_xai::corruption::Corruption;
+use anomaly_xai::data::find_data_dir;
 use anomaly_xai::plot::draw_recall_curves;
-use anomaly_xai::tabular::find_data_dir;
 
 #[test]
 fn smoke_run_on_breast_cancer_gives_monotone_recall_curves() {

@@ -7,6 +7,9 @@
 use std::ops::RangeInclusive;
 
 use anomaly_xai::attrib::{BaselineSpec, FeatureAblation, IntegratedGradients, Occlusion};
+use anomaly_xai::data::synthetic::{
+    generate, AnomalyKind, Polarity, SyntheticConfig, SyntheticMachine,
+};
 use anomaly_xai::localizer::{LocalizationRun, Localizer, LocalizerConfig};
 use anomaly_xai::lrp::Preset;
 use anomaly_xai::method::{Context, MethodSpec};
@@ -16,7 +19,6 @@ use anomaly_xai::models::train::{train, TrainConfig};
 use anomaly_xai::models::windows::sliding_windows;
 use anomaly_xai::models::ErrorNorm;
 use anomaly_xai::models::{LstmAe, LstmAeConfig, MinMaxScaler};
-use anomaly_xai::synthetic::{generate, AnomalyKind, Polarity, SyntheticConfig, SyntheticMachine};
 use anomaly_xai::Error;
 use ndarray::{Array2, ArrayView1};
 use rand::seq::SliceRandom;

@@ -30,6 +30,7 @@ use std::time::Instant;
 use ae_models::convert::{array_to_tensor, tensor_to_array};
 use ae_models::train::{train, TrainConfig};
 use ae_models::{Autoencoder, DenseAe, DenseAeConfig, ErrorNorm, ExplainedError, MinMaxScaler};
+use anomaly_data::{load_breast_cancer, load_nsl_kdd, NslKddSplit, Table};
 use loc_metrics::{recall_at_m, Ties};
 use lrp_ae::Preset;
 use ndarray::{Array2, Ix2};
@@ -42,7 +43,6 @@ use crate::error::{Error, Result};
 use crate::method::{Context, Method, MethodSpec, PreparedMethod};
 use crate::plot::{RecallLine, RecallPanel};
 use crate::stats::median;
-use crate::tabular::{load_breast_cancer, load_nsl_kdd, NslKddSplit, Table};
 
 /// Which table the validation runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

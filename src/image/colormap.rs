@@ -12,9 +12,10 @@
 //! sends `0` to white and `±max |v|` to the ends, so the sign is never shifted. A fixed
 //! range compares images on one scale instead.
 
+use anomaly_data::check_finite;
 use serde::{Deserialize, Serialize};
 
-use super::error::{check_finite, ImageError, Result};
+use super::error::{ImageError, Result};
 
 /// A colormap from `[0, 1]` to 8-bit RGB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -234,6 +235,12 @@ mod tests {
         let e = Scaling::PerImage
             .normalise(&[0.0, f32::NAN], Colormap::Gray)
             .unwrap_err();
-        assert!(matches!(e, ImageError::NonFinite { index: 1, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                ImageError::Data(anomaly_data::DataError::NonFinite { index: 1, .. })
+            ),
+            "{e}"
+        );
     }
 }

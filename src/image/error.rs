@@ -1,30 +1,18 @@
-//! The one error type of the image module.
+//! The one error type of the image module's rendering and tensor side.
 
 use thiserror::Error;
 
-/// Everything that can go wrong while loading, preprocessing, generating or rendering
-/// defect images. Variants name the offending path or value.
+/// Everything that can go wrong while turning defect images into tensors or rendering
+/// heatmaps and figures, or while loading, preprocessing or generating them
+/// ([`ImageError::Data`]). Variants name the offending path or value.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum ImageError {
-    /// A directory or file that the layout requires does not exist.
-    #[error("{path}: {what} not found")]
-    Missing {
-        /// The path that was looked for.
-        path: String,
-        /// What it should have been, e.g. "mask of test image `x.jpg`".
-        what: String,
-    },
-    /// A folder exists but its content does not follow the expected layout (no images,
-    /// a mask of a different size than its image, an unrecognised folder structure).
-    #[error("{path}: {reason}")]
-    Layout {
-        /// The folder or file concerned.
-        path: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A file could not be read or written.
+    /// Loading, preprocessing, augmenting or generating images failed (`anomaly-data`),
+    /// or an image or map given to a renderer is empty or not finite.
+    #[error(transparent)]
+    Data(#[from] anomaly_data::DataError),
+    /// A file could not be written.
     #[error("{path}: {source}")]
     Io {
         /// The file.
@@ -42,8 +30,8 @@ pub enum ImageError {
         #[source]
         source: ::image::ImageError,
     },
-    /// A setting outside its allowed range, e.g.
-    /// "gaussian blur: kernel = 4 must be odd and at least 1".
+    /// A setting outside its allowed range, e.g. "grid: cell = 0 must be in 1..=4096
+    /// pixels".
     #[error("{what}: {param} = {value} {rule}")]
     InvalidParam {
         /// The routine whose setting is wrong.
@@ -55,8 +43,8 @@ pub enum ImageError {
         /// The rule it breaks.
         rule: &'static str,
     },
-    /// An array or tensor of the wrong shape (an empty image, images of different sizes
-    /// in one batch, a mask that does not match its image).
+    /// An array or tensor of the wrong shape (images of different sizes in one batch, a
+    /// panel of another size than its grid's cells).
     #[error("{what}: expected shape {expected}, got {got:?}")]
     ShapeMismatch {
         /// What was checked.
@@ -65,14 +53,6 @@ pub enum ImageError {
         expected: String,
         /// The shape that arrived.
         got: Vec<usize>,
-    },
-    /// A NaN or infinite value in an image or a map.
-    #[error("{what}: non-finite value at flat index {index}")]
-    NonFinite {
-        /// What was checked.
-        what: String,
-        /// Flat (row-major) index of the first non-finite value.
-        index: usize,
     },
     /// Drawing a figure (text, layout) failed.
     #[error("drawing {what}: {reason}")]
@@ -92,29 +72,3 @@ pub enum ImageError {
 
 /// Result alias of the image module.
 pub type Result<T, E = ImageError> = std::result::Result<T, E>;
-
-/// Checks that every value of `values` is finite, naming `what` in the error.
-pub(crate) fn check_finite<'a>(
-    what: &str,
-    values: impl IntoIterator<Item = &'a f32>,
-) -> Result<()> {
-    match values.into_iter().position(|v| !v.is_finite()) {
-        Some(index) => Err(ImageError::NonFinite {
-            what: what.into(),
-            index,
-        }),
-        None => Ok(()),
-    }
-}
-
-/// Checks that a 2-D array is not empty, naming `what` in the error.
-pub(crate) fn check_non_empty(what: &str, shape: &[usize]) -> Result<()> {
-    if shape.contains(&0) {
-        return Err(ImageError::ShapeMismatch {
-            what: what.into(),
-            expected: "at least 1×1 pixels".into(),
-            got: shape.to_vec(),
-        });
-    }
-    Ok(())
-}

@@ -371,7 +371,7 @@ mod tests {
         bad.rows[0].panels[0] = Panel::heat(Array2::from_elem((2, 2), f32::NAN));
         assert!(matches!(
             bad.render().unwrap_err(),
-            ImageError::NonFinite { .. }
+            ImageError::Data(anomaly_data::DataError::NonFinite { .. })
         ));
     }
 }

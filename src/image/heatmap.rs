@@ -8,10 +8,11 @@
 use std::path::Path;
 
 use ::image::RgbImage;
+use anomaly_data::{check_finite, check_non_empty};
 use ndarray::Array2;
 
 use super::colormap::{Colormap, Scaling};
-use super::error::{check_finite, check_non_empty, ImageError, Result};
+use super::error::{ImageError, Result};
 
 /// Colours a map with `colormap` after `scaling`.
 ///
@@ -112,6 +113,12 @@ mod tests {
             Scaling::PerImage,
         )
         .unwrap_err();
-        assert!(matches!(e, ImageError::NonFinite { index: 1, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                ImageError::Data(anomaly_data::DataError::NonFinite { index: 1, .. })
+            ),
+            "{e}"
+        );
     }
 }

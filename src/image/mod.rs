@@ -1,5 +1,7 @@
-//! Images with pixel-level defects: loading, paper 2's preprocessing, a synthetic defect
-//! set with exact masks, and heatmap/figure rendering.
+//! Images with pixel-level defects: the data side (loading, paper 2's preprocessing,
+//! augmentation, a synthetic defect set with exact masks) from `anomaly-data`, re-exported
+//! here, plus what needs libtorch or a drawing backend: batches for the model, heatmaps
+//! and figure grids.
 //!
 //! The pipeline of paper 2's image experiment (section 4.2), piece by piece:
 //!
@@ -24,15 +26,12 @@
 //! # Ok::<(), anomaly_xai::image::ImageError>(())
 //! ```
 
-pub mod augment;
 pub mod colormap;
-pub mod dataset;
 pub mod error;
 pub mod grid;
 pub mod heatmap;
-pub mod preprocess;
-pub mod synthetic;
 pub mod tensor;
 
-pub use dataset::{DefectDataset, ImageSample, Layout};
+pub use anomaly_data::image::{augment, dataset, preprocess, sample, synthetic};
+pub use anomaly_data::image::{DefectDataset, ImageSample, Layout, GOOD_GROUP};
 pub use error::{ImageError, Result};

@@ -5,10 +5,10 @@
 use std::borrow::Borrow;
 
 use ae_models::convert::{checked_array_to_tensor, tensor_to_array};
+use anomaly_data::image::ImageSample;
 use ndarray::{Array2, Array3, Axis, Ix3};
 use tch::{Device, Tensor};
 
-use super::dataset::ImageSample;
 use super::error::{ImageError, Result};
 
 /// Stacks same-sized images into a `[N, 1, H, W]` tensor on `device`.

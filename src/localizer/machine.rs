@@ -11,13 +11,14 @@ use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
 
+use crate::data::SmdMachine;
 use crate::error::{Error, Result};
 use crate::method::Context;
 use crate::models::convert::array_to_tensor;
 use crate::models::persist::{SavedFiles, SavedModel};
 use crate::models::train::{train, TrainConfig};
 use crate::models::windows::sliding_windows;
-use crate::models::{AttentionLstmAe, LstmAe, LstmAeConfig, MinMaxScaler, SmdMachine};
+use crate::models::{AttentionLstmAe, LstmAe, LstmAeConfig, MinMaxScaler};
 
 /// How a machine is prepared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -13,7 +13,8 @@ use std::time::Instant;
 use ae_models::convert::array_to_tensor;
 use ae_models::train::{train, TrainConfig};
 use ae_models::windows::sliding_windows_tensor;
-use ae_models::{LstmAe, LstmAeConfig, MinMaxScaler, SmdMachine};
+use ae_models::{LstmAe, LstmAeConfig, MinMaxScaler};
+use anomaly_data::SmdMachine;
 use criterion::{criterion_main, Criterion, Throughput};
 use tch::{Device, Tensor};
 

@@ -21,7 +21,8 @@ use ae_models::convert::array_to_tensor;
 use ae_models::recon_error::{score, ErrorNorm};
 use ae_models::train::{train, TrainConfig};
 use ae_models::windows::sliding_windows_tensor;
-use ae_models::{LstmAe, LstmAeConfig, MinMaxScaler, SmdMachine};
+use ae_models::{LstmAe, LstmAeConfig, MinMaxScaler};
+use anomaly_data::SmdMachine;
 use tch::Device;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -9,7 +9,7 @@
 //! | models from given weights | [`Sequential`] (any layer list, e.g. a classifier), [`state_dict::StateDict`] (a PyTorch `state_dict` for `LstmAe`, `DenseAe`, `ConvAe`) |
 //! | the layer list LRP walks | [`Layer`], [`LayerKind`], [`layer::forward_recording`] |
 //! | training | [`train::train`], [`train::TrainConfig`], [`train::TrainSummary`] |
-//! | data | [`MinMaxScaler`], [`windows::sliding_windows`], [`SmdMachine`] |
+//! | data preparation | [`MinMaxScaler`], [`windows::sliding_windows`] (loaders live in `anomaly-data`) |
 //! | scores | [`recon_error`]: per sample, per time step, per feature, per cell; L1 / L2 |
 //! | persistence | [`persist::SavedModel`] (`save` / `load`), [`persist::load_any`] |
 //!
@@ -53,7 +53,6 @@ pub mod persist;
 pub mod recon_error;
 pub mod scaler;
 pub mod sequential;
-pub mod smd;
 pub mod state_dict;
 pub mod train;
 pub mod windows;
@@ -72,5 +71,4 @@ pub use persist::{AnyAutoencoder, SavedModel};
 pub use recon_error::ErrorNorm;
 pub use scaler::MinMaxScaler;
 pub use sequential::Sequential;
-pub use smd::SmdMachine;
 pub use windows::Windows;

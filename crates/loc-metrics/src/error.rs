@@ -1,7 +1,5 @@
 //! The crate's single error type.
 
-use std::path::PathBuf;
-
 use thiserror::Error;
 
 /// Shorthand for `Result<T, MetricsError>`.
@@ -139,47 +137,6 @@ pub enum MetricsError {
         text: String,
         /// What would have been accepted.
         expected: &'static str,
-    },
-
-    /// A label file holds a line that does not follow its format.
-    #[error("{}:{line}: {reason}: {text:?}", file.display())]
-    MalformedLabel {
-        /// The file (or the name given to in-memory text).
-        file: PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// The offending line, as read.
-        text: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-
-    /// A label line names a sensor beyond the series' feature count.
-    #[error(
-        "{}:{line}: sensor {sensor} (1-based) exceeds the feature count {n_features}: {text:?}",
-        file.display()
-    )]
-    SensorOutOfRange {
-        /// The file.
-        file: PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// The offending line.
-        text: String,
-        /// The sensor number as written (1-based).
-        sensor: usize,
-        /// The number of features.
-        n_features: usize,
-    },
-
-    /// A file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
     },
 }
 

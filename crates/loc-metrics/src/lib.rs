@@ -14,7 +14,7 @@
 //! | SMD rank scores | [`RankMetric`] (HitRate@P%, NDCG@P%), [`evaluate_pointwise`] |
 //! | pixel scores | [`PixelGroup`] → [`RankedPixels`]: exact AP, AP at 1000 thresholds, AUROC |
 //! | corruption validation | [`recall_at_m`] |
-//! | label files | [`smd_labels`], [`ranges_from_points`], [`points_from_regions`] |
+//! | point labels ↔ regions | [`ranges_from_points`], [`points_from_regions`] (label files are read by `anomaly-data`) |
 //! | tables | [`Table`], [`TableRow`] (mean ± std across seeds, markdown) |
 //!
 //! Conventions: features are 0-based `usize`; scores are any [`ScoreValue`]
@@ -58,7 +58,6 @@ mod recall_at_m;
 mod region;
 mod selection;
 mod set_scores;
-pub mod smd_labels;
 mod table;
 
 pub use error::{MetricsError, Result};

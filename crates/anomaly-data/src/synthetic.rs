@@ -1,0 +1,544 @@
+//! A synthetic multi-sensor machine with planted anomalies and known ground-truth sensors:
+//! the embedded default for quick runs and tests of the localization pipeline, usable
+//! without any download.
+//!
+//! **Normal behaviour.** Like the metrics of a server, the sensors are driven by a few
+//! shared latent factors, so they are correlated in groups. Factor `k` is periodic for
+//! even `k` (a sine of random period in `[24, 96]` steps plus a random second harmonic)
+//! and a mean-reverting random walk (AR(1), coefficient 0.98) for odd `k`; every factor is
+//! min-max scaled to `[-1, 1]` over the whole series. Sensor `f` mixes them with weights
+//! `w_f`: one *main* factor with weight `±[0.7, 1.0]`, every other one with weight in
+//! `[-0.3, 0.3]`. Each sensor's mixture is min-max scaled to `[0, 1]` over train and test
+//! together, and Gaussian noise of standard deviation [`SyntheticConfig::noise`] is added,
+//! so normal values lie in about `[0, 1]`. The first [`SyntheticConfig::n_train`] steps are
+//! the training half, the next [`SyntheticConfig::n_test`] the test half: one continuous
+//! series, as in SMD.
+//!
+//! **Anomalies.** [`SyntheticConfig::n_anomalies`] non-overlapping regions of the test
+//! half, each of a length drawn from [`SyntheticConfig::anomaly_len`], preceded by at least
+//! [`SyntheticConfig::min_gap`] normal steps, each touching a set of distinct sensors of a
+//! size drawn from [`SyntheticConfig::sensors_per_anomaly`], each of a kind drawn uniformly
+//! from [`SyntheticConfig::kinds`] ([`AnomalyKind`]: spike, level shift, noise burst,
+//! correlation break). Only those cells change, so [`SyntheticMachine::regions`] is the
+//! exact ground truth and [`SyntheticMachine::labels`] the union of the regions.
+//!
+//! **Determinism.** Everything is a function of [`SyntheticConfig::seed`]. The factors and
+//! weights, the noise and the anomalies come from three separate ChaCha8 streams of that
+//! seed, so the clean series depends only on `n_sensors`, `n_factors`, `n_train`, `n_test`,
+//! `noise` and `seed`: changing the anomaly settings plants different anomalies into the
+//! very same normal data.
+//!
+//! ```
+//! use anomaly_data::synthetic::{generate, SyntheticConfig};
+//! let cfg = SyntheticConfig { n_train: 300, n_test: 200, n_anomalies: 2, ..SyntheticConfig::default() };
+//! let m = generate(&cfg)?;
+//! assert_eq!(m.train.dim(), (300, 8));
+//! assert_eq!(m.test.dim(), (200, 8));
+//! assert_eq!(m.regions.len(), 2);
+//! // The labels are the union of the regions.
+//! let labelled = m.labels.iter().filter(|&&l| l).count();
+//! assert_eq!(labelled, m.regions.iter().map(|r| r.len()).sum::<usize>());
+//! // Same seed, same machine.
+//! assert_eq!(generate(&cfg)?, m);
+//! # Ok::<(), anomaly_data::DataError>(())
+//! ```
+
+use std::f64::consts::TAU;
+use std::fmt;
+use std::ops::RangeInclusive;
+use std::str::FromStr;
+
+use loc_metrics::Region;
+use ndarray::{s, Array1, Array2};
+use rand::seq::index::sample;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DataError, Result};
+use crate::smd::SmdMachine;
+
+/// The kinds of anomaly the generator plants. `m` is [`SyntheticConfig::magnitude`], in
+/// the scaled units where a sensor's normal range is `[0, 1]`; the sign of spikes and level
+/// shifts follows [`SyntheticConfig::polarity`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnomalyKind {
+    /// A triangular pulse over the region, peaking at `±2m` in its middle (its mean over
+    /// the region is about `±m`); every step of the region is raised by a positive amount.
+    Spike,
+    /// The sensor jumps by `±m` for the whole region.
+    LevelShift,
+    /// Extra Gaussian noise of standard deviation `m`.
+    NoiseBurst,
+    /// The sensor decouples from its main factor: for the region, that factor's share of
+    /// the sensor is replaced by the same share of a fresh, independent factor (same kind,
+    /// same `[-1, 1]` range), so the sensor keeps its scale and noise but stops moving with
+    /// its group. `m` does not apply.
+    CorrelationBreak,
+}
+
+impl AnomalyKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [AnomalyKind; 4] = [
+        AnomalyKind::Spike,
+        AnomalyKind::LevelShift,
+        AnomalyKind::NoiseBurst,
+        AnomalyKind::CorrelationBreak,
+    ];
+
+    /// The kind's name: `spike`, `level_shift`, `noise_burst` or `correlation_break`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AnomalyKind::Spike => "spike",
+            AnomalyKind::LevelShift => "level_shift",
+            AnomalyKind::NoiseBurst => "noise_burst",
+            AnomalyKind::CorrelationBreak => "correlation_break",
+        }
+    }
+}
+
+impl fmt::Display for AnomalyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Parses the names of [`AnomalyKind::name`] (`-` may stand for `_`).
+impl FromStr for AnomalyKind {
+    type Err = DataError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let norm = s.trim().to_lowercase().replace('-', "_");
+        AnomalyKind::ALL
+            .into_iter()
+            .find(|k| k.name() == norm)
+            .ok_or_else(|| DataError::InvalidParam {
+                what: "synthetic",
+                param: "kind",
+                value: s.to_string(),
+                rule: "must be spike, level_shift, noise_burst or correlation_break",
+            })
+    }
+}
+
+/// Which way spikes and level shifts go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Polarity {
+    /// Up or down, drawn per sensor with equal odds.
+    #[default]
+    Both,
+    /// Always up (away from a zero baseline).
+    Up,
+    /// Always down (towards a zero baseline, and below it for large magnitudes).
+    Down,
+}
+
+/// Settings of [`generate`]. The default is a small machine: 8 sensors driven by 3
+/// factors, 1000 training and 1000 test steps, 6 anomalies of 5 to 30 steps on 1 to 3
+/// sensors each, every kind, magnitude 0.5 in either direction, noise 0.02, seed 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyntheticConfig {
+    /// Sensors of the machine (columns), at least 1.
+    pub n_sensors: usize,
+    /// Latent factors that drive the sensors, at least 1 (fewer factors, stronger
+    /// correlations).
+    pub n_factors: usize,
+    /// Steps of the training half (anomaly-free), at least 1.
+    pub n_train: usize,
+    /// Steps of the test half, at least 1.
+    pub n_test: usize,
+    /// Anomalies planted into the test half (0 gives a clean test half).
+    pub n_anomalies: usize,
+    /// How many distinct sensors one anomaly touches (inclusive; drawn uniformly). In
+    /// JSON, `{"start": 1, "end": 3}` (serde's form of a `RangeInclusive`).
+    pub sensors_per_anomaly: RangeInclusive<usize>,
+    /// How many steps one anomaly lasts (inclusive; drawn uniformly).
+    pub anomaly_len: RangeInclusive<usize>,
+    /// At least this many normal steps before every anomaly (before the first one too, so
+    /// the windows that end in it start in normal data).
+    pub min_gap: usize,
+    /// The kinds to draw from, uniformly (repeat a kind to weight it).
+    pub kinds: Vec<AnomalyKind>,
+    /// Strength of spikes, level shifts and noise bursts, in scaled units (finite, > 0).
+    pub magnitude: f32,
+    /// Direction of spikes and level shifts. Attributions measured against a zero
+    /// reference may treat a drop towards 0 quite unlike a rise (LRP-ε on an LSTM
+    /// autoencoder gives the sensors of a drop negative relevance), so a study of such
+    /// methods may want one direction at a time.
+    pub polarity: Polarity,
+    /// Standard deviation of the sensors' Gaussian noise, in scaled units (finite, >= 0).
+    pub noise: f32,
+    /// Seed of everything.
+    pub seed: u64,
+}
+
+impl Default for SyntheticConfig {
+    fn default() -> Self {
+        SyntheticConfig {
+            n_sensors: 8,
+            n_factors: 3,
+            n_train: 1000,
+            n_test: 1000,
+            n_anomalies: 6,
+            sensors_per_anomaly: 1..=3,
+            anomaly_len: 5..=30,
+            min_gap: 50,
+            kinds: AnomalyKind::ALL.to_vec(),
+            magnitude: 0.5,
+            polarity: Polarity::Both,
+            noise: 0.02,
+            seed: 0,
+        }
+    }
+}
+
+impl SyntheticConfig {
+    /// Checks every setting.
+    ///
+    /// # Errors
+    /// [`DataError::InvalidParam`] naming the first bad setting,
+    /// [`DataError::TooManySensors`] when an anomaly may touch more sensors than
+    /// there are, [`DataError::AnomaliesDoNotFit`] when `n_anomalies` regions of the
+    /// longest length, each after `min_gap` normal steps, need more than `n_test` steps.
+    pub fn check(&self) -> Result<()> {
+        let bad = |param, value: String, rule| {
+            Err(DataError::InvalidParam {
+                what: "synthetic",
+                param,
+                value,
+                rule,
+            })
+        };
+        for (setting, v) in [
+            ("n_sensors", self.n_sensors),
+            ("n_factors", self.n_factors),
+            ("n_train", self.n_train),
+            ("n_test", self.n_test),
+        ] {
+            if v == 0 {
+                return bad(setting, "0".into(), "must be at least 1");
+            }
+        }
+        for (setting, r) in [
+            ("sensors_per_anomaly", &self.sensors_per_anomaly),
+            ("anomaly_len", &self.anomaly_len),
+        ] {
+            if *r.start() == 0 || r.start() > r.end() {
+                return bad(
+                    setting,
+                    format!("{}..={}", r.start(), r.end()),
+                    "must be a non-empty range of values >= 1 (min <= max)",
+                );
+            }
+        }
+        if *self.sensors_per_anomaly.end() > self.n_sensors {
+            return Err(DataError::TooManySensors {
+                per_anomaly: *self.sensors_per_anomaly.end(),
+                n_sensors: self.n_sensors,
+            });
+        }
+        if !(self.magnitude.is_finite() && self.magnitude > 0.0) {
+            return bad(
+                "magnitude",
+                self.magnitude.to_string(),
+                "must be finite and positive",
+            );
+        }
+        if !(self.noise.is_finite() && self.noise >= 0.0) {
+            return bad(
+                "noise",
+                self.noise.to_string(),
+                "must be finite and non-negative",
+            );
+        }
+        if self.n_anomalies > 0 && self.kinds.is_empty() {
+            return bad("kinds", "[]".into(), "must hold at least one kind");
+        }
+        let max_len = *self.anomaly_len.end();
+        let needed = max_len
+            .checked_add(self.min_gap)
+            .and_then(|per| per.checked_mul(self.n_anomalies))
+            .unwrap_or(usize::MAX);
+        if needed > self.n_test {
+            return Err(DataError::AnomaliesDoNotFit {
+                n_anomalies: self.n_anomalies,
+                max_len,
+                min_gap: self.min_gap,
+                needed,
+                n_test: self.n_test,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A generated machine: the same data as [`SmdMachine`] (scaled to about `[0, 1]`
+/// already), plus what was planted and the clean test half it was planted into.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyntheticMachine {
+    /// The training half `[n_train, n_sensors]`, anomaly-free.
+    pub train: Array2<f32>,
+    /// The test half `[n_test, n_sensors]` with the anomalies.
+    pub test: Array2<f32>,
+    /// The test half before planting: `test` differs from it only in the cells of
+    /// `regions` (their steps × their sensors).
+    pub clean_test: Array2<f32>,
+    /// The planted regions of the test half, in time order, with their sensors (0-based,
+    /// ascending).
+    pub regions: Vec<Region>,
+    /// The kind of each region's anomaly (`kinds[i]` for `regions[i]`).
+    pub kinds: Vec<AnomalyKind>,
+    /// Per test step: inside a region or not (`n_test` entries).
+    pub labels: Vec<bool>,
+}
+
+impl SyntheticMachine {
+    /// Number of sensors.
+    pub fn n_sensors(&self) -> usize {
+        self.train.ncols()
+    }
+
+    /// The machine as an [`SmdMachine`] called `name`, for code written for SMD.
+    pub fn into_smd(self, name: impl Into<String>) -> SmdMachine {
+        SmdMachine {
+            name: name.into(),
+            train: self.train,
+            test: self.test,
+            test_labels: self.labels,
+            regions: self.regions,
+        }
+    }
+}
+
+// Independent ChaCha streams of one seed: the clean series does not depend on how many
+// random numbers the anomalies consume, and the reverse.
+const STREAM_FACTORS: u64 = 0;
+const STREAM_NOISE: u64 = 1;
+const STREAM_ANOMALIES: u64 = 2;
+
+fn rng(seed: u64, stream: u64) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    r.set_stream(stream);
+    r
+}
+
+/// A standard normal draw (Box–Muller; `rand_distr` is not a workspace dependency).
+fn normal(rng: &mut ChaCha8Rng) -> f64 {
+    let u1: f64 = 1.0 - rng.gen::<f64>(); // (0, 1]: ln is finite
+    let u2: f64 = rng.gen();
+    (-2.0 * u1.ln()).sqrt() * (TAU * u2).cos()
+}
+
+/// Maps `v` linearly onto `[lo, hi]`; a constant vector maps to the middle.
+fn rescale(v: &mut Array1<f64>, lo: f64, hi: f64) {
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let range = max - min;
+    if range > 1e-12 {
+        v.mapv_inplace(|x| lo + (hi - lo) * (x - min) / range);
+    } else {
+        v.fill(0.5 * (lo + hi));
+    }
+}
+
+/// One latent factor of `len` steps in `[-1, 1]`: periodic or a mean-reverting walk.
+fn factor(rng: &mut ChaCha8Rng, periodic: bool, len: usize) -> Array1<f64> {
+    let mut z = if periodic {
+        let period = rng.gen_range(24.0..96.0);
+        let (phase, phase2) = (rng.gen_range(0.0..TAU), rng.gen_range(0.0..TAU));
+        let harmonic = rng.gen_range(0.0..0.5);
+        Array1::from_shape_fn(len, |t| {
+            let w = TAU * t as f64 / period;
+            (w + phase).sin() + harmonic * (2.0 * w + phase2).sin()
+        })
+    } else {
+        let mut z = Array1::zeros(len);
+        let mut x = 0.0;
+        for v in z.iter_mut() {
+            x = 0.98 * x + normal(rng);
+            *v = x;
+        }
+        z
+    };
+    rescale(&mut z, -1.0, 1.0);
+    z
+}
+
+/// The noiseless model: factors `[T, K]`, weights `[F, K]`, each sensor's main factor and
+/// the affine map `(lo, range)` that scales each sensor's mixture to `[0, 1]`.
+struct Mixture {
+    weights: Array2<f64>,
+    main: Vec<usize>,
+    factors: Array2<f64>,
+    lo: Vec<f64>,
+    range: Vec<f64>,
+}
+
+impl Mixture {
+    fn draw(cfg: &SyntheticConfig) -> Mixture {
+        let (n_steps, k, f) = (cfg.n_train + cfg.n_test, cfg.n_factors, cfg.n_sensors);
+        let mut r = rng(cfg.seed, STREAM_FACTORS);
+        let mut factors = Array2::zeros((n_steps, k));
+        for j in 0..k {
+            factors
+                .column_mut(j)
+                .assign(&factor(&mut r, j % 2 == 0, n_steps));
+        }
+        let mut weights = Array2::zeros((f, k));
+        let mut main = Vec::with_capacity(f);
+        for i in 0..f {
+            let m = r.gen_range(0..k);
+            for j in 0..k {
+                weights[[i, j]] = if j == m {
+                    let sign = if r.gen::<bool>() { 1.0 } else { -1.0 };
+                    sign * r.gen_range(0.7..=1.0)
+                } else {
+                    r.gen_range(-0.3..=0.3)
+                };
+            }
+            main.push(m);
+        }
+        let raw = factors.dot(&weights.t());
+        let (mut lo, mut range) = (Vec::with_capacity(f), Vec::with_capacity(f));
+        for col in raw.columns() {
+            let min = col.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = col.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            lo.push(min);
+            range.push(if max - min > 1e-12 { max - min } else { 1.0 });
+        }
+        Mixture {
+            weights,
+            main,
+            factors,
+            lo,
+            range,
+        }
+    }
+
+    /// The scaled value of sensor `f` at step `t`, with `z_main` in place of its main
+    /// factor's value.
+    fn value_with_main(&self, t: usize, f: usize, z_main: f64) -> f64 {
+        let m = self.main[f];
+        let mut raw = self.weights[[f, m]] * z_main;
+        for j in 0..self.weights.ncols() {
+            if j != m {
+                raw += self.weights[[f, j]] * self.factors[[t, j]];
+            }
+        }
+        (raw - self.lo[f]) / self.range[f]
+    }
+
+    /// The scaled, noiseless series `[T, F]`.
+    fn series(&self) -> Array2<f64> {
+        let (n_steps, f) = (self.factors.nrows(), self.weights.nrows());
+        Array2::from_shape_fn((n_steps, f), |(t, i)| {
+            self.value_with_main(t, i, self.factors[[t, self.main[i]]])
+        })
+    }
+}
+
+/// Draws the regions' lengths and starts: every region after `min_gap` normal steps,
+/// the spare steps spread uniformly (stars and bars), so a checked configuration always
+/// fits and never needs a retry.
+fn place_regions(cfg: &SyntheticConfig, r: &mut ChaCha8Rng) -> Vec<(usize, usize)> {
+    let lens: Vec<usize> = (0..cfg.n_anomalies)
+        .map(|_| r.gen_range(cfg.anomaly_len.clone()))
+        .collect();
+    let used = lens.iter().sum::<usize>() + cfg.n_anomalies * cfg.min_gap;
+    let spare = cfg.n_test - used;
+    let mut cuts: Vec<usize> = (0..cfg.n_anomalies)
+        .map(|_| r.gen_range(0..=spare))
+        .collect();
+    cuts.sort_unstable();
+    let mut spans = Vec::with_capacity(cfg.n_anomalies);
+    let (mut end, mut prev_cut) = (0, 0);
+    for (len, cut) in lens.into_iter().zip(cuts) {
+        let start = end + cfg.min_gap + (cut - prev_cut);
+        end = start + len;
+        prev_cut = cut;
+        spans.push((start, end));
+    }
+    spans
+}
+
+/// Generates a machine; see the module docs for the model.
+///
+/// # Errors
+/// As [`SyntheticConfig::check`].
+pub fn generate(cfg: &SyntheticConfig) -> Result<SyntheticMachine> {
+    cfg.check()?;
+    let mixture = Mixture::draw(cfg);
+    let mut series = mixture.series();
+    let mut noise_rng = rng(cfg.seed, STREAM_NOISE);
+    if cfg.noise > 0.0 {
+        let sd = f64::from(cfg.noise);
+        series.mapv_inplace(|v| v + sd * normal(&mut noise_rng));
+    }
+    let train = series.slice(s![..cfg.n_train, ..]).mapv(|v| v as f32);
+    let clean = series.slice(s![cfg.n_train.., ..]).to_owned();
+    let mut test = clean.clone();
+
+    let mut r = rng(cfg.seed, STREAM_ANOMALIES);
+    let spans = place_regions(cfg, &mut r);
+    let magnitude = f64::from(cfg.magnitude);
+    let mut regions = Vec::with_capacity(spans.len());
+    let mut kinds = Vec::with_capacity(spans.len());
+    let mut labels = vec![false; cfg.n_test];
+    for (start, end) in spans {
+        let kind = cfg.kinds[r.gen_range(0..cfg.kinds.len())];
+        let n = r.gen_range(cfg.sensors_per_anomaly.clone());
+        let mut sensors = sample(&mut r, cfg.n_sensors, n).into_vec();
+        sensors.sort_unstable();
+        let len = end - start;
+        for &f in &sensors {
+            // Drawn for every polarity, so that the polarity changes nothing else.
+            let coin = r.gen::<bool>();
+            let sign = match cfg.polarity {
+                Polarity::Both if coin => 1.0,
+                Polarity::Both | Polarity::Down => -1.0,
+                Polarity::Up => 1.0,
+            };
+            // A fresh driver of the main factor's kind, for a correlation break.
+            let fresh = (kind == AnomalyKind::CorrelationBreak)
+                .then(|| factor(&mut r, mixture.main[f] % 2 == 0, len));
+            for (i, t) in (start..end).enumerate() {
+                let delta = match kind {
+                    AnomalyKind::Spike => {
+                        let centre = (len as f64 - 1.0) / 2.0;
+                        let shape = 1.0 - (i as f64 - centre).abs() / (len as f64 / 2.0 + 0.5);
+                        sign * 2.0 * magnitude * shape
+                    }
+                    AnomalyKind::LevelShift => sign * magnitude,
+                    AnomalyKind::NoiseBurst => magnitude * normal(&mut r),
+                    AnomalyKind::CorrelationBreak => {
+                        let z_new = fresh.as_ref().map_or(0.0, |z| z[i]);
+                        let abs_t = cfg.n_train + t;
+                        let z_old = mixture.factors[[abs_t, mixture.main[f]]];
+                        mixture.value_with_main(abs_t, f, z_new)
+                            - mixture.value_with_main(abs_t, f, z_old)
+                    }
+                };
+                test[[t, f]] += delta;
+            }
+        }
+        labels[start..end].iter_mut().for_each(|l| *l = true);
+        regions.push(
+            Region::new(start, end, sensors).map_err(|source| DataError::Region {
+                context: "synthetic".into(),
+                source,
+            })?,
+        );
+        kinds.push(kind);
+    }
+    Ok(SyntheticMachine {
+        train,
+        test: test.mapv(|v| v as f32),
+        clean_test: clean.mapv(|v| v as f32),
+        regions,
+        kinds,
+        labels,
+    })
+}
