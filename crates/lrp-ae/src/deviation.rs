@@ -61,9 +61,10 @@ pub enum RootPoint {
 /// The reference point of one call.
 #[derive(Debug)]
 pub enum Reference {
-    /// A tensor of one sample's shape, `[1, ..]` (one reference for every sample; it is
-    /// appended to the batch, so the forward pass has one more row), or `[B, ..]` (one per
-    /// sample).
+    /// One reference for every sample — a tensor that broadcasts to one sample from its
+    /// trailing dimensions (`[F]` per-feature means of `[T, F]` windows, a `[T, F]` window),
+    /// or `[1, ..]` — appended to the batch, so the forward pass has one more row; or
+    /// `[B, ..]`, one reference per sample.
     Tensor(Tensor),
     /// Each sample's own reconstruction (a second forward pass, on `x̂`).
     Reconstruction,
@@ -211,7 +212,8 @@ pub(crate) fn explain_deviation<A: Autoencoder + ?Sized>(
 }
 
 /// Checks a given reference against the (checked) batch `x` and brings it to `x`'s device
-/// and dtype: `[..sample]` or `[1, ..sample]` become `[1, ..]`, `[B, ..]` stays.
+/// and dtype: a shape that broadcasts to one sample becomes `[1, ..sample]`, `[1, ..]` and
+/// `[B, ..]` stay.
 fn checked_reference(x: &Tensor, reference: &Tensor) -> Result<Tensor> {
     let what = "lrp reference";
     if !matches!(
@@ -230,9 +232,19 @@ fn checked_reference(x: &Tensor, reference: &Tensor) -> Result<Tensor> {
         });
     }
     let size = x.size();
+    let sample = &size[1..];
     let got = reference.size();
-    let r = if got[..] == size[1..] {
-        reference.f_unsqueeze(0)?
+    // NumPy broadcasting from the trailing dimensions, as baselines broadcast.
+    let to_sample = got.len() <= sample.len()
+        && got
+            .iter()
+            .rev()
+            .zip(sample.iter().rev())
+            .all(|(&g, &s)| g == 1 || g == s);
+    let r = if to_sample {
+        let mut one = vec![1i64];
+        one.extend_from_slice(sample);
+        reference.f_expand(&one, false)?.f_contiguous()?
     } else if got.len() == size.len() && (got[0] == 1 || got[0] == size[0]) && got[1..] == size[1..]
     {
         reference.shallow_clone()
@@ -240,8 +252,8 @@ fn checked_reference(x: &Tensor, reference: &Tensor) -> Result<Tensor> {
         return Err(LrpError::ShapeMismatch {
             what: what.into(),
             expected: format!(
-                "one sample {:?}, [1, ..] or the batch's shape {size:?}",
-                &size[1..]
+                "a shape that broadcasts to one sample {sample:?} (e.g. [{}] per feature), [1, ..] or the batch's shape {size:?}",
+                sample.last().copied().unwrap_or(1)
             ),
             got,
         });

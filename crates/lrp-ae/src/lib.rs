@@ -50,6 +50,8 @@ pub use composite::{ByIndex, Composite, FirstLayer, InputSign, LayerClass, Layer
 pub use deviation::{DeviationExplanation, Reference, RootPoint};
 pub use error::{LrpError, Result};
 pub use lrp::{Explanation, Lrp, LrpConfig};
-pub use presets::{epsilon_gamma_box, CompositeSpec, Preset, RuleSpec, SIGNED_EPSILON};
+pub use presets::{
+    epsilon_gamma_box, CompositeSpec, Preset, RuleSpec, DEVIATION_EPSILON, SIGNED_EPSILON,
+};
 pub use propagate::{LrpTrace, TraceEntry};
 pub use rule::{Rule, DEFAULT_STABILIZER};

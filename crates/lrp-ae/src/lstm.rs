@@ -103,6 +103,8 @@ pub(crate) struct CellRun {
     pub f: Tensor,
     /// Output gate.
     pub o: Tensor,
+    /// Pre-activations of all four gates `[B, T, 4H]` (PyTorch order i, f, g, o).
+    pub z: Tensor,
     /// Candidate pre-activation `z^g`.
     pub zg: Tensor,
     /// Candidate `g = tanh(z^g)`.
@@ -147,6 +149,7 @@ pub(crate) fn run_cell(w: &LstmWeights, x: &Tensor) -> Result<CellRun> {
         i,
         f,
         o,
+        z,
         zg,
         g,
         ig,

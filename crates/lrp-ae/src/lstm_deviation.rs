@@ -1,35 +1,39 @@
 //! LRP of a deviation through an LSTM layer: Arras et al.'s signal-take-all rule
-//! ([`crate::lstm`]) applied to the deviation of every quantity from its value in a run of
-//! the cell on the reference input (subscript 0, `Δv = v − v₀`).
+//! ([`crate::lstm`]) carried over to the deviation of every quantity from its value in a
+//! run of the cell on the reference input (subscript 0, `Δv = v − v₀`).
 //!
-//! * **gates take nothing, as weights at their actual value.** A product `gate ⊙ signal`
-//!   deviates by `Δ(g s) = g Δs + s₀ Δg`: the signal takes `g Δs`, the gate's share
-//!   `s₀ Δg` (the changed gate acting on the reference's signal) is absorbed, like a bias.
-//!   So `R(c_t) = (1 − tanh(c₀_t) ⊙ Δo_t / stab(Δh_t)) ⊙ R(h_t)` (the output gate's share
-//!   absorbed, the rest passes through the tanh unchanged, DeepLIFT's rescale rule), and
-//!   the cell update `Δc_t = f Δc_{t−1} + i Δg_t + (Δf c₀_{t−1} + Δi g₀_t)` gives
-//!   `R(c_{t−1}) = f⊙Δc_{t−1} / stab(Δc_t) · R(c_t)`, `R(g_t) = i⊙Δg_t / stab(Δc_t) · R(c_t)`.
-//! * **the candidate's pre-activation** `Δz^g = W_g Δx_t + U_g Δh_{t−1}` (the bias
-//!   cancels) is a linear map under the ε rule on deviations: `R(x_t) = Δx_t ⊙ W_gᵀ q`,
-//!   `R(h_{t−1}) = Δh_{t−1} ⊙ U_gᵀ q`, `q = R(g_t) / stab(Δz^g)`; tanh passes relevance.
+//! * **The signal takes its share at the gate's actual value; the gate takes the rest.** A
+//!   product `gate ⊙ signal` deviates by exactly `Δ(g s) = g Δs + s₀ Δg`. The signal gets
+//!   `g Δs` — the gate acts as a weight at its value in the explained forward pass, as in
+//!   signal-take-all — and the gate gets `s₀ Δg`, what its own change did to the
+//!   reference's signal. Where the reference's signal is zero (a zero input to a bias-free
+//!   layer) the gates get nothing and the rule is signal-take-all itself. So
+//!   `R(o_t) = tanh(c₀_t) Δo_t / stab(Δh_t) · R(h_t)` and `R(h_t) − R(o_t)` passes through the
+//!   tanh to `c_t`; the cell update `Δc_t = f Δc_{t−1} + c₀_{t−1} Δf + i Δg + g₀ Δi` splits
+//!   `R(c_t)` in proportion to these four terms over `stab(Δc_t)`.
+//! * **Gate and candidate pre-activations** pass their relevance through the sigmoid or tanh
+//!   unchanged (DeepLIFT's rescale rule) and are linear maps of the deviations,
+//!   `Δz = W Δx_t + U Δh_{t−1}` (the biases cancel), under the ε rule on deviations:
+//!   `R(x_t) = Δx_t ⊙ Wᵀ q`, `R(h_{t−1}) = Δh_{t−1} ⊙ Uᵀ q` with `q = R(z) / stab(Δz)` for all
+//!   four gates at once.
 //!
-//! Conservation: the layer loses the gates' shares and what ε absorbs, nothing else (no
-//! bias enters). With a reference whose cell states and candidates are zero — a zero
-//! input to a bias-free layer — every gate share vanishes and the rule is
-//! [`crate::lstm::lstm_relevance`] (tested).
+//! Conservation: only ε absorbs relevance (`ε / |stab(·)|` at each split); no bias and no
+//! gate does. With a reference whose cell states and candidates are zero — a zero input to a
+//! bias-free layer — the rule is [`crate::lstm::lstm_relevance`] (tested).
 
 use ae_models::LstmWeights;
 use tch::Tensor;
 
 use crate::error::{LrpError, Result};
-use crate::lstm::{run_cell, CellRun};
+use crate::lstm::run_cell;
 use crate::rule::stabilize;
 
 /// Redistributes the relevance `r_out: [B, T, H]` of the deviation of an LSTM layer's
 /// hidden states onto the deviation of its input `x: [B, T, I]` from the reference input
 /// `x0: [B, T, I]` or `[1, T, I]` (one reference for every sample), `eps` in every
 /// division. One run of the cell on `x` and one on `x0`; the loops over time are those of
-/// [`crate::lstm::lstm_relevance`].
+/// [`crate::lstm::lstm_relevance`], with the relevance of all four gates in each step's
+/// product.
 ///
 /// # Errors
 /// [`LrpError::ShapeMismatch`] naming the shapes.
@@ -68,46 +72,47 @@ pub fn lstm_deviation_relevance(
     let opts = (x.kind(), x.device());
     let run = run_cell(w, x)?;
     let base = run_cell(w, x0)?;
-    let CellRun {
-        h,
-        h_prev,
-        c,
-        c_prev,
-        i,
-        f,
-        o,
-        zg,
-        g,
-        ..
-    } = run;
-    // The output gate's share of Δh is absorbed; the rest of R(h_t) goes to c_t.
-    let o_share = base
+    let d = |a: &Tensor, b: &Tensor| a.f_sub(b);
+    // h = o ⊙ tanh(c): the output gate's share of R(h_t), the rest goes to c_t.
+    let to_o = base
         .c
         .f_tanh()?
-        .f_mul(&o.f_sub(&base.o)?)?
-        .f_div(&stabilize(&h.f_sub(&base.h)?, eps)?)?;
-    let to_c = o_share.f_neg()?.f_add_scalar(1.0)?;
-    let stab_c = stabilize(&c.f_sub(&base.c)?, eps)?;
-    let keep = f.f_mul(&c_prev.f_sub(&base.c_prev)?)?.f_div(&stab_c)?;
-    let to_q = i
-        .f_mul(&g.f_sub(&base.g)?)?
-        .f_div(&stab_c)?
-        .f_div(&stabilize(&zg.f_sub(&base.zg)?, eps)?)?;
-    let dh_prev = h_prev.f_sub(&base.h_prev)?;
-    let w_g = w.w_ih.f_narrow(0, 2 * hs, hs)?;
-    let u_g = w.w_hh.f_narrow(0, 2 * hs, hs)?;
+        .f_mul(&d(&run.o, &base.o)?)?
+        .f_div(&stabilize(&d(&run.h, &base.h)?, eps)?)?;
+    // c = f ⊙ c_prev + i ⊙ g: shares of R(c_t), each over stab(Δc_t).
+    let stab_c = stabilize(&d(&run.c, &base.c)?, eps)?;
+    let share = |a: &Tensor, b: &Tensor| -> Result<Tensor> { Ok(a.f_mul(b)?.f_div(&stab_c)?) };
+    let keep = share(&run.f, &d(&run.c_prev, &base.c_prev)?)?;
+    let to_f = share(&base.c_prev, &d(&run.f, &base.f)?)?;
+    let to_g = share(&run.i, &d(&run.g, &base.g)?)?;
+    let to_i = share(&base.g, &d(&run.i, &base.i)?)?;
+    // Relevance of each pre-activation, divided by its stabilised deviation.
+    let dz = stabilize(&d(&run.z, &base.z)?, eps)?.f_chunk(4, 2)?;
+    let (to_zi, to_zf) = (to_i.f_div(&dz[0])?, to_f.f_div(&dz[1])?);
+    let (to_zg, to_zo) = (to_g.f_div(&dz[2])?, to_o.f_div(&dz[3])?);
+    let dh_prev = d(&run.h_prev, &base.h_prev)?;
     let mut r_h_rec = Tensor::f_zeros([b, hs], opts)?;
     let mut r_c_next = Tensor::f_zeros([b, hs], opts)?;
     let mut qs = Vec::with_capacity(t_len as usize);
     for t in (0..t_len).rev() {
+        let at = |v: &Tensor| v.f_select(1, t);
         let r_h = r_out.f_select(1, t)?.f_add(&r_h_rec)?;
-        let r_c = to_c.f_select(1, t)?.f_mul(&r_h)?.f_add(&r_c_next)?;
-        r_c_next = keep.f_select(1, t)?.f_mul(&r_c)?;
-        let q = to_q.f_select(1, t)?.f_mul(&r_c)?;
-        r_h_rec = dh_prev.f_select(1, t)?.f_mul(&q.f_matmul(&u_g)?)?;
+        let q_o = at(&to_zo)?.f_mul(&r_h)?;
+        let r_c = r_h.f_sub(&at(&to_o)?.f_mul(&r_h)?)?.f_add(&r_c_next)?;
+        r_c_next = at(&keep)?.f_mul(&r_c)?;
+        let q = Tensor::f_cat(
+            &[
+                at(&to_zi)?.f_mul(&r_c)?,
+                at(&to_zf)?.f_mul(&r_c)?,
+                at(&to_zg)?.f_mul(&r_c)?,
+                q_o,
+            ],
+            1,
+        )?;
+        r_h_rec = at(&dh_prev)?.f_mul(&q.f_matmul(&w.w_hh)?)?;
         qs.push(q);
     }
     qs.reverse();
     let q = Tensor::f_stack(&qs, 1)?;
-    Ok(x.f_sub(x0)?.f_mul(&q.f_matmul(&w_g)?)?)
+    Ok(x.f_sub(x0)?.f_mul(&q.f_matmul(&w.w_ih)?)?)
 }
