@@ -13,11 +13,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use anomaly_xai::attrib::BaselineSpec;
 use anomaly_xai::data::SmdMachine;
 use anomaly_xai::localizer::{
     paper1, LocalizationRun, Localizer, LocalizerConfig, MachineSettings, Normalization,
     PreparedMachine, WindowPolicy,
 };
+use anomaly_xai::lrp::{Preset, RootPoint};
+use anomaly_xai::method::MethodSpec;
 use anomaly_xai::models::{ErrorNorm, ExplainedError};
 use anomaly_xai::plot::{draw_sensor_figure, SensorFigure};
 use anomaly_xai::{Error, Result};
@@ -211,6 +214,15 @@ fn localizer(args: &Args) -> Result<Localizer> {
     let seeds: Vec<u64> = (0..n_seeds).collect();
     let (kernel, shapley) = if args.full { (1000, 25) } else { (200, 5) };
     let mut methods = paper1::methods(50, kernel, shapley, &seeds)?;
+    // Deviation LRP (not in paper 1): from each window's reconstruction and from the
+    // training mean; it sees a sensor that drops as one that rises.
+    for (root, baseline) in [
+        (RootPoint::Reconstruction, BaselineSpec::Zero),
+        (RootPoint::Baseline, BaselineSpec::FeatureMeans),
+    ] {
+        let eps = anomaly_xai::lrp::DEVIATION_EPSILON;
+        methods.push(MethodSpec::lrp(Preset::Deviation { eps, root }).baseline(baseline));
+    }
     for skip in args
         .skip
         .split(',')

@@ -129,6 +129,10 @@ impl MethodSpec {
         match &self.method {
             Method::Residual { norm } => format!("Residual {norm:?}"),
             Method::Attention => "Attention".into(),
+            Method::Lrp { preset } if self.uses_baseline() => {
+                format!("LRP ({preset}) ({})", describe(&self.baseline))
+            }
+            Method::Lrp { preset } if preset.root().is_some() => format!("LRP ({preset})"),
             Method::Lrp { preset } => format!("LRP ({preset:?})"),
             Method::Attrib(m) if self.uses_baseline() => {
                 format!("{} ({})", m.label(), describe(&self.baseline))
@@ -143,9 +147,11 @@ impl MethodSpec {
         self
     }
 
-    /// Whether the method compares the input with [`MethodSpec::baseline`].
+    /// Whether the method compares the input with [`MethodSpec::baseline`]: a deviation
+    /// LRP from a given reference point (`deviation:baseline`) takes it as that point.
     pub fn uses_baseline(&self) -> bool {
         match &self.method {
+            Method::Lrp { preset } => preset.root() == Some(crate::lrp::RootPoint::Baseline),
             Method::Attrib(m) => !matches!(
                 m,
                 crate::attrib::MethodSpec::Saliency(_)

@@ -75,7 +75,9 @@ impl FromStr for TableSource {
 /// shows what the input-independent w² first layer costs), Kernel SHAP (`kernel_shap`
 /// coalitions over up to `background` training rows), the L2 residual, Occlusion of one
 /// feature at a time and Integrated Gradients (`ig_steps` Gauss-Legendre points), both from
-/// the training mean.
+/// the training mean; then, not in the paper, deviation LRP from each sample's
+/// reconstruction and from the training mean ([`Preset::Deviation`]), which sees a lowered
+/// feature as well as a raised one.
 pub fn paper_methods(
     kernel_shap: usize,
     background: usize,
@@ -96,6 +98,17 @@ pub fn paper_methods(
         MethodSpec::attrib(IntegratedGradients::params().n_steps(ig_steps).check()?)
             .baseline(BaselineSpec::FeatureMeans)
             .labelled("Integrated Gradients"),
+        MethodSpec::lrp(Preset::Deviation {
+            eps: lrp_ae::DEVIATION_EPSILON,
+            root: lrp_ae::RootPoint::Reconstruction,
+        })
+        .labelled("LRP dev recon"),
+        MethodSpec::lrp(Preset::Deviation {
+            eps: lrp_ae::DEVIATION_EPSILON,
+            root: lrp_ae::RootPoint::Baseline,
+        })
+        .baseline(BaselineSpec::FeatureMeans)
+        .labelled("LRP dev mean"),
     ])
 }
 
