@@ -44,11 +44,8 @@ pub enum Method {
     /// A scorer-generic method of `xai-attrib` with its settings: it explains the
     /// pipeline's explained error of the detector.
     Attrib(crate::attrib::MethodSpec),
-    /// The per-cell error itself, in its own norm (the baseline of both papers).
-    Residual {
-        /// The norm of the per-cell error.
-        norm: ErrorNorm,
-    },
+    /// The per-cell error itself (the baseline of both papers).
+    Residual,
     /// The feature-attention weights of the attention model ([`Context::attention`]).
     Attention,
     /// LRP of the explained error through the detector's layers, rules per `preset`.
@@ -64,6 +61,10 @@ pub enum Method {
 pub struct MethodSpec {
     /// The method and its settings.
     pub method: Method,
+    /// The norm of the error this method explains, when it is not the pipeline's (paper 2
+    /// reports LRP of the L1 and of the L2 error side by side).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub norm: Option<ErrorNorm>,
     /// The reference input, for the methods that take one (ignored by the others).
     #[serde(default)]
     pub baseline: BaselineSpec,
@@ -82,6 +83,7 @@ impl MethodSpec {
     pub fn new(method: Method) -> Self {
         MethodSpec {
             method,
+            norm: None,
             baseline: BaselineSpec::Zero,
             seeds: Vec::new(),
             label: None,
@@ -95,7 +97,7 @@ impl MethodSpec {
 
     /// The residual in `norm`.
     pub fn residual(norm: ErrorNorm) -> Self {
-        MethodSpec::new(Method::Residual { norm })
+        MethodSpec::new(Method::Residual).norm(norm)
     }
 
     /// The attention read-out.
@@ -106,6 +108,12 @@ impl MethodSpec {
     /// LRP with `preset`.
     pub fn lrp(preset: Preset) -> Self {
         MethodSpec::new(Method::Lrp { preset })
+    }
+
+    /// Explaining the error in `norm` instead of the pipeline's norm (same cells).
+    pub fn norm(mut self, norm: ErrorNorm) -> Self {
+        self.norm = Some(norm);
+        self
     }
 
     /// With the reference input `baseline`.
@@ -126,14 +134,18 @@ impl MethodSpec {
         if let Some(l) = &self.label {
             return l.clone();
         }
-        match &self.method {
-            Method::Residual { norm } => format!("Residual {norm:?}"),
+        let label = match &self.method {
+            Method::Residual => return format!("Residual {:?}", self.norm.unwrap_or_default()),
             Method::Attention => "Attention".into(),
             Method::Lrp { preset } => format!("LRP ({preset:?})"),
             Method::Attrib(m) if self.uses_baseline() => {
                 format!("{} ({})", m.label(), describe(&self.baseline))
             }
             Method::Attrib(m) => m.label(),
+        };
+        match self.norm {
+            Some(n) => format!("{label}, {n:?} error"),
+            None => label,
         }
     }
 
@@ -249,6 +261,10 @@ impl MethodSpec {
                 method: self.label(),
             })?)?,
         };
+        let error = ExplainedError {
+            norm: self.norm.unwrap_or(error.norm),
+            cells: error.cells.clone(),
+        };
         let lrp = match &method {
             Method::Lrp { preset } => Some(Lrp::new(error.clone(), *preset)?),
             _ => None,
@@ -260,7 +276,7 @@ impl MethodSpec {
                 method,
                 ..self.clone()
             },
-            error: error.clone(),
+            error,
             baseline,
             mask: if grouped { mask.cloned() } else { None },
             lrp,
@@ -338,7 +354,7 @@ impl PreparedMethod {
         let scorer = ErrorScorer::new(ctx.detector, self.error.clone())?;
         let a = match &self.spec.method {
             Method::Attrib(m) => m.attribution().attribute(&scorer, x, &request)?,
-            Method::Residual { norm } => Residual::new(*norm).attribute(&scorer, x, &request)?,
+            Method::Residual => Residual::new(self.error.norm).attribute(&scorer, x, &request)?,
             Method::Attention => {
                 let att = ctx.attention.ok_or_else(|| Error::MissingCapability {
                     method: self.spec.label(),
