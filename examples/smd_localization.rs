@@ -29,6 +29,7 @@ use anomaly_xai::localizer::{
 use anomaly_xai::lrp::Preset;
 use anomaly_xai::metrics::{Protocol, RankMetric, Report, Selection, SetScore, Table, TableRow};
 use anomaly_xai::models::convert::array_to_tensor;
+use anomaly_xai::models::persist::Overwrite;
 use anomaly_xai::models::train::{train, TrainConfig};
 use anomaly_xai::models::windows::sliding_windows;
 use anomaly_xai::models::{
@@ -375,7 +376,9 @@ fn train_or_load<M: SavedModel>(
         summary.best_epoch,
         summary.train_samples_per_second
     );
-    model.save(path)?;
+    // The cache entry's name is a hash of everything that shapes the weights, so whatever
+    // sits under it (a stale or damaged entry, say) may be replaced.
+    model.save_with(path, Overwrite::Always)?;
     Ok((model, summary.seconds, true))
 }
 
