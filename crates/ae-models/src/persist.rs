@@ -248,7 +248,10 @@ pub fn save_model<M: SavedModel>(
     let mut shapes = Vec::with_capacity(model.parameters().len());
     for (name, t) in model.parameters() {
         let cpu = t.f_detach()?.f_to_device(Device::Cpu)?.f_contiguous()?;
-        check_finite(&cpu, &format!("save_model: parameter {name}"))?;
+        check_finite(
+            &cpu,
+            &format!("not saving {}: parameter {name}", path.display()),
+        )?;
         shapes.push(ParamShape {
             name: name.clone(),
             shape: cpu.size(),
