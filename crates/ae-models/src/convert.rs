@@ -6,6 +6,7 @@
 use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 use tch::{Device, Kind, Tensor};
 
+use crate::autoencoder::check_finite_array;
 use crate::error::{ModelError, Result};
 
 /// Copies an f32 array of any dimension into a new tensor on `device`.
@@ -101,12 +102,7 @@ pub fn checked_array_to_tensor<D: Dimension>(
             got: a.shape().iter().map(|&d| d as i64).collect(),
         });
     }
-    if let Some(index) = a.iter().position(|v| !v.is_finite()) {
-        return Err(ModelError::NonFinite {
-            what: what.into(),
-            index,
-        });
-    }
+    check_finite_array(a, what)?;
     array_to_tensor(&a.view().into_dyn(), device)
 }
 

@@ -10,10 +10,11 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tch::{COptimizer, Device, Kind, Tensor};
 
+use super::collapse::{self, CollapseCheck};
 use super::config::TrainConfig;
 use super::early_stop::{EarlyStopping, Verdict};
 use super::progress;
-use crate::autoencoder::{check_input, Trainable};
+use crate::autoencoder::{check_finite_array, check_input, Trainable};
 use crate::convert::array_to_tensor;
 use crate::error::{ModelError, Result};
 
@@ -54,6 +55,11 @@ pub struct TrainSummary {
     /// Training samples per second of optimisation (forward, backward and update; the
     /// validation passes excluded).
     pub train_samples_per_second: f64,
+    /// Whether the trained model reconstructs better than a constant output, i.e. whether
+    /// its output depends on its input, measured on its training samples; `None` when
+    /// those are all equal. A collapsed model is also reported on stderr unless `quiet`.
+    #[serde(default)]
+    pub collapse: Option<CollapseCheck>,
 }
 
 impl fmt::Display for TrainSummary {
@@ -73,7 +79,15 @@ impl fmt::Display for TrainSummary {
             f,
             "; {} + {} samples, {:.1} s, {:.0} samples/s",
             self.n_train, self.n_val, self.seconds, self.train_samples_per_second
-        )
+        )?;
+        match &self.collapse {
+            Some(c) if c.collapsed => write!(
+                f,
+                "; COLLAPSED: no better than a constant output (explained fraction {:.3})",
+                c.explained
+            ),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -88,7 +102,9 @@ impl fmt::Display for TrainSummary {
 /// weights of the best epoch are kept and restored at the end, so the model leaves
 /// training in its best state. `data` may live on any device (a strided view such as
 /// [`crate::windows::sliding_windows_tensor`] is fine); every batch is gathered and moved
-/// to the model's device.
+/// to the model's device. Finally the trained model is compared with the best constant
+/// reconstruction of its training samples ([`TrainSummary::collapse`]), and a model that
+/// is no better than one is reported on stderr (unless `quiet`).
 ///
 /// ```
 /// use ae_models::{train::{train, TrainConfig}, DenseAe, DenseAeConfig};
@@ -214,6 +230,10 @@ pub fn train<M: Trainable + ?Sized>(
         best.restore(&params)?;
     }
     let epochs_run = train_losses.len();
+    let collapse = collapse::check(model, data, n_train, cfg.batch_size, cfg.loss)?;
+    if let Some(c) = collapse.as_ref().filter(|c| c.collapsed && !cfg.quiet) {
+        eprintln!("{}", c.warning());
+    }
     Ok(TrainSummary {
         epochs_run,
         best_epoch,
@@ -225,6 +245,7 @@ pub fn train<M: Trainable + ?Sized>(
         n_val,
         seconds: start.elapsed().as_secs_f64(),
         train_samples_per_second: (n_train * epochs_run) as f64 / train_seconds.max(1e-9),
+        collapse,
     })
 }
 
@@ -238,12 +259,7 @@ pub fn train_array<M: Trainable + ?Sized>(
     data: &ArrayViewD<'_, f32>,
     cfg: &TrainConfig,
 ) -> Result<TrainSummary> {
-    if let Some(index) = data.iter().position(|v| !v.is_finite()) {
-        return Err(ModelError::NonFinite {
-            what: "training data".into(),
-            index,
-        });
-    }
+    check_finite_array(data, "training data")?;
     train(model, &array_to_tensor(data, Device::Cpu)?, cfg)
 }
 
