@@ -113,6 +113,16 @@ pub enum ModelError {
         #[source]
         source: Box<ModelError>,
     },
+    /// A TorchScript module that loads but does not behave as its detector needs: its
+    /// `forward` fails on a batch of the given sample shape, or returns something other
+    /// than one tensor.
+    #[error("{path}: TorchScript module: {reason}")]
+    TorchScript {
+        /// The module's file.
+        path: String,
+        /// What went wrong, with the shapes involved.
+        reason: String,
+    },
     /// A JSON (de)serialisation failure, e.g. of a model configuration.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),

@@ -166,7 +166,7 @@ pub(crate) fn build_stack(b: &mut ParamBuilder<'_>, cfg: &LstmAeConfig) -> Resul
     Ok(layers)
 }
 
-fn lstm_weights(
+pub(crate) fn lstm_weights(
     b: &mut ParamBuilder<'_>,
     prefix: &str,
     k: usize,

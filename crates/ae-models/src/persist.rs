@@ -47,6 +47,7 @@ use crate::autoencoder::{check_finite, Autoencoder, Trainable};
 use crate::conv::{ConvAe, ConvAeConfig};
 use crate::dense::{DenseAe, DenseAeConfig};
 use crate::error::{ModelError, Result};
+use crate::forecaster::{ForecastNet, LstmForecasterConfig};
 use crate::layer::Layer;
 use crate::lstm::{LstmAe, LstmAeConfig};
 
@@ -621,6 +622,25 @@ impl SavedModel for ConvAe {
 
     fn parameter_shapes(config: &ConvAeConfig) -> Result<Vec<ParamShape>> {
         shapes::conv(config)
+    }
+}
+
+/// The forecasting network of an [`crate::LstmForecaster`], saved and loaded through
+/// [`crate::LstmForecaster::save`] and [`crate::LstmForecaster::load`].
+impl SavedModel for ForecastNet {
+    const KIND: &'static str = "LstmForecaster";
+    type Config = LstmForecasterConfig;
+
+    fn saved_config(&self) -> &LstmForecasterConfig {
+        self.config()
+    }
+
+    fn from_config(config: &LstmForecasterConfig, device: Device) -> Result<Self> {
+        ForecastNet::seeded(config, device, 0)
+    }
+
+    fn parameter_shapes(config: &LstmForecasterConfig) -> Result<Vec<ParamShape>> {
+        crate::forecaster::parameter_shapes(config)
     }
 }
 

@@ -34,11 +34,16 @@
 //! trained ones (learning rate 1e-3, 200 steps) −0.61 to 0.09. On SMD machine-1-2 the
 //! demo's cached models (20 epochs, stride-10 windows) explain 0.35 (LSTM AE) and 0.34
 //! (attention LSTM AE) of their training windows; the LSTM AE after one epoch, −0.36.
+//!
+//! A forecaster is measured on the cells it predicts
+//! ([`super::TrainableDetector::targets_and_predictions`]): its forecast steps against the
+//! best constant forecast of them. A forecaster whose forecast ignores its context is such
+//! a constant, so the same bound holds and the same check flags it.
 
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
-use crate::autoencoder::Trainable;
+use super::trainable_detector::TrainableDetector;
 use crate::error::Result;
 use crate::recon_error::ErrorNorm;
 
@@ -79,7 +84,7 @@ const MAX_SAMPLES: usize = 4096;
 /// Measures `model` on its training samples `0 .. n_train` of `data` (at most
 /// [`MAX_SAMPLES`] of them, evenly spaced), in batches of `batch_size`. `None` when the
 /// samples are all equal, so that no output can be told from a constant.
-pub(crate) fn check<M: Trainable + ?Sized>(
+pub(crate) fn check<M: TrainableDetector + ?Sized>(
     model: &M,
     data: &Tensor,
     n_train: usize,
@@ -91,14 +96,18 @@ pub(crate) fn check<M: Trainable + ?Sized>(
     let picks: Vec<i64> = (0..n).map(|i| (i * n_train / n) as i64).collect();
     let idx = Tensor::f_from_slice(&picks)?.f_to_device(data.device())?;
     let x = data.f_index_select(0, &idx)?.f_to_device(model.device())?;
-    let mut outs = Vec::new();
+    // The predicted cells and their predictions: for an autoencoder the samples and their
+    // reconstructions, for a forecaster the forecast steps and their forecasts.
+    let (mut targets, mut outs) = (Vec::new(), Vec::new());
     let mut start = 0;
     while start < n {
         let size = batch_size.min(n - start);
-        outs.push(model.forward(&x.f_narrow(0, start as i64, size as i64)?)?);
+        let (t, y) = model.targets_and_predictions(&x.f_narrow(0, start as i64, size as i64)?)?;
+        targets.push(t);
+        outs.push(y);
         start += size;
     }
-    let y = Tensor::f_cat(&outs, 0)?;
+    let (x, y) = (Tensor::f_cat(&targets, 0)?, Tensor::f_cat(&outs, 0)?);
     Ok(
         measure(&x, &y, norm)?.map(|(explained, output_spread)| CollapseCheck {
             samples: n,

@@ -7,9 +7,11 @@ mod collapse;
 mod config;
 mod early_stop;
 mod progress;
+mod trainable_detector;
 mod trainer;
 
 pub use collapse::CollapseCheck;
 pub use config::TrainConfig;
 pub use early_stop::{EarlyStopping, Verdict};
+pub use trainable_detector::TrainableDetector;
 pub use trainer::{train, train_array, StopReason, TrainSummary};

@@ -14,8 +14,10 @@ use super::collapse::{self, CollapseCheck};
 use super::config::TrainConfig;
 use super::early_stop::{EarlyStopping, Verdict};
 use super::progress;
-use crate::autoencoder::{check_finite_array, check_input, Trainable};
+use super::trainable_detector::TrainableDetector;
+use crate::autoencoder::{check_finite, check_finite_array};
 use crate::convert::array_to_tensor;
+use crate::detector::check_samples;
 use crate::error::{ModelError, Result};
 
 /// Why training ended.
@@ -91,19 +93,22 @@ impl fmt::Display for TrainSummary {
     }
 }
 
-/// Trains `model` to reconstruct `data` `[N, ..sample_shape]`.
+/// Trains `model` to reconstruct `data` `[N, ..sample_shape]` (a forecaster: to predict
+/// the cells it predicts; see [`TrainableDetector`]).
 ///
 /// The last `⌊N · val_fraction⌋` samples are the validation set (in order, never shuffled
 /// into training: with windows of a time series, validation is the latest stretch); the
 /// others are shuffled each epoch with `cfg.seed` and cut into mini-batches. Each step
-/// computes the mean L1 or L2 cell error, back-propagates, rescales the gradients when
+/// computes the mean L1 or L2 cell error of the predicted cells
+/// ([`TrainableDetector::targets_and_predictions`]; for an autoencoder every cell of its
+/// reconstruction), back-propagates, rescales the gradients when
 /// their global norm exceeds `clip_norm` (as `torch.nn.utils.clip_grad_norm_`) and takes
 /// an Adam step. After each epoch the validation loss is computed under no-grad; the
 /// weights of the best epoch are kept and restored at the end, so the model leaves
 /// training in its best state. `data` may live on any device (a strided view such as
 /// [`crate::windows::sliding_windows_tensor`] is fine); every batch is gathered and moved
 /// to the model's device. Finally the trained model is compared with the best constant
-/// reconstruction of its training samples ([`TrainSummary::collapse`]), and a model that
+/// prediction of its training samples ([`TrainSummary::collapse`]), and a model that
 /// is no better than one is reported on stderr (unless `quiet`).
 ///
 /// ```
@@ -122,13 +127,13 @@ impl fmt::Display for TrainSummary {
 /// [`ModelError::InvalidParam`] for a bad config or too few samples for the split;
 /// shape, dtype and non-finite errors of `data`; [`ModelError::Diverged`] when a loss
 /// turns NaN or infinite (the model then holds the best weights seen before).
-pub fn train<M: Trainable + ?Sized>(
+pub fn train<M: TrainableDetector + ?Sized>(
     model: &M,
     data: &Tensor,
     cfg: &TrainConfig,
 ) -> Result<TrainSummary> {
     cfg.check()?;
-    check_input(model, data, "train")?;
+    check_data(model, data)?;
     let start = Instant::now();
     let n = data.size()[0] as usize;
     let n_val = (n as f64 * cfg.val_fraction).floor() as usize;
@@ -142,7 +147,7 @@ pub fn train<M: Trainable + ?Sized>(
     }
     let n_train = n - n_val;
     let params: Vec<Tensor> = model
-        .parameters()
+        .named_parameters()
         .iter()
         .map(|(_, t)| t.shallow_clone())
         .collect();
@@ -254,7 +259,7 @@ pub fn train<M: Trainable + ?Sized>(
 ///
 /// # Errors
 /// As [`train`].
-pub fn train_array<M: Trainable + ?Sized>(
+pub fn train_array<M: TrainableDetector + ?Sized>(
     model: &M,
     data: &ArrayViewD<'_, f32>,
     cfg: &TrainConfig,
@@ -263,7 +268,30 @@ pub fn train_array<M: Trainable + ?Sized>(
     train(model, &array_to_tensor(data, Device::Cpu)?, cfg)
 }
 
-fn run_epoch<M: Trainable + ?Sized>(
+/// Checks that `data` is a batch of `model`'s samples, `f32` and finite.
+fn check_data<M: TrainableDetector + ?Sized>(model: &M, data: &Tensor) -> Result<()> {
+    check_samples("train", &model.sample_shape(), data)?;
+    if data.kind() != Kind::Float {
+        return Err(ModelError::UnsupportedDtype {
+            what: "autoencoder input (models hold f32 parameters)",
+            dtype: format!("{:?}", data.kind()),
+        });
+    }
+    check_finite(data, "train input")
+}
+
+/// The mean cell error of the cells `model` predicts in the batch `x`: for an autoencoder
+/// exactly `cfg.loss.mean_loss(&x, &model.forward(&x)?)`.
+fn batch_loss<M: TrainableDetector + ?Sized>(
+    model: &M,
+    x: &Tensor,
+    cfg: &TrainConfig,
+) -> Result<Tensor> {
+    let (target, prediction) = model.targets_and_predictions(x)?;
+    cfg.loss.mean_loss(&target, &prediction)
+}
+
+fn run_epoch<M: TrainableDetector + ?Sized>(
     model: &M,
     data: &Tensor,
     order: &[i64],
@@ -279,7 +307,7 @@ fn run_epoch<M: Trainable + ?Sized>(
         let idx = Tensor::f_from_slice(batch)?.f_to_device(data.device())?;
         let x = data.f_index_select(0, &idx)?.f_to_device(device)?;
         opt.zero_grad()?;
-        let loss = cfg.loss.mean_loss(&x, &model.forward(&x)?)?;
+        let loss = batch_loss(model, &x, cfg)?;
         loss.f_backward()?;
         if let Some(max_norm) = cfg.clip_norm {
             clip_grad_norm(params, max_norm)?;
@@ -296,7 +324,7 @@ fn run_epoch<M: Trainable + ?Sized>(
     Ok(total.f_double_value(&[])? / order.len() as f64)
 }
 
-fn evaluate<M: Trainable + ?Sized>(
+fn evaluate<M: TrainableDetector + ?Sized>(
     model: &M,
     data: &Tensor,
     from: usize,
@@ -311,7 +339,7 @@ fn evaluate<M: Trainable + ?Sized>(
         let x = data
             .f_narrow(0, start as i64, size as i64)?
             .f_to_device(model.device())?;
-        let loss = cfg.loss.mean_loss(&x, &model.forward(&x)?)?;
+        let loss = batch_loss(model, &x, cfg)?;
         total += loss.f_double_value(&[])? * size as f64;
         start += size;
     }
