@@ -413,6 +413,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_autoencoder_trains_on_exactly_its_reconstruction_loss() {
+        // The trainer's loss of an autoencoder must stay the mean cell error of x and its
+        // reconstruction, bit for bit, value and gradients (cached weights depend on it).
+        use crate::{Autoencoder, LstmAe, LstmAeConfig, Trainable};
+        let ae = LstmAe::seeded(&LstmAeConfig::new(3, 6, 4), Device::Cpu, 0).unwrap();
+        let x = Tensor::rand([5, 6, 3], (Kind::Float, Device::Cpu));
+        for loss in [crate::ErrorNorm::L1, crate::ErrorNorm::L2] {
+            let cfg = TrainConfig {
+                loss,
+                ..TrainConfig::default()
+            };
+            let grads = |l: Tensor| -> (f64, Vec<Tensor>) {
+                for (_, p) in ae.parameters() {
+                    let mut g = p.grad();
+                    if g.defined() {
+                        let _ = g.zero_();
+                    }
+                }
+                l.backward();
+                let value = l.double_value(&[]);
+                (value, ae.parameters().iter().map(|(_, p)| p.grad().copy()).collect())
+            };
+            let (ours, g_ours) = grads(batch_loss(&ae, &x, &cfg).unwrap());
+            let direct = cfg.loss.mean_loss(&x, &ae.forward(&x).unwrap()).unwrap();
+            let (reference, g_ref) = grads(direct);
+            assert_eq!(ours.to_bits(), reference.to_bits(), "{loss:?}");
+            assert!(g_ours.iter().zip(&g_ref).all(|(a, b)| a.equal(b)), "{loss:?}");
+        }
+    }
+
+    #[test]
     fn clipping_matches_the_definition() {
         let a = Tensor::from_slice(&[3.0f32]).set_requires_grad(true);
         let b = Tensor::from_slice(&[4.0f32]).set_requires_grad(true);
