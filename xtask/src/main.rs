@@ -42,6 +42,7 @@ commands:
   msrv               cargo check the workspace with the declared rust-version (via rustup)
   ci                 what .ci/run calls: lint, test, package, msrv
   crosscheck         install captum/zennit beside torch and compare against them
+  torchscript        retrain and export the TorchScript detectors (examples/models, fixtures)
   bench [ARGS..]     setup, then cargo bench (ARGS go to cargo bench)
 
 environment:
@@ -70,6 +71,7 @@ fn main() -> ExitCode {
             .and_then(|()| package())
             .and_then(|()| msrv()),
         "crosscheck" => crosscheck(&args),
+        "torchscript" => torchscript(),
         "bench" => bench(&args),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
@@ -446,19 +448,9 @@ fn bench(extra: &[String]) -> Result<(), String> {
     run(&mut c)
 }
 
-/// Regenerates the parity fixtures (`tests/fixtures/parity/`) with Captum and Zennit and
-/// fails on any difference from the committed ones, then runs the parity tests on them.
-///
-/// `xtask/crosscheck/make_fixtures.py` writes the fixtures into a temporary directory; every
-/// file must equal its committed copy byte for byte (on a difference the script's
-/// `--compare` mode prints the largest difference per case). The parity tests
-/// (`crates/{xai-attrib,lrp-ae}/tests/parity.rs`) read the committed fixtures without Python
-/// and run in every `cargo test`.
-fn crosscheck(extra: &[String]) -> Result<(), String> {
-    // The Rust side builds against the lean CPU libtorch as always (switching LIBTORCH
-    // would rebuild torch-sys); the Python side needs the full wheel set, because
-    // `import torch` loads the CUDA libraries even on a CPU-only machine.
-    let torch = Torch::ensure(false)?;
+/// The python of the cross-check venv (torch with its own CUDA libtorch, Captum, Zennit,
+/// safetensors), created on first use.
+fn crosscheck_python() -> Result<PathBuf, String> {
     let venv = cache_dir()?.join(format!("torch-{TORCH_VERSION}-cuda"));
     let python = venv.join("bin").join("python");
     let marker = venv.join(".anomaly-xai-crosscheck");
@@ -480,6 +472,37 @@ fn crosscheck(extra: &[String]) -> Result<(), String> {
         fs::write(&marker, CROSSCHECK_WHEELS.join("\n"))
             .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
     }
+    Ok(python)
+}
+
+/// Retrains and re-exports the TorchScript detectors (`xtask/torchscript/make_models.py`):
+/// the example's LSTM autoencoder trained in PyTorch on machine-1-2, the identity fixture
+/// and the adapter's test fixtures, written over the committed files.
+fn torchscript() -> Result<(), String> {
+    let python = crosscheck_python()?;
+    let script = root().join("xtask").join("torchscript").join("make_models.py");
+    // Python loads its own libtorch, not the Rust side's.
+    run(Command::new(&python)
+        .current_dir(root())
+        .env_remove("LD_LIBRARY_PATH")
+        .arg(&script)
+        .arg(root()))
+}
+
+/// Regenerates the parity fixtures (`tests/fixtures/parity/`) with Captum and Zennit and
+/// fails on any difference from the committed ones, then runs the parity tests on them.
+///
+/// `xtask/crosscheck/make_fixtures.py` writes the fixtures into a temporary directory; every
+/// file must equal its committed copy byte for byte (on a difference the script's
+/// `--compare` mode prints the largest difference per case). The parity tests
+/// (`crates/{xai-attrib,lrp-ae}/tests/parity.rs`) read the committed fixtures without Python
+/// and run in every `cargo test`.
+fn crosscheck(extra: &[String]) -> Result<(), String> {
+    // The Rust side builds against the lean CPU libtorch as always (switching LIBTORCH
+    // would rebuild torch-sys); the Python side needs the full wheel set, because
+    // `import torch` loads the CUDA libraries even on a CPU-only machine.
+    let torch = Torch::ensure(false)?;
+    let python = crosscheck_python()?;
     let committed = root().join("tests").join("fixtures").join("parity");
     let fresh = env::temp_dir().join(format!("anomaly-xai-fixtures-{}", std::process::id()));
     let script = root()

@@ -186,11 +186,8 @@ impl ForecastNet {
             input = h;
         }
         layers.push(Layer::LastStep);
-        let (weight, bias) = b.affine(
-            "output",
-            &[config.horizon * config.n_features, input],
-            true,
-        )?;
+        let (weight, bias) =
+            b.affine("output", &[config.horizon * config.n_features, input], true)?;
         layers.push(Layer::Linear { weight, bias });
         layers.push(Layer::Reshape {
             shape: vec![config.horizon, config.n_features],
@@ -268,11 +265,19 @@ impl ForecastSplit {
 
     /// The per-cell error `[B, C + horizon, F]` of windows `x` for the forecast
     /// `[B, horizon, F]` of their predicted steps: the error there, 0 at the context steps.
-    pub(crate) fn cell_errors(self, x: &Tensor, forecast: &Tensor, norm: ErrorNorm) -> Result<Tensor> {
+    pub(crate) fn cell_errors(
+        self,
+        x: &Tensor,
+        forecast: &Tensor,
+        norm: ErrorNorm,
+    ) -> Result<Tensor> {
         let (_, target) = self.split(x)?;
         let errors = cell_errors(&target, forecast, norm)?;
         let size = x.size();
-        let zeros = Tensor::f_zeros([size[0], self.context, size[2]], (errors.kind(), errors.device()))?;
+        let zeros = Tensor::f_zeros(
+            [size[0], self.context, size[2]],
+            (errors.kind(), errors.device()),
+        )?;
         Ok(Tensor::f_cat(&[zeros, errors], 1)?)
     }
 }
@@ -402,7 +407,8 @@ impl Detector for LstmForecaster {
     fn cell_errors(&self, x: &Tensor, norm: ErrorNorm) -> Result<Tensor> {
         self.check_windows(x)?;
         let (context, _) = self.split().split(x)?;
-        self.split().cell_errors(x, &self.net.forward(&context)?, norm)
+        self.split()
+            .cell_errors(x, &self.net.forward(&context)?, norm)
     }
 
     fn predicted_cells(&self) -> OutputCells {
@@ -446,7 +452,10 @@ mod tests {
         let forecast = f.forecast(&x.narrow(1, 0, 5)).unwrap();
         let want = (x.narrow(1, 5, 2) - &forecast).square();
         assert!(e.narrow(1, 5, 2).allclose(&want, 0.0, 0.0, false));
-        assert_eq!(e.narrow(1, 0, 5).abs().sum(Kind::Float).double_value(&[]), 0.0);
+        assert_eq!(
+            e.narrow(1, 0, 5).abs().sum(Kind::Float).double_value(&[]),
+            0.0
+        );
         e.sum(Kind::Float).backward();
         let g = x.grad();
         assert!(g.narrow(1, 0, 5).abs().sum(Kind::Float).double_value(&[]) > 0.0);
@@ -460,8 +469,8 @@ mod tests {
 
     #[test]
     fn training_targets_are_the_predicted_steps() {
-        let f = LstmForecaster::seeded(&LstmForecasterConfig::new(2, 3, 1, 4), Device::Cpu, 1)
-            .unwrap();
+        let f =
+            LstmForecaster::seeded(&LstmForecasterConfig::new(2, 3, 1, 4), Device::Cpu, 1).unwrap();
         let x = Tensor::rand([4, 4, 2], (Kind::Float, Device::Cpu));
         let (t, y) = f.targets_and_predictions(&x).unwrap();
         assert!(t.equal(&x.narrow(1, 3, 1)));
@@ -470,7 +479,10 @@ mod tests {
             .targets_and_predictions(&Tensor::rand([4, 3, 2], (Kind::Float, Device::Cpu)))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("[batch, 4, 2]") && err.contains("[4, 3, 2]"), "{err}");
+        assert!(
+            err.contains("[batch, 4, 2]") && err.contains("[4, 3, 2]"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -501,7 +513,9 @@ mod tests {
             (LstmForecasterConfig::new(3, 4, 1, 0), "hidden = [0, 0]"),
             (LstmForecasterConfig::new(3, i64::MAX, 1, 4), "overflow"),
         ] {
-            let err = LstmForecaster::seeded(&cfg, Device::Cpu, 0).unwrap_err().to_string();
+            let err = LstmForecaster::seeded(&cfg, Device::Cpu, 0)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(needle), "{err}");
         }
         let err = serde_json::from_str::<LstmForecasterConfig>(r#"{"horizon": 0}"#)

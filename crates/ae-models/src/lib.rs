@@ -37,6 +37,7 @@
 //! # Ok::<(), ae_models::ModelError>(())
 //! ```
 
+pub mod anomaly_scores;
 pub mod array_detector;
 pub mod attention;
 pub mod autoencoder;

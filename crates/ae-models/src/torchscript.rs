@@ -289,9 +289,10 @@ fn ivalue_kind(v: &IValue) -> &'static str {
         IValue::None => "None",
         IValue::Tuple(_) => "a tuple",
         IValue::TensorList(_) => "a list of tensors",
-        IValue::GenericList(_) | IValue::IntList(_) | IValue::DoubleList(_) | IValue::BoolList(_) => {
-            "a list"
-        }
+        IValue::GenericList(_)
+        | IValue::IntList(_)
+        | IValue::DoubleList(_)
+        | IValue::BoolList(_) => "a list",
         IValue::GenericDict(_) => "a dict",
         _ => "a value of another type",
     }

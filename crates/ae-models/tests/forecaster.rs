@@ -37,8 +37,13 @@ fn forecast_error(f: &LstmForecaster, data: &Tensor) -> f64 {
         .within(&f.predicted_cells())
         .resolve(&Detector::sample_shape(f), Device::Cpu)
         .unwrap();
-    let e = scale.scale(&f.cell_errors(data, ErrorNorm::L1).unwrap()).unwrap();
-    e.flatten(1, -1).sum_dim_intlist(1, false, Kind::Double).mean(Kind::Double).double_value(&[])
+    let e = scale
+        .scale(&f.cell_errors(data, ErrorNorm::L1).unwrap())
+        .unwrap();
+    e.flatten(1, -1)
+        .sum_dim_intlist(1, false, Kind::Double)
+        .mean(Kind::Double)
+        .double_value(&[])
 }
 
 #[test]
@@ -64,8 +69,8 @@ fn the_trainer_fits_the_forecast_error_of_the_predicted_steps() {
 fn a_forecast_that_ignores_the_context_is_flagged() {
     // All weights zero: the LSTM state stays 0, so the forecast is the output bias, the
     // only parameter with a gradient; training cannot make it depend on the context.
-    let f = LstmForecaster::seeded(&LstmForecasterConfig::new(2, 11, 1, 6), Device::Cpu, 0)
-        .unwrap();
+    let f =
+        LstmForecaster::seeded(&LstmForecasterConfig::new(2, 11, 1, 6), Device::Cpu, 0).unwrap();
     tch::no_grad(|| {
         for (_, p) in f.parameters() {
             let _ = p.shallow_clone().zero_();
@@ -98,11 +103,13 @@ fn a_saved_forecaster_loads_with_its_weights_and_kind() {
     let err = LstmForecaster::load(dir.join("ae"), Device::Cpu).unwrap_err();
     assert!(matches!(err, ModelError::ConfigMismatch { .. }), "{err:?}");
     assert!(err.to_string().contains("LstmAe"), "{err}");
-    let err = LstmAe::load(dir.join("f"), Device::Cpu).unwrap_err().to_string();
+    let err = LstmAe::load(dir.join("f"), Device::Cpu)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("LstmForecaster"), "{err}");
     // Saving another configuration over it needs an explicit overwrite.
-    let other = LstmForecaster::seeded(&LstmForecasterConfig::new(2, 5, 1, 4), Device::Cpu, 0)
-        .unwrap();
+    let other =
+        LstmForecaster::seeded(&LstmForecasterConfig::new(2, 5, 1, 4), Device::Cpu, 0).unwrap();
     assert!(matches!(
         other.save(dir.join("f")),
         Err(ModelError::WouldOverwrite { .. })

@@ -13,7 +13,9 @@ use ae_models::{
 use tch::{Device, Kind, Tensor};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/torchscript").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/torchscript")
+        .join(name)
 }
 
 fn weights(name: &str) -> StateDict {
@@ -30,8 +32,8 @@ fn errors_and_gradient(d: &dyn Detector, x: &Tensor, norm: ErrorNorm) -> (Tensor
 
 #[test]
 fn a_module_with_native_weights_gives_the_native_errors_and_gradients() {
-    let ts = TorchScriptDetector::autoencoder(fixture("tiny_ae.pt"), vec![6, 4], Device::Cpu)
-        .unwrap();
+    let ts =
+        TorchScriptDetector::autoencoder(fixture("tiny_ae.pt"), vec![6, 4], Device::Cpu).unwrap();
     let native = LstmAe::from_state_dict(
         &LstmAeConfig::with_depths(4, 6, 5, 1, 1),
         weights("tiny_ae.safetensors"),
@@ -42,7 +44,13 @@ fn a_module_with_native_weights_gives_the_native_errors_and_gradients() {
     let x = Tensor::rand([3, 6, 4], (Kind::Float, Device::Cpu));
     // Several calls: TorchScript's profiling executor optimises the graph after the first
     // runs, and the optimised graph must still compute what the native model does.
-    for norm in [ErrorNorm::L1, ErrorNorm::L2, ErrorNorm::L1, ErrorNorm::L2, ErrorNorm::L1] {
+    for norm in [
+        ErrorNorm::L1,
+        ErrorNorm::L2,
+        ErrorNorm::L1,
+        ErrorNorm::L2,
+        ErrorNorm::L1,
+    ] {
         let (e_ts, g_ts) = errors_and_gradient(&ts, &x, norm);
         let (e_native, g_native) = errors_and_gradient(&native, &x, norm);
         // The same ATen ops on the same weights: equal to the last bit.
@@ -74,8 +82,20 @@ fn a_forecasting_module_matches_the_native_forecaster() {
     let (e_native, g_native) = errors_and_gradient(&native, &x, ErrorNorm::L1);
     assert!(e_ts.equal(&e_native) && g_ts.equal(&g_native));
     // Zero at the context steps; gradients reach them through the forecast.
-    assert_eq!(e_ts.narrow(1, 0, 6).abs().sum(Kind::Float).double_value(&[]), 0.0);
-    assert!(g_ts.narrow(1, 0, 6).abs().sum(Kind::Float).double_value(&[]) > 0.0);
+    assert_eq!(
+        e_ts.narrow(1, 0, 6)
+            .abs()
+            .sum(Kind::Float)
+            .double_value(&[]),
+        0.0
+    );
+    assert!(
+        g_ts.narrow(1, 0, 6)
+            .abs()
+            .sum(Kind::Float)
+            .double_value(&[])
+            > 0.0
+    );
 }
 
 #[test]
@@ -101,7 +121,10 @@ fn a_corrupt_file_is_named() {
         let err = TorchScriptDetector::autoencoder(&path, vec![6, 4], Device::Cpu).unwrap_err();
         assert!(matches!(err, ModelError::CorruptFile { .. }), "{err:?}");
         let msg = err.to_string();
-        assert!(msg.contains(name) && msg.contains("not a TorchScript module"), "{msg}");
+        assert!(
+            msg.contains(name) && msg.contains("not a TorchScript module"),
+            "{msg}"
+        );
         assert!(!msg.contains("Exception raised from"), "backtrace in {msg}");
     }
     std::fs::remove_dir_all(&dir).ok();
@@ -121,7 +144,10 @@ fn an_output_that_does_not_match_the_input_is_refused_at_load() {
     let err = TorchScriptDetector::forecaster(fixture("tiny_ae.pt"), 6, 2, 4, Device::Cpu)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("[2, 2, 4]") && err.contains("[2, 6, 4]"), "{err}");
+    assert!(
+        err.contains("[2, 2, 4]") && err.contains("[2, 6, 4]"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -147,13 +173,25 @@ fn a_module_that_returns_nan_names_the_sample_and_cell() {
     let d = TorchScriptDetector::autoencoder(fixture("nan.pt"), vec![6, 4], Device::Cpu).unwrap();
     let x = Tensor::zeros([3, 6, 4], (Kind::Float, Device::Cpu));
     let err = d.cell_errors(&x, ErrorNorm::L1).unwrap_err();
-    assert!(matches!(err, ModelError::NonFinite { index: 23, .. }), "{err:?}");
+    assert!(
+        matches!(err, ModelError::NonFinite { index: 23, .. }),
+        "{err:?}"
+    );
     let msg = err.to_string();
-    assert!(msg.contains("nan.pt") && msg.contains("sample 0, cell [5, 3]"), "{msg}");
+    assert!(
+        msg.contains("nan.pt") && msg.contains("sample 0, cell [5, 3]"),
+        "{msg}"
+    );
     // A batch of another shape is refused before the module runs.
     let err = d
-        .cell_errors(&Tensor::zeros([3, 5, 4], (Kind::Float, Device::Cpu)), ErrorNorm::L1)
+        .cell_errors(
+            &Tensor::zeros([3, 5, 4], (Kind::Float, Device::Cpu)),
+            ErrorNorm::L1,
+        )
         .unwrap_err()
         .to_string();
-    assert!(err.contains("[batch, 6, 4]") && err.contains("[3, 5, 4]"), "{err}");
+    assert!(
+        err.contains("[batch, 6, 4]") && err.contains("[3, 5, 4]"),
+        "{err}"
+    );
 }

@@ -433,13 +433,22 @@ mod tests {
                 }
                 l.backward();
                 let value = l.double_value(&[]);
-                (value, ae.parameters().iter().map(|(_, p)| p.grad().copy()).collect())
+                (
+                    value,
+                    ae.parameters()
+                        .iter()
+                        .map(|(_, p)| p.grad().copy())
+                        .collect(),
+                )
             };
             let (ours, g_ours) = grads(batch_loss(&ae, &x, &cfg).unwrap());
             let direct = cfg.loss.mean_loss(&x, &ae.forward(&x).unwrap()).unwrap();
             let (reference, g_ref) = grads(direct);
             assert_eq!(ours.to_bits(), reference.to_bits(), "{loss:?}");
-            assert!(g_ours.iter().zip(&g_ref).all(|(a, b)| a.equal(b)), "{loss:?}");
+            assert!(
+                g_ours.iter().zip(&g_ref).all(|(a, b)| a.equal(b)),
+                "{loss:?}"
+            );
         }
     }
 
