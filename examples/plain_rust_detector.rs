@@ -235,7 +235,8 @@ fn breast_cancer(dir: &std::path::Path) -> Result<Table> {
         MethodSpec::attrib(ShapleyValueSampling::params().n_permutations(25).check()?)
             .baseline(BaselineSpec::FeatureMeans),
         MethodSpec::attrib(KernelShap::params().n_samples(200).check()?)
-            .baseline(BaselineSpec::Background { n: 100 }),
+            .baseline(BaselineSpec::Background { n: 100 })
+            .labelled("Kernel SHAP 200 (100 train rows)"),
     ];
     let columns = ["null R@1", "null R@3", "random R@1", "random R@3"]
         .map(String::from)

@@ -10,8 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use anomaly_xai::attrib::{
-    Attribution, BaselineSpec, ErrorScorer, FeaturePermutation, IntegratedGradients,
-    KernelShap, Occlusion, Request, Saliency,
+    Attribution, BaselineSpec, ErrorScorer, FeaturePermutation, IntegratedGradients, Occlusion,
+    Request, Saliency,
 };
 use anomaly_xai::data::SmdMachine;
 use anomaly_xai::localizer::{paper1, Localizer, LocalizerConfig, Normalization};
@@ -36,12 +36,18 @@ fn fixture(ext: &str) -> PathBuf {
 }
 
 /// The two detectors, the scaled test half, training windows and reference windows.
-fn setup() -> (TorchScriptDetector, LstmAe, SmdMachine, Array2<f32>, Tensor, Tensor) {
+fn setup() -> (
+    TorchScriptDetector,
+    LstmAe,
+    SmdMachine,
+    Array2<f32>,
+    Tensor,
+    Tensor,
+) {
     tch::set_num_threads(1);
     let ts = TorchScriptDetector::autoencoder(fixture("pt"), vec![50, 38], Device::Cpu).unwrap();
     let sd = StateDict::read_safetensors(fixture("safetensors")).unwrap();
-    let native =
-        LstmAe::from_state_dict(&LstmAeConfig::new(38, 50, 16), sd, Device::Cpu).unwrap();
+    let native = LstmAe::from_state_dict(&LstmAeConfig::new(38, 50, 16), sd, Device::Cpu).unwrap();
     let machine = SmdMachine::load(&root().join("data/smd"), "machine-1-2").unwrap();
     let scaler = MinMaxScaler::fit(&machine.train.view()).unwrap();
     let test = scaler
@@ -107,9 +113,14 @@ fn the_localization_tables_agree_to_the_last_digit() {
                 .unwrap(),
         ),
         MethodSpec::attrib(FeaturePermutation::default()).seeds([0]),
-        MethodSpec::attrib(KernelShap::params().n_samples(50).check().unwrap())
-            .baseline(BaselineSpec::FeatureMeans)
-            .seeds([0]),
+        MethodSpec::attrib(
+            Occlusion::params()
+                .window([50, 1])
+                .strides([50, 1])
+                .check()
+                .unwrap(),
+        )
+        .baseline(BaselineSpec::FeatureMeans),
         MethodSpec::attrib(IntegratedGradients::params().n_steps(8).check().unwrap()),
         MethodSpec::attrib(Saliency::default()),
     ];
@@ -132,7 +143,10 @@ fn the_localization_tables_agree_to_the_last_digit() {
             .unwrap()
     };
     let (a, b) = (run(&ts), run(&native));
-    let (ta, tb) = (a.table().unwrap().to_markdown(), b.table().unwrap().to_markdown());
+    let (ta, tb) = (
+        a.table().unwrap().to_markdown(),
+        b.table().unwrap().to_markdown(),
+    );
     assert_eq!(ta, tb);
     // Not by accident: the sensor scores themselves are equal, and the tables say something.
     for (ra, rb) in a.runs.iter().zip(&b.runs) {
@@ -143,9 +157,20 @@ fn the_localization_tables_agree_to_the_last_digit() {
     let refused = MethodSpec::lrp(Preset::LstmDefault)
         .prepare(&Context::new(&ts), &ExplainedError::default(), None, None)
         .unwrap_err();
-    assert!(matches!(refused, Error::MissingCapability { .. }), "{refused}");
-    assert!(refused.to_string().contains("lstm_ae_identity.pt"), "{refused}");
+    assert!(
+        matches!(refused, Error::MissingCapability { .. }),
+        "{refused}"
+    );
+    assert!(
+        refused.to_string().contains("lstm_ae_identity.pt"),
+        "{refused}"
+    );
     MethodSpec::lrp(Preset::LstmDefault)
-        .prepare(&Context::new(&native), &ExplainedError::default(), None, None)
+        .prepare(
+            &Context::new(&native),
+            &ExplainedError::default(),
+            None,
+            None,
+        )
         .unwrap();
 }

@@ -480,7 +480,10 @@ fn crosscheck_python() -> Result<PathBuf, String> {
 /// and the adapter's test fixtures, written over the committed files.
 fn torchscript() -> Result<(), String> {
     let python = crosscheck_python()?;
-    let script = root().join("xtask").join("torchscript").join("make_models.py");
+    let script = root()
+        .join("xtask")
+        .join("torchscript")
+        .join("make_models.py");
     // Python loads its own libtorch, not the Rust side's.
     run(Command::new(&python)
         .current_dir(root())

@@ -28,7 +28,10 @@ fn a_closure_that_returns_another_batch_size_is_named() {
     let flat = ArrayDetector::new("flat", vec![5, 3], |x: ArrayViewD<'_, f32>| {
         ArrayD::zeros(IxDyn(&[x.len_of(Axis(0)), 15]))
     });
-    let msg = flat.cell_errors(&batch(2), ErrorNorm::L1).unwrap_err().to_string();
+    let msg = flat
+        .cell_errors(&batch(2), ErrorNorm::L1)
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("[2, 15]"), "{msg}");
 }
 
@@ -41,9 +44,15 @@ fn a_closure_that_returns_nan_names_the_sample_and_cell() {
     });
     let err = d.cell_errors(&batch(2), ErrorNorm::L2).unwrap_err();
     // Sample 1, cell (3, 1): flat index 15 + 3·3 + 1.
-    assert!(matches!(err, ModelError::NonFinite { index: 25, .. }), "{err:?}");
+    assert!(
+        matches!(err, ModelError::NonFinite { index: 25, .. }),
+        "{err:?}"
+    );
     let msg = err.to_string();
-    assert!(msg.contains("nan at (3, 1)") && msg.contains("sample 1, cell [3, 1]"), "{msg}");
+    assert!(
+        msg.contains("nan at (3, 1)") && msg.contains("sample 1, cell [3, 1]"),
+        "{msg}"
+    );
     // Scoring a data set stops at the same place instead of returning NaN scores.
     assert!(anomaly_scores(&d, &batch(6), ErrorNorm::L1, 4).is_err());
 }
@@ -54,8 +63,14 @@ fn a_batch_of_another_shape_is_refused_before_the_closure_runs() {
         unreachable!("the batch is checked first")
     });
     let err = d
-        .cell_errors(&Tensor::zeros([2, 4, 3], (Kind::Float, Device::Cpu)), ErrorNorm::L1)
+        .cell_errors(
+            &Tensor::zeros([2, 4, 3], (Kind::Float, Device::Cpu)),
+            ErrorNorm::L1,
+        )
         .unwrap_err()
         .to_string();
-    assert!(err.contains("[batch, 5, 3]") && err.contains("[2, 4, 3]"), "{err}");
+    assert!(
+        err.contains("[batch, 5, 3]") && err.contains("[2, 4, 3]"),
+        "{err}"
+    );
 }
