@@ -227,7 +227,7 @@ fn breast_cancer(dir: &std::path::Path) -> Result<Table> {
         },
     )?;
 
-    let methods = vec![
+    let methods = [
         MethodSpec::residual(ErrorNorm::L2),
         MethodSpec::attrib(Occlusion::params().window([1]).check()?)
             .baseline(BaselineSpec::FeatureMeans),
