@@ -32,7 +32,9 @@ window (`select` + `unsqueeze` + `repeat`), and the read-out an `nn.Linear` (`at
 The state dict is renamed from `encoder.K.weight_ih_l0` (one module per layer) to
 `encoder.weight_ih_lK` (PyTorch's stacked `nn.LSTM` names, which `ae-models` uses).
 
-Runs single-threaded on the CPU, seeded: the output is the same on every run.
+Runs single-threaded on the CPU, seeded: every run trains the same weights (the
+safetensors files and every tensor inside the `.pt` files come out equal; the `.pt` archives
+themselves differ in a serialization id and the mangled names of the scripted code).
 """
 
 import json

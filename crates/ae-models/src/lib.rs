@@ -6,11 +6,12 @@
 //! | models | [`LstmAe`] (paper 1), [`AttentionLstmAe`], [`DenseAe`] (paper 2, tables), [`ConvAe`] (paper 2, images: [`ConvAeConfig::paper2`]) |
 //! | the model contract | [`Autoencoder`] (layer list + forward), [`Trainable`] (named parameters) |
 //! | what explanations explain | [`Detector`] (a per-cell error, differentiable or not), [`ExplainedError`] (which cells' error, in which norm) |
+//! | detectors that are not this crate's autoencoders | [`TorchScriptDetector`] (a PyTorch model exported to TorchScript), [`ArrayDetector`] (a closure over `ndarray`), [`LstmForecaster`] (the forecast error of a window's last steps) |
 //! | models from given weights | [`Sequential`] (any layer list, e.g. a classifier), [`state_dict::StateDict`] (a PyTorch `state_dict` for `LstmAe`, `DenseAe`, `ConvAe`) |
 //! | the layer list LRP walks | [`Layer`], [`LayerKind`], [`layer::forward_recording`] |
-//! | training | [`train::train`], [`train::TrainConfig`], [`train::TrainSummary`] |
+//! | training | [`train::train`] (any [`TrainableDetector`]), [`train::TrainConfig`], [`train::TrainSummary`] |
 //! | data preparation | [`MinMaxScaler`], [`windows::sliding_windows`] (loaders live in `anomaly-data`) |
-//! | scores | [`recon_error`]: per sample, per time step, per feature, per cell; L1 / L2 |
+//! | scores | [`recon_error`]: per sample, per time step, per feature, per cell; L1 / L2; [`anomaly_scores`]: any detector's score per sample or per window of a series, arrays in and out |
 //! | persistence | [`persist::SavedModel`] (`save` / `load`), [`persist::load_any`] |
 //!
 //! Models expose their computation as an ordered list of typed [`Layer`]s, and their

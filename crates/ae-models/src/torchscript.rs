@@ -93,7 +93,9 @@ impl TorchScriptDetector {
     ///
     /// # Errors
     /// As [`TorchScriptDetector::autoencoder`], the probe batch being `[2, context,
-    /// n_features]` and the expected output `[2, horizon, n_features]`.
+    /// n_features]` and the expected output `[2, horizon, n_features]`;
+    /// [`ModelError::InvalidParam`] naming `context / horizon / n_features` when one is
+    /// below 1.
     pub fn forecaster(
         path: impl AsRef<Path>,
         context: i64,
@@ -101,8 +103,15 @@ impl TorchScriptDetector {
         n_features: i64,
         device: Device,
     ) -> Result<Self> {
-        let window = context.checked_add(horizon).unwrap_or(-1);
-        check_shape(&[context, horizon, n_features, window])?;
+        let window = context.checked_add(horizon).filter(|_| n_features >= 1);
+        let Some(window) = window.filter(|_| context >= 1 && horizon >= 1) else {
+            return Err(ModelError::InvalidParam {
+                what: "TorchScriptDetector::forecaster",
+                param: "context / horizon / n_features",
+                value: format!("{context} / {horizon} / {n_features}"),
+                rule: "must each be at least 1 (and the window must fit in i64)",
+            });
+        };
         Self::load(
             path.as_ref(),
             vec![window, n_features],
@@ -203,8 +212,8 @@ impl TorchScriptDetector {
     /// # Errors
     /// [`ModelError::ShapeMismatch`] for a batch of another sample shape, or an output of
     /// the wrong shape; [`ModelError::TorchScript`] when `forward` fails;
-    /// [`ModelError::NonFinite`] naming the first sample and cell of the output that is NaN
-    /// or infinite.
+    /// [`ModelError::NonFinite`] naming the first sample and cell of the output (for a
+    /// forecaster, of its forecast) that is NaN or infinite.
     pub fn predict(&self, x: &Tensor) -> Result<Tensor> {
         check_samples(&self.describe(), &self.sample_shape, x)?;
         let input = match self.output {
@@ -266,7 +275,7 @@ fn check_shape(sizes: &[i64]) -> Result<()> {
             what: "TorchScriptDetector",
             param: "sample shape",
             value: format!("{sizes:?}"),
-            rule: "must hold at least one size, each at least 1 (and a window that fits in i64)",
+            rule: "must hold at least one size, each at least 1",
         });
     }
     Ok(())

@@ -162,6 +162,10 @@ fn a_sample_shape_the_module_cannot_read_is_named() {
             .unwrap_err();
         assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
     }
+    let err = TorchScriptDetector::forecaster(fixture("tiny_forecaster.pt"), 6, 0, 3, Device::Cpu)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("6 / 0 / 3"), "{err}");
     let err = TorchScriptDetector::autoencoder(fixture("tuple.pt"), vec![6, 4], Device::Cpu)
         .unwrap_err()
         .to_string();
