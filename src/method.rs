@@ -235,15 +235,16 @@ impl MethodSpec {
             (Method::Attrib(m), Some(b)) => Method::Attrib(m.with_batching(b)?),
             (m, _) => m.clone(),
         };
-        let mut grouped = false;
+        // Which methods perturb the pipeline's groups: every perturbation method but
+        // Occlusion, which slides its own window.
+        let grouped = matches!(&method, Method::Attrib(m)
+            if m.family() == Family::Perturbation
+                && !matches!(m, crate::attrib::MethodSpec::Occlusion(_)));
         match &method {
-            Method::Attrib(m) if m.family() == Family::Gradient => {
-                if !ctx.detector.differentiable() {
-                    return Err(missing("gradients (the detector is not differentiable)"));
-                }
-            }
-            Method::Attrib(m) => {
-                grouped = !matches!(m, crate::attrib::MethodSpec::Occlusion(_));
+            Method::Attrib(m)
+                if m.family() == Family::Gradient && !ctx.detector.differentiable() =>
+            {
+                return Err(missing("gradients (the detector is not differentiable)"));
             }
             Method::Lrp { .. } if ctx.detector.autoencoder().is_none() => {
                 return Err(missing("a layer list (LRP walks the detector's layers)"));

@@ -196,7 +196,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for IntegratedGradients {
             |rows| Ok(alphas.f_index_select(0, &step(rows)?)?),
             |batch| {
                 let mut column = vec![batch.grad.size()[0]];
-                column.extend(std::iter::repeat(1).take(x.dim() - 1));
+                column.extend(std::iter::repeat_n(1, x.dim() - 1));
                 let w = weights
                     .f_index_select(0, &step(batch.rows)?)?
                     .f_reshape(&column)?;

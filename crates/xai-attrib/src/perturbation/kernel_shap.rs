@@ -184,11 +184,11 @@ impl KernelShap {
             let mut y = Vec::with_capacity((c + 2) * b);
             let mut w = Vec::with_capacity(c + 2);
             x.push(1.0);
-            x.extend(std::iter::repeat(1.0).take(m));
+            x.extend(std::iter::repeat_n(1.0, m));
             y.extend_from_slice(v_full);
             w.push(END_POINT_WEIGHT);
             x.push(1.0);
-            x.extend(std::iter::repeat(0.0).take(m));
+            x.extend(std::iter::repeat_n(0.0, m));
             y.extend_from_slice(v_empty);
             w.push(END_POINT_WEIGHT);
             for i in 0..c {
