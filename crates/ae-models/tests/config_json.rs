@@ -17,7 +17,9 @@ fn bad_configs_fail_where_they_are_read_naming_the_value() {
     assert!(err.contains("hidden"), "{err}");
     let mut conv = serde_json::to_value(ConvAeConfig::small(16, 2)).unwrap();
     conv["input"] = serde_json::json!([1, 0, 16]);
-    let err = serde_json::from_value::<ConvAeConfig>(conv).unwrap_err().to_string();
+    let err = serde_json::from_value::<ConvAeConfig>(conv)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains('0'), "{err}");
     // Good configs round-trip.
     let lstm = LstmAeConfig::new(3, 8, 4);
@@ -39,6 +41,8 @@ fn absurd_conv_sizes_are_errors_not_overflows() {
     let mut wide = first;
     wide["dilation"] = serde_json::json!(i64::MAX);
     conv["convs"][0] = wide;
-    let err = serde_json::from_value::<ConvAeConfig>(conv).unwrap_err().to_string();
+    let err = serde_json::from_value::<ConvAeConfig>(conv)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("larger than an i64"), "{err}");
 }

@@ -29,7 +29,7 @@ use crate::gradient::path::path_gradients;
 use crate::gradient::quadrature::Quadrature;
 use crate::params::{Batching, UnknownKeys};
 use crate::scorer::Scorer;
-use crate::validate::check_batch;
+use crate::validate::check_scorer_input;
 
 const NAME: &str = "integrated_gradients";
 
@@ -165,7 +165,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for IntegratedGradients {
     }
 
     fn attribute(&self, model: &S, x: &Tensor, req: &Request) -> Result<Attributions> {
-        check_batch(NAME, x)?;
+        check_scorer_input(NAME, model, x)?;
         require_gradients(NAME, model)?;
         let groups = Groups::resolve(req.mask.as_ref(), x)?;
         let reference = req.baseline.reference(x, NAME)?;

@@ -45,7 +45,7 @@ use crate::perturbation::lstsq::weighted_least_squares;
 use crate::perturbation::stack_rows;
 use crate::rng::seeded;
 use crate::scorer::Scorer;
-use crate::validate::{at_least, cells, check_batch, sample_shape};
+use crate::validate::{at_least, cells, check_scorer_input, sample_shape};
 
 const NAME: &str = "kernel_shap";
 
@@ -219,7 +219,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for KernelShap {
     }
 
     fn attribute(&self, model: &S, x: &Tensor, req: &Request) -> Result<Attributions> {
-        check_batch(NAME, x)?;
+        check_scorer_input(NAME, model, x)?;
         let groups = Groups::resolve(req.mask.as_ref(), x)?;
         let (b, m, shape, n_cells) = (x.size()[0], groups.n(), sample_shape(x), cells(x));
         let device = x.device();
