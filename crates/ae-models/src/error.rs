@@ -103,12 +103,12 @@ pub enum ModelError {
     },
     /// An error inside one layer of a layer list, e.g. while [`crate::Sequential::new`]
     /// checks that the layers fit together.
-    #[error("layer {index} ({kind:?}): {source}")]
+    #[error("layer {index} ({kind}): {source}")]
     AtLayer {
         /// Position in the layer list.
         index: usize,
-        /// The layer's kind.
-        kind: crate::layer::LayerKind,
+        /// The layer's kind, rendered (e.g. `Linear`).
+        kind: String,
         /// What went wrong there.
         #[source]
         source: Box<ModelError>,
