@@ -20,6 +20,7 @@ use std::path::PathBuf;
 
 use anomaly_xai::plot::{draw_error_curves, ErrorAxes, ErrorLine, ErrorPanel};
 use clap::Parser;
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use serde::Deserialize;
 
 #[derive(Parser)]
@@ -130,6 +131,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         fs::create_dir_all(dir)?;
     }
     draw_error_curves(&args.out, &panels, &axes, (args.size[0], args.size[1]))?;
-    println!("wrote {}", args.out.display());
+    // plotters compresses lightly; the committed figure is re-encoded at the best level.
+    let rgb = image::open(&args.out)?.to_rgb8();
+    let file = std::io::BufWriter::new(fs::File::create(&args.out)?);
+    let encoder = PngEncoder::new_with_quality(file, CompressionType::Best, FilterType::Adaptive);
+    rgb.write_with_encoder(encoder)?;
+    println!(
+        "wrote {} ({} kB)",
+        args.out.display(),
+        fs::metadata(&args.out)?.len() / 1000
+    );
     Ok(())
 }

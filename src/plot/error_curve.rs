@@ -83,16 +83,21 @@ pub fn draw_error_curves(
             .x_label_area_size(40)
             .y_label_area_size(55)
             .build_cartesian_2d(
-                (x_lo / 1.2..x_hi * 1.2).log_scale(),
-                (y_lo / 1.5..y_hi * 1.5).log_scale(),
+                (x_lo / 1.2..x_hi * 1.2)
+                    .log_scale()
+                    .with_key_points(round_ticks(x_lo / 1.2, x_hi * 1.2)),
+                (y_lo / 1.5..y_hi * 1.5)
+                    .log_scale()
+                    .with_key_points(round_ticks(y_lo / 1.5, y_hi * 1.5)),
             )
             .map_err(&err)?;
         chart
             .configure_mesh()
             .x_desc(&axes.cost)
             .y_desc(&axes.error)
-            .x_label_formatter(&|v| format!("{v:.0}"))
+            .x_label_formatter(&|v| tick(*v))
             .y_label_formatter(&|v| tick(*v))
+            .bold_line_style(BLACK.mix(0.08))
             .label_style((FAMILY, 12))
             .axis_desc_style((FAMILY, 14))
             .draw()
@@ -120,7 +125,7 @@ pub fn draw_error_curves(
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
+            .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .label_font((FAMILY, 12))
@@ -138,9 +143,25 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     })
 }
 
-/// Error-axis ticks: two significant digits, scientific far from 1.
+/// 1, 2 and 5 times the powers of ten within `[lo, hi]`: the ticks of a log axis.
+fn round_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let mut out = Vec::new();
+    let mut decade = 10f64.powf(lo.log10().floor());
+    while decade <= hi {
+        for m in [1.0, 2.0, 5.0] {
+            let v = m * decade;
+            if (lo..=hi).contains(&v) {
+                out.push(v);
+            }
+        }
+        decade *= 10.0;
+    }
+    out
+}
+
+/// Tick labels: plain decimals near 1, `2e-4` style far from it.
 fn tick(v: f64) -> String {
-    if (1e-3..1e3).contains(&v) {
+    if (1e-3..1e6).contains(&v) {
         let s = format!("{v:.3}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
@@ -191,6 +212,17 @@ mod tests {
                 points,
             }],
         }
+    }
+
+    #[test]
+    fn ticks_are_round_and_readable() {
+        let t = round_ticks(40.0, 2400.0);
+        assert_eq!(t, vec![50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0]);
+        let t = round_ticks(0.011, 0.54);
+        assert_eq!(t.len(), 5, "{t:?}");
+        assert_eq!(tick(200.0), "200");
+        assert_eq!(tick(0.05), "0.05");
+        assert_eq!(tick(2e-4), "2e-4");
     }
 
     #[test]
