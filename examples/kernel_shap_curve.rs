@@ -42,13 +42,27 @@ struct Args {
     #[arg(long, value_delimiter = ',')]
     games: Vec<String>,
     /// Image width and height in pixels.
-    #[arg(long, value_delimiter = ',', default_values_t = [1500, 380])]
+    #[arg(long, value_delimiter = ',', default_values_t = [1500, 720])]
     size: Vec<u32>,
+    /// Panels per row.
+    #[arg(long, default_value_t = 3)]
+    columns: usize,
 }
 
 #[derive(Deserialize)]
 struct File {
     rows: Vec<Row>,
+    #[serde(default)]
+    games: Vec<Game>,
+}
+
+#[derive(Deserialize)]
+struct Game {
+    name: String,
+    groups: usize,
+    /// "exact" (all coalitions enumerated) or "reference" (a large-budget estimate).
+    #[serde(default)]
+    truth: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -65,9 +79,9 @@ fn label(estimator: &str) -> String {
     match estimator {
         "captum" => "Captum 0.9 KernelShap".into(),
         "ours_captum_scheme" => "ours, Captum's scheme".into(),
-        "ours_old_default" => "ours, previous default (paired)".into(),
-        "ours_stratified_kernel" => "ours, stratified (kernel)".into(),
-        "ours_stratified_leverage" => "ours, stratified (leverage)".into(),
+        "ours_old_default" => "ours, previous default (independent, paired)".into(),
+        "ours_stratified_kernel" => "ours, stratified, kernel allocation".into(),
+        "ours_stratified_leverage" => "ours, stratified, leverage (default)".into(),
         other => other.into(),
     }
 }
@@ -77,7 +91,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.size.len() != 2 {
         return Err(format!("--size needs WIDTH,HEIGHT, got {:?}", args.size).into());
     }
-    let mut rows: Vec<Row> = serde_json::from_str::<File>(&fs::read_to_string(&args.ours)?)?.rows;
+    let ours: File = serde_json::from_str(&fs::read_to_string(&args.ours)?)?;
+    let (mut rows, meta) = (ours.rows, ours.games);
     if let Some(c) = &args.captum {
         rows.extend(serde_json::from_str::<File>(&fs::read_to_string(c)?)?.rows);
     }
@@ -92,7 +107,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     if !args.games.is_empty() {
-        games.retain(|g| args.games.contains(g));
+        games = args.games.clone();
     }
     if !args.estimators.is_empty() {
         estimators = args.estimators.clone();
@@ -118,14 +133,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 });
             }
         }
-        panels.push(ErrorPanel {
-            title: game.replace('_', " "),
-            lines,
-        });
+        let title = match meta.iter().find(|g| &g.name == game) {
+            Some(g) if g.truth.as_deref() == Some("reference") => {
+                format!("{}: {} groups, vs reference", g.name, g.groups)
+            }
+            Some(g) => format!("{}: {} groups, vs exact", g.name, g.groups),
+            None => game.clone(),
+        };
+        panels.push(ErrorPanel { title, lines });
     }
     let axes = ErrorAxes {
         cost: "model evaluations per sample".into(),
         error: "relative L2 error".into(),
+        columns: args.columns,
     };
     if let Some(dir) = args.out.parent() {
         fs::create_dir_all(dir)?;

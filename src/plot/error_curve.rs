@@ -27,17 +27,21 @@ pub struct ErrorPanel {
     pub lines: Vec<ErrorLine>,
 }
 
-/// The axis descriptions of [`draw_error_curves`].
+/// The axis descriptions and the layout of [`draw_error_curves`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorAxes {
     /// The cost axis (x), e.g. "model evaluations per sample".
     pub cost: String,
     /// The error axis (y), e.g. "relative L2 error".
     pub error: String,
+    /// Panels per row (at least 1); further panels go on further rows.
+    pub columns: usize,
 }
 
-/// Draws `panels` side by side into the PNG `path` of `size` pixels (width, height), both
-/// axes logarithmic. An estimator keeps its colour in every panel; every point is marked.
+/// Draws `panels` into the PNG `path` of `size` pixels (width, height), `axes.columns` to a
+/// row, both axes logarithmic. An estimator keeps its colour in every panel, so the legend
+/// is drawn once, for the lines of the first panel, in its top right (its error axis
+/// reaches higher to make room); every point is marked.
 ///
 /// ```no_run
 /// use anomaly_xai::plot::{draw_error_curves, ErrorAxes, ErrorLine, ErrorPanel};
@@ -45,14 +49,14 @@ pub struct ErrorAxes {
 ///     title: "synthetic".into(),
 ///     lines: vec![ErrorLine { label: "ours".into(), points: vec![(50.0, 0.2), (200.0, 0.05)] }],
 /// };
-/// let axes = ErrorAxes { cost: "evaluations".into(), error: "relative error".into() };
+/// let axes = ErrorAxes { cost: "evaluations".into(), error: "relative error".into(), columns: 3 };
 /// draw_error_curves("error.png", &[panel], &axes, (900, 360))?;
 /// # Ok::<(), anomaly_xai::plot::PlotError>(())
 /// ```
 ///
 /// # Errors
-/// [`super::PlotError::InvalidInput`] for no panels, a panel without lines, a line without
-/// points, or a cost or error that is not finite and positive;
+/// [`super::PlotError::InvalidInput`] for no panels, no columns, a panel without lines, a
+/// line without points, or a cost or error that is not finite and positive;
 /// [`super::PlotError::Draw`] when plotters cannot draw or write the file.
 pub fn draw_error_curves(
     path: impl AsRef<Path>,
@@ -63,6 +67,9 @@ pub fn draw_error_curves(
     let path = path.as_ref();
     prepare(CHART, path, size)?;
     validate(panels)?;
+    if axes.columns == 0 {
+        return Err(invalid(CHART, "columns = 0 must be at least 1"));
+    }
     let mut labels: Vec<&str> = Vec::new();
     for l in panels.iter().flat_map(|p| &p.lines) {
         if !labels.contains(&l.label.as_str()) {
@@ -72,11 +79,13 @@ pub fn draw_error_curves(
     let err = draw_err(path);
     let root = BitMapBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE).map_err(&err)?;
-    let areas = root.split_evenly((1, panels.len()));
-    for (area, panel) in areas.iter().zip(panels) {
+    let columns = axes.columns.min(panels.len());
+    let areas = root.split_evenly((panels.len().div_ceil(columns), columns));
+    for (n, (area, panel)) in areas.iter().zip(panels).enumerate() {
         let points = || panel.lines.iter().flat_map(|l| &l.points);
         let (x_lo, x_hi) = bounds(points().map(|p| p.0));
         let (y_lo, y_hi) = bounds(points().map(|p| p.1));
+        let headroom = if n == 0 { 5.0 } else { 1.5 };
         let mut chart = ChartBuilder::on(area)
             .caption(&panel.title, (FAMILY, 18))
             .margin(10)
@@ -86,9 +95,9 @@ pub fn draw_error_curves(
                 (x_lo / 1.2..x_hi * 1.2)
                     .log_scale()
                     .with_key_points(round_ticks(x_lo / 1.2, x_hi * 1.2)),
-                (y_lo / 1.5..y_hi * 1.5)
+                (y_lo / 1.5..y_hi * headroom)
                     .log_scale()
-                    .with_key_points(round_ticks(y_lo / 1.5, y_hi * 1.5)),
+                    .with_key_points(round_ticks(y_lo / 1.5, y_hi * headroom)),
             )
             .map_err(&err)?;
         chart
@@ -123,14 +132,16 @@ pub fn draw_error_curves(
                 )
                 .map_err(&err)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FAMILY, 12))
-            .draw()
-            .map_err(&err)?;
+        if n == 0 {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .label_font((FAMILY, 12))
+                .draw()
+                .map_err(&err)?;
+        }
     }
     root.present().map_err(&err)?;
     Ok(())
@@ -240,17 +251,21 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("error-curve-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("e.png");
-        let axes = ErrorAxes {
+        let mut axes = ErrorAxes {
             cost: "evaluations".into(),
             error: "error".into(),
+            columns: 2,
         };
         let mut p = panel(vec![(50.0, 0.3), (200.0, 0.1), (1000.0, 0.04)]);
         p.lines.push(ErrorLine {
             label: "b".into(),
             points: vec![(50.0, 0.2), (1000.0, 0.01)],
         });
-        draw_error_curves(&path, &[p.clone(), p], &axes, (800, 320)).unwrap();
+        draw_error_curves(&path, &[p.clone(), p.clone(), p.clone()], &axes, (800, 640)).unwrap();
         assert!(std::fs::metadata(&path).unwrap().len() > 1000);
+        axes.columns = 0;
+        let e = draw_error_curves(&path, &[p], &axes, (800, 320)).unwrap_err();
+        assert!(e.to_string().contains("columns = 0"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -24,10 +24,16 @@
 //! measures exactly, so the additive part of the game is fitted without error.
 //!
 //! How many coalitions each size gets follows an allocation over sizes
-//! ([`CoalitionSampling`]): in proportion to the kernel mass `μ(s)` (SHAP's choice), or the
-//! same for every size, which is sampling by the leverage scores of the Kernel SHAP
-//! regression (Musco & Witter 2024, "Provably accurate Shapley value estimation via
-//! leverage score sampling").
+//! ([`CoalitionSampling`]): the same for every size (the default), which is sampling by
+//! the leverage scores of the Kernel SHAP regression (Musco & Witter 2024, "Provably
+//! accurate Shapley value estimation via leverage score sampling": every coalition of
+//! size `s` has leverage `∝ 1 / C(M, s)`, so every size has the same total), or in
+//! proportion to the kernel mass `μ(s)` (SHAP's choice). Measured against exact Shapley
+//! values (`examples/kernel_shap_accuracy.rs`) the two are within a few percent of each
+//! other up to 16 groups; with 30 to 38 groups at 200 evaluations the leverage allocation
+//! is 10-20 % closer on the LSTM detector and the synthetic function (the middle sizes,
+//! which the kernel starves, carry most of the interactions), and within 8 % on the dense
+//! one.
 
 use std::collections::HashSet;
 
@@ -51,13 +57,15 @@ pub enum CoalitionSampling {
     /// and repeated draws merged into one evaluation (Captum's sampler; with `paired`,
     /// every draw is followed by its complement).
     Independent,
-    /// Sizes stratified in proportion to their kernel mass, the smallest and largest
-    /// sizes enumerated while the budget allows, the rest drawn without replacement in
-    /// complementary pairs from balanced permutation streams (see the module docs).
-    #[default]
+    /// Sizes stratified in proportion to their kernel mass (SHAP's `KernelExplainer`
+    /// allocation), the smallest and largest sizes enumerated while the budget allows,
+    /// the rest drawn without replacement in complementary pairs from balanced
+    /// permutation streams (see the module docs).
     StratifiedKernel,
     /// As [`CoalitionSampling::StratifiedKernel`], but with the same number of
-    /// coalitions for every size (leverage-score sampling, Musco & Witter 2024).
+    /// coalitions for every size: sampling by the leverage scores of the Kernel SHAP
+    /// regression (Musco & Witter 2024), which bound its error for any game.
+    #[default]
     StratifiedLeverage,
 }
 
@@ -377,11 +385,12 @@ mod tests {
                     mass[s] += d.weights[i];
                 }
                 // Sizes that got coalitions carry the kernel mass, relative to each other.
-                let scale = mass[1] / size_mass(m, 1);
-                for s in 1..m {
-                    if mass[s] > 0.0 {
+                let first = (1..m).find(|&s| mass[s] > 0.0).unwrap();
+                let scale = mass[first] / size_mass(m, first);
+                for (s, &got) in mass.iter().enumerate().skip(1) {
+                    if got > 0.0 {
                         let want = scale * size_mass(m, s);
-                        assert!((mass[s] - want).abs() < 1e-9 * want, "m {m} size {s}");
+                        assert!((got - want).abs() < 1e-9 * want, "m {m} size {s}");
                     }
                 }
                 assert!((d.weights.iter().sum::<f64>() / d.len() as f64 - 1.0).abs() < 1e-12);

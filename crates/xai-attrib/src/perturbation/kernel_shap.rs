@@ -12,13 +12,13 @@
 //! one (as in Captum), and bounds the distinct coalitions evaluated. When
 //! `2^M ≤ n_samples`, every coalition is enumerated with its exact kernel weight, which
 //! gives the exact Shapley values. Otherwise [`KernelShapParams::sampling`] chooses them:
-//! * [`CoalitionSampling::StratifiedKernel`] (default): a fixed number of coalitions per
-//!   size, in proportion to the kernel mass of the size; the smallest and largest sizes
-//!   enumerated while the budget allows, the rest drawn without replacement in
-//!   complementary pairs, every group equally often within a size (see
-//!   [`crate::perturbation::coalition_strata`]). It uses `n_samples` exactly (one less
-//!   when the pairs leave one over). [`CoalitionSampling::StratifiedLeverage`] gives every
-//!   size the same number (leverage-score sampling, Musco & Witter 2024);
+//! * [`CoalitionSampling::StratifiedLeverage`] (default): a fixed number of coalitions per
+//!   size, the same for every size (leverage-score sampling, Musco & Witter 2024); the
+//!   smallest and largest sizes enumerated while the budget allows, the rest drawn
+//!   without replacement in complementary pairs, every group equally often within a size
+//!   (see [`crate::perturbation::coalition_strata`]). It uses `n_samples` exactly (one
+//!   less when the pairs leave one over). [`CoalitionSampling::StratifiedKernel`] gives
+//!   each size coalitions in proportion to its kernel mass instead (SHAP's allocation);
 //! * [`CoalitionSampling::Independent`]: `n_samples − 2` independent draws from the kernel
 //!   (size `k` with probability `∝ (M−1)/(k(M−k))`, then a uniform subset), each with
 //!   weight 1 (Captum's sampler); with `paired` every draw is followed by its complement
@@ -134,7 +134,7 @@ impl KernelShapParams {
     }
 
     /// How coalitions are chosen when not all `2^M` fit in `n_samples` (default
-    /// [`CoalitionSampling::StratifiedKernel`]; Captum's sampler is
+    /// [`CoalitionSampling::StratifiedLeverage`]; Captum's sampler is
     /// [`CoalitionSampling::Independent`] with `paired(false)` and `efficiency(false)`).
     pub fn sampling(mut self, sampling: CoalitionSampling) -> Self {
         self.sampling = sampling;
