@@ -4,7 +4,7 @@
 //!
 //! The Shapley kernel gives all coalitions of size `s` out of `M` groups together the
 //! mass `μ(s) = (M − 1) / (s (M − s))`. Drawing `i.i.d.` from the kernel (Captum's scheme,
-//! [`super::coalitions::sample_kernel`]) leaves three sources of noise that cost
+//! [`CoalitionSampling::Independent`]) leaves three sources of noise that cost
 //! evaluations and buy nothing:
 //!
 //! * **the sizes are random**: how much of the fit each size gets varies from run to run.
