@@ -55,9 +55,10 @@ pub enum Method {
     },
 }
 
-/// One method with everything a pipeline needs to run and report it.
+/// One method with everything a pipeline needs to run and report it. Checked when read
+/// from JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct MethodSpec {
     /// The method and its settings.
     pub method: Method,
@@ -78,7 +79,18 @@ pub struct MethodSpec {
     pub label: Option<String>,
 }
 
+crate::models::checked_serde!(MethodSpec);
+
 impl MethodSpec {
+    /// Checks what can be checked without a detector: seeds only on methods that draw
+    /// random numbers (the method's own settings are checked when it is built).
+    ///
+    /// # Errors
+    /// As [`MethodSpec::runs`].
+    pub fn check(&self) -> Result<()> {
+        self.runs().map(|_| ())
+    }
+
     /// `method` with a zero baseline, no repetition and the default label.
     pub fn new(method: Method) -> Self {
         MethodSpec {
@@ -235,15 +247,16 @@ impl MethodSpec {
             (Method::Attrib(m), Some(b)) => Method::Attrib(m.with_batching(b)?),
             (m, _) => m.clone(),
         };
-        let mut grouped = false;
+        // Which methods perturb the pipeline's groups: every perturbation method but
+        // Occlusion, which slides its own window.
+        let grouped = matches!(&method, Method::Attrib(m)
+            if m.family() == Family::Perturbation
+                && !matches!(m, crate::attrib::MethodSpec::Occlusion(_)));
         match &method {
-            Method::Attrib(m) if m.family() == Family::Gradient => {
-                if !ctx.detector.differentiable() {
-                    return Err(missing("gradients (the detector is not differentiable)"));
-                }
-            }
-            Method::Attrib(m) => {
-                grouped = !matches!(m, crate::attrib::MethodSpec::Occlusion(_));
+            Method::Attrib(m)
+                if m.family() == Family::Gradient && !ctx.detector.differentiable() =>
+            {
+                return Err(missing("gradients (the detector is not differentiable)"));
             }
             Method::Lrp { .. } if ctx.detector.autoencoder().is_none() => {
                 return Err(missing("a layer list (LRP walks the detector's layers)"));

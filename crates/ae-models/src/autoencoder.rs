@@ -3,6 +3,7 @@
 use ndarray::{ArrayView, Dimension};
 use tch::{Device, Kind, Tensor};
 
+use crate::convert::first_non_finite;
 use crate::error::{ModelError, Result};
 use crate::layer::{forward_layers, Layer};
 
@@ -104,28 +105,11 @@ pub fn check_input<A: Autoencoder + ?Sized>(model: &A, x: &Tensor, what: &str) -
     check_finite(x, &format!("{what} input"))
 }
 
-/// The flat (row-major) index of the first NaN or infinite value of `x`, if there is
-/// one. This is the one place tensors are searched for non-finite values; the `check_*`
-/// functions below turn its answer into errors.
-///
-/// # Errors
-/// [`ModelError::Torch`] if libtorch cannot run the test (e.g. for a non-float dtype it does
-/// not support).
-pub fn first_non_finite(x: &Tensor) -> Result<Option<usize>> {
-    let _guard = tch::no_grad_guard();
-    let finite = x.f_isfinite()?;
-    if finite.f_all()?.f_int64_value(&[])? != 0 {
-        return Ok(None);
-    }
-    let bad = finite.f_logical_not()?.f_flatten(0, -1)?.f_nonzero()?;
-    Ok(Some(bad.f_int64_value(&[0, 0])? as usize))
-}
-
 /// Returns [`ModelError::NonFinite`] with the flat index of the first NaN or infinite value
 /// of `x`, if there is one.
 ///
 /// # Errors
-/// As said, and as [`first_non_finite`].
+/// As said, and as [`first_non_finite`] (`crate::convert`).
 pub fn check_finite(x: &Tensor, what: &str) -> Result<()> {
     match first_non_finite(x)? {
         None => Ok(()),

@@ -76,8 +76,10 @@ pub fn tensor_to_f64s(t: &Tensor) -> Result<Vec<f64>> {
     )?)
 }
 
-/// The flat (row-major) index of the first NaN or infinite value of `t`, if any: what
-/// every "non-finite value at …" error of the workspace names.
+/// The flat (row-major) index of the first NaN or infinite value of `t`, if any: the one
+/// place tensors are searched for non-finite values, and what every "non-finite value at …"
+/// error of the workspace names (`autoencoder::check_finite` and friends turn it into an
+/// error).
 pub fn first_non_finite(t: &Tensor) -> Result<Option<usize>> {
     let _guard = tch::no_grad_guard();
     let bad = t.f_isfinite()?.f_logical_not()?.f_flatten(0, -1)?;

@@ -103,12 +103,12 @@ pub enum ModelError {
     },
     /// An error inside one layer of a layer list, e.g. while [`crate::Sequential::new`]
     /// checks that the layers fit together.
-    #[error("layer {index} ({kind:?}): {source}")]
+    #[error("layer {index} ({kind}): {source}")]
     AtLayer {
         /// Position in the layer list.
         index: usize,
-        /// The layer's kind.
-        kind: crate::layer::LayerKind,
+        /// The layer's kind, rendered (e.g. `Linear`).
+        kind: String,
         /// What went wrong there.
         #[source]
         source: Box<ModelError>,
@@ -139,7 +139,24 @@ pub type Result<T, E = ModelError> = std::result::Result<T, E>;
 ///
 /// The type derives `Serialize` and `Deserialize` with `#[serde(remote = "Self")]`, which
 /// turns the derived code into inherent functions; the trait impls written here call them
-/// (inherent functions take precedence over trait methods in `<$ty>::deserialize`).
+/// (inherent functions take precedence over trait methods in `<$ty>::deserialize`). The
+/// other crates of the workspace use it for their checked settings too; the caller needs
+/// `serde` as a dependency.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// #[derive(Debug, Serialize, Deserialize)]
+/// #[serde(remote = "Self")]
+/// struct Window { len: usize }
+/// impl Window {
+///     fn check(&self) -> Result<(), String> {
+///         if self.len == 0 { Err(format!("len = {} must be at least 1", self.len)) } else { Ok(()) }
+///     }
+/// }
+/// ae_models::checked_serde!(Window);
+/// assert!(serde_json::from_str::<Window>(r#"{"len": 0}"#).unwrap_err().to_string().contains("len = 0"));
+/// ```
+#[macro_export]
 macro_rules! checked_serde {
     ($ty:ty) => {
         impl serde::Serialize for $ty {
@@ -157,4 +174,4 @@ macro_rules! checked_serde {
         }
     };
 }
-pub(crate) use checked_serde;
+pub use crate::checked_serde;
