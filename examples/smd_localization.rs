@@ -5,7 +5,9 @@
 //! ([`PreparedMachine`]): min-max scaling, windows of 50, the 2+2-layer LSTM autoencoder
 //! trained once and cached under `--cache-dir`; then every method of paper 1's Table 1
 //! plus LRP ([`paper1::methods`]) explains the windows of every labelled region, and the
-//! sensor scores are scored against the labelled sensors.
+//! sensor scores are scored against the labelled sensors. Two rows are not in the papers:
+//! deviation LRP from each window's reconstruction and from the training mean
+//! ([`MethodSpec::lrp_deviation`]), next to paper 2's LRP, which stays the reproduction row.
 //!
 //! Run: `cargo xtask demo` (or `cargo run --release --example smd_localization -- --help`).
 
@@ -13,13 +15,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anomaly_xai::attrib::BaselineSpec;
 use anomaly_xai::data::SmdMachine;
 use anomaly_xai::localizer::{
     paper1, LocalizationRun, Localizer, LocalizerConfig, MachineSettings, Normalization,
     PreparedMachine, WindowPolicy,
 };
-use anomaly_xai::lrp::{Preset, RootPoint};
+use anomaly_xai::lrp::RootPoint;
 use anomaly_xai::method::MethodSpec;
 use anomaly_xai::models::{ErrorNorm, ExplainedError};
 use anomaly_xai::plot::{draw_sensor_figure, SensorFigure};
@@ -214,15 +215,10 @@ fn localizer(args: &Args) -> Result<Localizer> {
     let seeds: Vec<u64> = (0..n_seeds).collect();
     let (kernel, shapley) = if args.full { (1000, 25) } else { (200, 5) };
     let mut methods = paper1::methods(50, kernel, shapley, &seeds)?;
-    // Deviation LRP (not in paper 1): from each window's reconstruction and from the
-    // training mean; it sees a sensor that drops as one that rises.
-    for (root, baseline) in [
-        (RootPoint::Reconstruction, BaselineSpec::Zero),
-        (RootPoint::Baseline, BaselineSpec::FeatureMeans),
-    ] {
-        let eps = anomaly_xai::lrp::DEVIATION_EPSILON;
-        methods.push(MethodSpec::lrp(Preset::Deviation { eps, root }).baseline(baseline));
-    }
+    // Deviation LRP (not in paper 1), next to paper 2's LRP (the reproduction row): from
+    // each window's reconstruction and from the training mean; it sees a sensor that drops
+    // as one that rises.
+    methods.extend([RootPoint::Reconstruction, RootPoint::Baseline].map(MethodSpec::lrp_deviation));
     for skip in args
         .skip
         .split(',')
