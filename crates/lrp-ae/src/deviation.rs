@@ -199,8 +199,17 @@ pub(crate) fn explain_deviation<A: Autoencoder + ?Sized>(
     let sample_errors =
         |a: &Tensor, a_hat: &Tensor| -> Result<Tensor> { Ok(error.sample_errors(a, a_hat)?) };
     let reference_error = sample_errors(&x0, x0_hat)?.f_expand([b], false)?;
+    let relevance = direct.f_add(&through)?;
+    // A finite input and reference can still overflow (f32 activations, huge weights): an
+    // error naming the cell, never an infinite ranking.
+    if let Some(index) = first_non_finite(&relevance)? {
+        return Err(LrpError::NonFinite {
+            what: "lrp deviation relevance".into(),
+            index,
+        });
+    }
     Ok(DeviationExplanation {
-        relevance: direct.f_add(&through)?,
+        relevance,
         direct,
         output_relevance,
         error: sample_errors(&x, &x_hat)?,

@@ -666,6 +666,12 @@ fn bad_input_is_named() {
     assert!(e.contains("non-finite value at flat index 2"), "{e}");
     let e = err(Tensor::zeros([4], (Kind::Int64, Device::Cpu)));
     assert!(e.contains("Int64"), "{e}");
+    // A finite reference whose error overflows: the relevance is refused, not ranked.
+    let e = err(Tensor::full([4], 1e200, (Kind::Double, Device::Cpu)));
+    assert!(
+        e.contains("lrp deviation relevance: non-finite value"),
+        "{e}"
+    );
     // A deviation preset does not explain e(x) itself.
     let e = lrp.explain(&ae, &x).unwrap_err().to_string();
     assert!(e.contains("explain_deviation"), "{e}");
