@@ -95,6 +95,7 @@ pub enum Error {
     #[error(transparent)]
     Data(#[from] crate::data::DataError),
     /// A chart could not be drawn.
+    #[cfg(feature = "plot")]
     #[error(transparent)]
     Plot(#[from] crate::plot::PlotError),
     /// A JSON (de)serialisation failed.

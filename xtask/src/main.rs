@@ -38,9 +38,14 @@ commands:
   demo [ARGS..]      setup, then the main example (SMD sensor localization) in release mode;
                      ARGS go to the example (try `cargo xtask demo -- --help`)
   lint               cargo fmt --check, cargo clippy -D warnings, cargo doc -D warnings
-  ci                 what .ci/run calls: lint, then `test`
+  features           cargo check of the facade and anomaly-data without default features
+  ci                 what .ci/run calls: lint, features, then `test`
   crosscheck         install captum/zennit beside torch and compare against them
-  bench [ARGS..]     setup, then cargo bench (ARGS go to cargo bench)
+  bench [ARGS..]     setup, then the criterion benches: cargo bench --workspace, or of the
+                     packages ARGS name (`-p anomaly-xai-bench --bench attribution_lstm`)
+  bench-methods [ARGS..]
+                     setup, then every method against its floor on paper 1's LSTM (the
+                     figures of docs/performance.md); ARGS go to the example (`-- --help`)
 
 environment:
   ANOMALY_XAI_CACHE  cache directory (default: $XDG_CACHE_HOME/anomaly-xai or ~/.cache/anomaly-xai)
@@ -61,9 +66,11 @@ fn main() -> ExitCode {
         "test" => test(&args),
         "demo" => demo(&args),
         "lint" => lint(),
-        "ci" => lint().and_then(|()| test(&[])),
+        "features" => features(),
+        "ci" => lint().and_then(|()| features()).and_then(|()| test(&[])),
         "crosscheck" => crosscheck(&args),
         "bench" => bench(&args),
+        "bench-methods" => bench_methods(&args),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())
@@ -275,10 +282,10 @@ fn test(extra: &[String]) -> Result<(), String> {
     let torch = Torch::ensure(false)?;
     let started = Instant::now();
     let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
-    let mut args = vec!["test", "--workspace", "--all-targets"];
+    let mut args = vec!["test", "--workspace", "--all-targets", "--features", FULL];
     args.extend(&extra);
     run(&mut torch.cargo(&args))?;
-    let mut doc = vec!["test", "--workspace", "--doc"];
+    let mut doc = vec!["test", "--workspace", "--doc", "--features", FULL];
     doc.extend(&extra);
     run(&mut torch.cargo(&doc))?;
     eprintln!(
@@ -290,9 +297,36 @@ fn test(extra: &[String]) -> Result<(), String> {
 
 fn demo(extra: &[String]) -> Result<(), String> {
     let torch = Torch::ensure(false)?;
-    let mut c = torch.cargo(&["run", "--release", "--example", "smd_localization", "--"]);
+    let mut c = torch.cargo(&[
+        "run",
+        "--release",
+        "--features",
+        "plot",
+        "--example",
+        "smd_localization",
+        "--",
+    ]);
     c.args(extra.iter().filter(|a| *a != "--"));
     run(&mut c)
+}
+
+/// The facade's optional parts, which every example and test is built with; spelled out
+/// so that the tests do not depend on what the default features happen to be.
+const FULL: &str = "anomaly-xai/plot,anomaly-xai/image";
+
+/// A library user's build: the facade and the data crate without plots and images
+/// (`default-features = false`), every target that does not require them.
+fn features() -> Result<(), String> {
+    let torch = Torch::ensure(false)?;
+    run(&mut torch.cargo(&[
+        "check",
+        "-p",
+        "anomaly-xai",
+        "-p",
+        "anomaly-data",
+        "--no-default-features",
+        "--all-targets",
+    ]))
 }
 
 fn lint() -> Result<(), String> {
@@ -313,8 +347,31 @@ fn lint() -> Result<(), String> {
 
 fn bench(extra: &[String]) -> Result<(), String> {
     let torch = Torch::ensure(false)?;
-    let mut c = torch.cargo(&["bench", "--workspace"]);
+    let picks_packages = extra
+        .iter()
+        .any(|a| a == "-p" || a.starts_with("--package"));
+    let mut c = if picks_packages {
+        torch.cargo(&["bench"])
+    } else {
+        torch.cargo(&["bench", "--workspace"])
+    };
     c.args(extra);
+    run(&mut c)
+}
+
+/// `bench_methods` of the bench package (`benches/examples/bench_methods.rs`).
+fn bench_methods(extra: &[String]) -> Result<(), String> {
+    let torch = Torch::ensure(false)?;
+    let mut c = torch.cargo(&[
+        "run",
+        "--release",
+        "-p",
+        "anomaly-xai-bench",
+        "--example",
+        "bench_methods",
+        "--",
+    ]);
+    c.args(extra.iter().filter(|a| *a != "--"));
     run(&mut c)
 }
 
