@@ -38,7 +38,8 @@ commands:
   demo [ARGS..]      setup, then the main example (SMD sensor localization) in release mode;
                      ARGS go to the example (try `cargo xtask demo -- --help`)
   lint               cargo fmt --check, cargo clippy -D warnings, cargo doc -D warnings
-  features           cargo check of the facade and anomaly-data without default features
+  features           cargo check of the facade and anomaly-data without default features,
+                     and of the facade with plots only (what `demo` builds)
   ci                 what .ci/run calls: lint, features, then `test`
   crosscheck         install captum/zennit beside torch and compare against them
   bench [ARGS..]     setup, then the criterion benches: cargo bench --workspace, or of the
@@ -297,9 +298,11 @@ fn test(extra: &[String]) -> Result<(), String> {
 
 fn demo(extra: &[String]) -> Result<(), String> {
     let torch = Torch::ensure(false)?;
+    // Only what the demo needs: its figures, not the image side.
     let mut c = torch.cargo(&[
         "run",
         "--release",
+        "--no-default-features",
         "--features",
         "plot",
         "--example",
@@ -315,7 +318,8 @@ fn demo(extra: &[String]) -> Result<(), String> {
 const FULL: &str = "anomaly-xai/plot,anomaly-xai/image";
 
 /// A library user's build: the facade and the data crate without plots and images
-/// (`default-features = false`), every target that does not require them.
+/// (`default-features = false`), every target that does not require them; then what
+/// `demo` builds (plots only).
 fn features() -> Result<(), String> {
     let torch = Torch::ensure(false)?;
     run(&mut torch.cargo(&[
@@ -325,6 +329,15 @@ fn features() -> Result<(), String> {
         "-p",
         "anomaly-data",
         "--no-default-features",
+        "--all-targets",
+    ]))?;
+    run(&mut torch.cargo(&[
+        "check",
+        "-p",
+        "anomaly-xai",
+        "--no-default-features",
+        "--features",
+        "plot",
         "--all-targets",
     ]))
 }
