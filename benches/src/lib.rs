@@ -4,7 +4,7 @@
 //! `docs/performance.md`) and Captum's counterpart `xtask/bench/captum_bench.py` all take
 //! the same model, windows, settings and floor from here.
 //!
-//! * [`reference`]: the model (38 sensors, windows of 50 steps, 2 + 2 LSTM layers of 64
+//! * [`reference`](mod@reference): the model (38 sensors, windows of 50 steps, 2 + 2 LSTM layers of 64
 //!   units, seeded weights) and its windows (real SMD windows or seeded noise), with a
 //!   small size for smoke checks;
 //! * [`methods`]: the method list, written with the facade's one list

@@ -85,7 +85,7 @@ pub const NAMES: [&str; 11] = [
 pub fn name(spec: &MethodSpec) -> &'static str {
     match &spec.method {
         Method::Attrib(m) => m.name(),
-        Method::Residual { .. } => "residual",
+        Method::Residual => "residual",
         Method::Attention => "attention",
         Method::Lrp { .. } => "lrp",
     }
@@ -168,10 +168,15 @@ impl Prepared {
     pub fn family(&self) -> Family {
         match (&self.spec.method, &self.lrp) {
             (Method::Attrib(m), _) => m.family(),
-            (Method::Residual { norm }, _) => Attribution::<LstmAe>::family(&Residual::new(*norm)),
+            (Method::Residual, _) => Attribution::<LstmAe>::family(&Residual::new(self.norm())),
             (_, Some(lrp)) => Attribution::<LstmAe>::family(lrp),
             _ => Family::Readout,
         }
+    }
+
+    /// The norm of the residual: the spec's, else the explained error's.
+    fn norm(&self) -> ErrorNorm {
+        self.spec.norm.unwrap_or(explained_error().norm)
     }
 
     /// Whether the method explains the scorer (and so its scorer time is measured);
@@ -276,7 +281,7 @@ impl<'a> Harness<'a> {
         let req = &method.request;
         Ok(match (&method.spec.method, &method.lrp) {
             (Method::Attrib(m), _) => m.attribution().attribute(&self.scorer, x, req)?,
-            (Method::Residual { norm }, _) => Residual::new(*norm).attribute(self.model, x, req)?,
+            (Method::Residual, _) => Residual::new(method.norm()).attribute(self.model, x, req)?,
             (Method::Lrp { .. }, Some(lrp)) => lrp.attribute(self.model, x, req)?,
             _ => {
                 return Err(Error::MissingCapability {

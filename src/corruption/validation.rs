@@ -14,7 +14,7 @@
 //!   (1000 coalitions, a background of up to 755 training rows, as the paper), the L2
 //!   residual, Occlusion (one feature at a time), Integrated Gradients (50
 //!   Gauss-Legendre points) and, beyond the paper, LRP with ε on every layer
-//!   ([`Method::LrpEpsilon`]). Occlusion and IG replace features by the training mean: a
+//!   ([`Preset::Epsilon`]). Occlusion and IG replace features by the training mean: a
 //!   zero baseline would make the null corruption (`x_c = 0`) invisible to both, since
 //!   they credit `x_c − x'_c`;
 //! * score: recall@m for `m = 1..M` ([`loc_metrics::recall_at_m`], ties averaged), and the

@@ -503,7 +503,7 @@ pub fn generate(cfg: &SyntheticConfig) -> Result<SyntheticMachine> {
             };
             // A fresh driver of the main factor's kind, for a correlation break.
             let fresh = (kind == AnomalyKind::CorrelationBreak)
-                .then(|| factor(&mut r, mixture.main[f] % 2 == 0, len));
+                .then(|| factor(&mut r, mixture.main[f].is_multiple_of(2), len));
             for (i, t) in (start..end).enumerate() {
                 let delta = match kind {
                     AnomalyKind::Spike => {
