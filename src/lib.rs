@@ -55,3 +55,8 @@ pub use error::{Error, Result};
 #[cfg(doctest)]
 #[doc = include_str!("../docs/your-detector.md")]
 struct YourDetectorDoctests;
+
+/// The README's code sample, compiled.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
