@@ -50,7 +50,7 @@
 //! [`Settings::reuse`](settings::Settings::reuse), tabulated games are read from there
 //! instead of computed again.
 //!
-//! [`curve`] (feature `plot`) draws the error against evaluations from `ours.json` and
+//! `curve` (feature `plot`) draws the error against evaluations from `ours.json` and
 //! Captum's `captum.json`.
 
 #[cfg(feature = "plot")]
