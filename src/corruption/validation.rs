@@ -42,6 +42,7 @@ use xai_attrib::{BaselineSpec, IntegratedGradients, KernelShap, Occlusion};
 use super::{Corruption, CorruptionGenerator, CorruptionParams, TriesSummary};
 use crate::error::{Error, Result};
 use crate::method::{Context, Method, MethodSpec, PreparedMethod};
+#[cfg(feature = "plot")]
 use crate::plot::{RecallLine, RecallPanel};
 use crate::stats::median;
 
@@ -230,6 +231,7 @@ pub struct ValidationReport {
 
 impl ValidationReport {
     /// One Figure-2 panel per corruption with samples.
+    #[cfg(feature = "plot")]
     pub fn panels(&self) -> Vec<RecallPanel> {
         self.corruptions
             .iter()
