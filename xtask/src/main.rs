@@ -374,10 +374,10 @@ fn lint() -> Result<(), String> {
     run(&mut doc)
 }
 
-/// Packages every crate that is meant for crates.io, as `cargo publish` would, and
-/// compiles each package from its own `.crate` contents: a file the package leaves out
-/// (an `include_bytes!` target, a README the manifest names) fails here, not at publish
-/// time. Recent cargo (1.95 here) packages unpublished workspace dependencies together.
+/// Packages every crate that is meant for crates.io (all but `xtask` and the bench
+/// package), as `cargo publish` would, and compiles each package from its own `.crate`
+/// contents: a file the package leaves out (an `include_bytes!` target, a README the
+/// manifest names) fails here, not at publish time. Recent cargo (1.95 here) packages unpublished workspace dependencies together.
 ///
 /// Packaged manifests carry no `[profile]`, so by default verification would build every
 /// dependency again at `opt-level = 0`, torch-sys's C++ shim included. Passing the
@@ -392,6 +392,9 @@ fn package() -> Result<(), String> {
         "--workspace",
         "--exclude",
         "xtask",
+        // Not published (`publish = false`): the measurement harness.
+        "--exclude",
+        "anomaly-xai-bench",
         "--allow-dirty",
         "--config",
         // Keep in step with `[profile.dev.package."*"]` of the root Cargo.toml.
