@@ -709,3 +709,36 @@ fn the_regimes_have_their_promised_shape_and_chance_level() {
         .to_string()
         .contains("regime"));
 }
+
+#[test]
+fn noise_spread_gives_each_sensor_its_own_noise_level_within_the_promised_range() {
+    let c = SyntheticConfig {
+        n_sensors: 12,
+        n_train: 4000,
+        noise_spread: 1.0,
+        ..cfg(3)
+    };
+    let noisy = generate(&c).unwrap();
+    let quiet = generate(&SyntheticConfig { noise: 0.0, ..c.clone() }).unwrap();
+    let sd: Vec<f64> = (&noisy.train - &quiet.train)
+        .columns()
+        .into_iter()
+        .map(|col| {
+            let n = col.len() as f64;
+            let mean = col.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+            (col.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n).sqrt()
+        })
+        .collect();
+    let e = std::f64::consts::E;
+    for s in &sd {
+        // noise · e^u, u in [-1, 1]; 4000 draws estimate σ within a few percent.
+        assert!((0.02 / e * 0.9..0.02 * e * 1.1).contains(s), "{sd:?}");
+    }
+    let (lo, hi) = sd.iter().fold((f64::MAX, 0.0f64), |(l, h), &s| (l.min(s), h.max(s)));
+    assert!(hi / lo > 2.0, "{sd:?}");
+    // Without a spread every sensor has the same noise (the default output is pinned).
+    let flat = generate(&SyntheticConfig { noise_spread: 0.0, ..c }).unwrap();
+    assert_ne!(flat.train, noisy.train);
+    let bad = generate(&SyntheticConfig { noise_spread: -1.0, ..cfg(0) }).unwrap_err();
+    assert!(bad.to_string().contains("noise_spread"), "{bad}");
+}
