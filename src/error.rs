@@ -94,6 +94,9 @@ pub enum Error {
     /// Data could not be loaded or generated (a table, an SMD machine, a synthetic set).
     #[error(transparent)]
     Data(#[from] crate::data::DataError),
+    /// Image data, preprocessing or drawing failed.
+    #[error(transparent)]
+    Image(#[from] crate::image::ImageError),
     /// A chart could not be drawn.
     #[error(transparent)]
     Plot(#[from] crate::plot::PlotError),

@@ -33,3 +33,8 @@ pub mod plot;
 pub(crate) mod stats;
 
 pub use error::{Error, Result};
+
+/// The how-to `docs/your-detector.md`, compiled: every Rust snippet is a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/your-detector.md")]
+struct YourDetectorDoctests;

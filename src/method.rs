@@ -44,11 +44,8 @@ pub enum Method {
     /// A scorer-generic method of `xai-attrib` with its settings: it explains the
     /// pipeline's explained error of the detector.
     Attrib(crate::attrib::MethodSpec),
-    /// The per-cell error itself, in its own norm (the baseline of both papers).
-    Residual {
-        /// The norm of the per-cell error.
-        norm: ErrorNorm,
-    },
+    /// The per-cell error itself (the baseline of both papers).
+    Residual,
     /// The feature-attention weights of the attention model ([`Context::attention`]).
     Attention,
     /// LRP of the explained error through the detector's layers, rules per `preset`.
@@ -58,12 +55,17 @@ pub enum Method {
     },
 }
 
-/// One method with everything a pipeline needs to run and report it.
+/// One method with everything a pipeline needs to run and report it. Checked when read
+/// from JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct MethodSpec {
     /// The method and its settings.
     pub method: Method,
+    /// The norm of the error this method explains, when it is not the pipeline's (paper 2
+    /// reports LRP of the L1 and of the L2 error side by side).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub norm: Option<ErrorNorm>,
     /// The reference input, for the methods that take one (ignored by the others).
     #[serde(default)]
     pub baseline: BaselineSpec,
@@ -77,11 +79,23 @@ pub struct MethodSpec {
     pub label: Option<String>,
 }
 
+crate::models::checked_serde!(MethodSpec);
+
 impl MethodSpec {
+    /// Checks what can be checked without a detector: seeds only on methods that draw
+    /// random numbers (the method's own settings are checked when it is built).
+    ///
+    /// # Errors
+    /// As [`MethodSpec::runs`].
+    pub fn check(&self) -> Result<()> {
+        self.runs().map(|_| ())
+    }
+
     /// `method` with a zero baseline, no repetition and the default label.
     pub fn new(method: Method) -> Self {
         MethodSpec {
             method,
+            norm: None,
             baseline: BaselineSpec::Zero,
             seeds: Vec::new(),
             label: None,
@@ -95,7 +109,7 @@ impl MethodSpec {
 
     /// The residual in `norm`.
     pub fn residual(norm: ErrorNorm) -> Self {
-        MethodSpec::new(Method::Residual { norm })
+        MethodSpec::new(Method::Residual).norm(norm)
     }
 
     /// The attention read-out.
@@ -106,6 +120,12 @@ impl MethodSpec {
     /// LRP with `preset`.
     pub fn lrp(preset: Preset) -> Self {
         MethodSpec::new(Method::Lrp { preset })
+    }
+
+    /// Explaining the error in `norm` instead of the pipeline's norm (same cells).
+    pub fn norm(mut self, norm: ErrorNorm) -> Self {
+        self.norm = Some(norm);
+        self
     }
 
     /// With the reference input `baseline`.
@@ -126,14 +146,18 @@ impl MethodSpec {
         if let Some(l) = &self.label {
             return l.clone();
         }
-        match &self.method {
-            Method::Residual { norm } => format!("Residual {norm:?}"),
+        let label = match &self.method {
+            Method::Residual => return format!("Residual {:?}", self.norm.unwrap_or_default()),
             Method::Attention => "Attention".into(),
             Method::Lrp { preset } => format!("LRP ({preset:?})"),
             Method::Attrib(m) if self.uses_baseline() => {
                 format!("{} ({})", m.label(), describe(&self.baseline))
             }
             Method::Attrib(m) => m.label(),
+        };
+        match self.norm {
+            Some(n) => format!("{label}, {n:?} error"),
+            None => label,
         }
     }
 
@@ -223,15 +247,16 @@ impl MethodSpec {
             (Method::Attrib(m), Some(b)) => Method::Attrib(m.with_batching(b)?),
             (m, _) => m.clone(),
         };
-        let mut grouped = false;
+        // Which methods perturb the pipeline's groups: every perturbation method but
+        // Occlusion, which slides its own window.
+        let grouped = matches!(&method, Method::Attrib(m)
+            if m.family() == Family::Perturbation
+                && !matches!(m, crate::attrib::MethodSpec::Occlusion(_)));
         match &method {
-            Method::Attrib(m) if m.family() == Family::Gradient => {
-                if !ctx.detector.differentiable() {
-                    return Err(missing("gradients (the detector is not differentiable)"));
-                }
-            }
-            Method::Attrib(m) => {
-                grouped = !matches!(m, crate::attrib::MethodSpec::Occlusion(_));
+            Method::Attrib(m)
+                if m.family() == Family::Gradient && !ctx.detector.differentiable() =>
+            {
+                return Err(missing("gradients (the detector is not differentiable)"));
             }
             Method::Lrp { .. } if ctx.detector.autoencoder().is_none() => {
                 return Err(missing("a layer list (LRP walks the detector's layers)"));
@@ -249,6 +274,10 @@ impl MethodSpec {
                 method: self.label(),
             })?)?,
         };
+        let error = ExplainedError {
+            norm: self.norm.unwrap_or(error.norm),
+            cells: error.cells.clone(),
+        };
         let lrp = match &method {
             Method::Lrp { preset } => Some(Lrp::new(error.clone(), *preset)?),
             _ => None,
@@ -260,7 +289,7 @@ impl MethodSpec {
                 method,
                 ..self.clone()
             },
-            error: error.clone(),
+            error,
             baseline,
             mask: if grouped { mask.cloned() } else { None },
             lrp,
@@ -338,7 +367,7 @@ impl PreparedMethod {
         let scorer = ErrorScorer::new(ctx.detector, self.error.clone())?;
         let a = match &self.spec.method {
             Method::Attrib(m) => m.attribution().attribute(&scorer, x, &request)?,
-            Method::Residual { norm } => Residual::new(*norm).attribute(&scorer, x, &request)?,
+            Method::Residual => Residual::new(self.error.norm).attribute(&scorer, x, &request)?,
             Method::Attention => {
                 let att = ctx.attention.ok_or_else(|| Error::MissingCapability {
                     method: self.spec.label(),

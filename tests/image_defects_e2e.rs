@@ -3,13 +3,13 @@
 //! defect-free crops, then LRP (z-box on the first convolution, z⁺ elsewhere) of the
 //! reconstruction error. Also relevance bookkeeping on paper 2's full Table 2 layer list.
 
-use anomaly_xai::attrib::{Attribution, Norm, Request, Residual};
+use anomaly_xai::attrib::{Attribution, Request, Residual};
 use anomaly_xai::image::augment::{train_val_split, Augment};
 use anomaly_xai::image::preprocess::Preprocess;
 use anomaly_xai::image::synthetic::{generate, Polarity, SyntheticConfig, Texture};
 use anomaly_xai::image::tensor::{samples_to_tensor, tensor_to_maps};
 use anomaly_xai::image::ImageSample;
-use anomaly_xai::lrp::{Lrp, OutputSeed, Preset};
+use anomaly_xai::lrp::{Lrp, Preset};
 use anomaly_xai::models::recon_error::ErrorNorm;
 use anomaly_xai::models::train::{train, TrainConfig};
 use anomaly_xai::models::{ConvAe, ConvAeConfig, LayerKind};
@@ -34,7 +34,7 @@ fn lrp_on_the_paper2_layer_list_never_creates_relevance() {
     };
     let ae = ConvAe::seeded(&cfg, Device::Cpu, 7).unwrap();
     let x = Tensor::rand([1, 1, 128, 128], (Kind::Float, Device::Cpu));
-    for seed in [OutputSeed::DeepTaylorL1, OutputSeed::DeepTaylorL2] {
+    for seed in [ErrorNorm::L1, ErrorNorm::L2] {
         let e = Lrp::new(seed, PAPER2_CONV)
             .unwrap()
             .explain(&ae, &x)
@@ -174,7 +174,7 @@ fn a_pasted_defect_gets_more_lrp_relevance_than_the_background() {
     let n = data.test.len();
     for (polarity, set) in [("bright", &data.test), ("dark", &dark.test)] {
         let x = samples_to_tensor(set, Device::Cpu).unwrap();
-        let residual = Residual::new(Norm::L1)
+        let residual = Residual::new(ErrorNorm::L1)
             .attribute(&ae, &x, &Request::default())
             .unwrap();
         let (wins, ratio) = summary(&inside_outside(
@@ -186,7 +186,7 @@ fn a_pasted_defect_gets_more_lrp_relevance_than_the_background() {
             wins * 4 >= n * 3 && ratio > 2.0,
             "residual, {polarity}: {wins}/{n}, ratio {ratio}"
         );
-        for seed in [OutputSeed::DeepTaylorL1, OutputSeed::DeepTaylorL2] {
+        for seed in [ErrorNorm::L1, ErrorNorm::L2] {
             let e = Lrp::new(seed, PAPER2_CONV)
                 .unwrap()
                 .explain(&ae, &x)

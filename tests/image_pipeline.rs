@@ -93,3 +93,46 @@ fn synthetic_set_survives_disk_preprocessing_augmentation_and_rendering() {
     assert_eq!(grid.rows.len(), 3);
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+/// The library pipeline on a tiny synthetic set with an untrained model: every method's map
+/// is scored per group, the chance row is the defect share, grids are written, and bad
+/// input is refused before any explanation.
+#[test]
+fn the_image_localizer_scores_every_method_per_group_and_refuses_bad_input() {
+    use anomaly_xai::image::{paper2_methods, ImageLocalizer};
+    use anomaly_xai::method::Context;
+    use anomaly_xai::models::{ConvAe, ConvAeConfig};
+    tch::set_num_threads(1);
+    let cfg = SyntheticConfig {
+        size: 16,
+        crop: 32,
+        n_train: 2,
+        n_test_per_group: 2,
+        textures: vec![Texture::Brick],
+        ..SyntheticConfig::default()
+    };
+    let data = generate(&cfg).unwrap();
+    let model = ConvAe::seeded(&ConvAeConfig::small(16, 4), Device::Cpu, 0).unwrap();
+    let localizer = ImageLocalizer::new(paper2_methods(16, true, false).unwrap());
+    let run = localizer.run(&Context::new(&model), &data.test).unwrap();
+    assert_eq!(run.methods.len(), 6);
+    assert_eq!(run.groups.len(), 2);
+    assert_eq!(run.maps[0].len(), data.test.len());
+    let table = run.table().unwrap();
+    let md = table.to_markdown();
+    assert!(md.contains("| LRP-L2 |") && md.contains("chance"), "{md}");
+    for g in &run.groups {
+        assert!(g.defect_fraction > 0.0 && g.defect_fraction < 1.0);
+        for s in &g.scores {
+            assert!((0.0..=1.0).contains(&s.average_precision));
+        }
+    }
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("image-localizer");
+    std::fs::create_dir_all(&dir).unwrap();
+    assert_eq!(run.draw_grids(&data.test, &dir, 1).unwrap().len(), 2);
+    // A test image without a mask is named before any work.
+    let mut bad = data.test.clone();
+    bad[1].mask = None;
+    let err = localizer.run(&Context::new(&model), &bad).unwrap_err();
+    assert!(err.to_string().contains(&bad[1].name), "{err}");
+}

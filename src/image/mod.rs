@@ -13,6 +13,7 @@
 //! | 10 % validation, random rotations and flips | [`augment::train_val_split`], [`augment::Augment`] |
 //! | batches for the model, `[N, 1, S, S]` | [`tensor::samples_to_tensor`], [`tensor::tensor_to_maps`] |
 //! | heatmaps and a Figure-3-like grid as PNG | [`heatmap::write_map_png`], [`grid::Grid`] |
+//! | all of it: train, explain, score per defect group | [`pipeline`]: [`train_image_model`], [`ImageLocalizer`], [`ImageRun`] |
 //!
 //! ```
 //! use anomaly_xai::image::{augment, preprocess::Preprocess, synthetic, tensor};
@@ -30,8 +31,12 @@ pub mod colormap;
 pub mod error;
 pub mod grid;
 pub mod heatmap;
+pub mod pipeline;
 pub mod tensor;
 
 pub use anomaly_data::image::{augment, dataset, preprocess, sample, synthetic};
 pub use anomaly_data::image::{DefectDataset, ImageSample, Layout, GOOD_GROUP};
 pub use error::{ImageError, Result};
+pub use pipeline::{
+    paper2_methods, train_image_model, ImageLocalizer, ImageModelSettings, ImageRun,
+};

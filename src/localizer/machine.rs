@@ -15,7 +15,7 @@ use crate::data::SmdMachine;
 use crate::error::{Error, Result};
 use crate::method::Context;
 use crate::models::convert::array_to_tensor;
-use crate::models::persist::{SavedFiles, SavedModel};
+use crate::models::persist::{Overwrite, SavedFiles, SavedModel};
 use crate::models::train::{train, TrainConfig};
 use crate::models::windows::sliding_windows;
 use crate::models::{AttentionLstmAe, LstmAe, LstmAeConfig, MinMaxScaler};
@@ -223,7 +223,7 @@ fn train_or_load<M: SavedModel>(
             return M::load(stem, Device::Cpu).map_err(|e| Error::InvalidSetting {
                 setting: "cached model",
                 value: stem.display().to_string(),
-                rule: format!("does not load ({e}); delete it or retrain"),
+                rule: format!("does not load ({e}); run again with --retrain (or delete it)"),
             });
         }
     }
@@ -237,7 +237,9 @@ fn train_or_load<M: SavedModel>(
         if let Some(dir) = stem.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
-        model.save(stem)?;
+        // The cache key names everything the weights depend on, so replacing the entry
+        // (a retrain, or a damaged manifest) is what is meant.
+        model.save_with(stem, Overwrite::Always)?;
     }
     Ok(model)
 }

@@ -76,9 +76,9 @@ pub enum Aggregation {
     WholeWindow,
 }
 
-/// Settings of the pipeline (the methods carry their own).
+/// Settings of the pipeline (the methods carry their own). Checked when read from JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct LocalizerConfig {
     /// Window length of the detector.
     pub window: usize,
@@ -102,6 +102,8 @@ pub struct LocalizerConfig {
     /// pipeline's bar counts regions.
     pub progress: bool,
 }
+
+crate::models::checked_serde!(LocalizerConfig);
 
 impl Default for LocalizerConfig {
     fn default() -> Self {
@@ -138,6 +140,7 @@ impl LocalizerConfig {
                 rule: "must be at least 1".into(),
             });
         }
+        self.error.check()?;
         self.grouping.mask(1, 1).map(|_| ())
     }
 }

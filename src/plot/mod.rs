@@ -11,10 +11,12 @@
 //! same on every machine and need no system fonts.
 
 mod bars;
+mod error_curve;
 mod recall_curves;
 mod sensor_figure;
 
 pub use bars::{draw_bar_chart, BarChart};
+pub use error_curve::{draw_error_curves, ErrorAxes, ErrorLine, ErrorPanel};
 pub use recall_curves::{draw_recall_curves, RecallLine, RecallPanel};
 pub use sensor_figure::{draw_sensor_figure, SensorFigure};
 

@@ -38,8 +38,11 @@ commands:
   demo [ARGS..]      setup, then the main example (SMD sensor localization) in release mode;
                      ARGS go to the example (try `cargo xtask demo -- --help`)
   lint               cargo fmt --check, cargo clippy -D warnings, cargo doc -D warnings
-  ci                 what .ci/run calls: lint, then `test`
+  package            cargo package every publishable crate, compiling the packaged sources
+  msrv               cargo check the workspace with the declared rust-version (via rustup)
+  ci                 what .ci/run calls: lint, test, package, msrv
   crosscheck         install captum/zennit beside torch and compare against them
+  torchscript        retrain and export the TorchScript detectors (examples/models, fixtures)
   bench [ARGS..]     setup, then cargo bench (ARGS go to cargo bench)
 
 environment:
@@ -61,8 +64,14 @@ fn main() -> ExitCode {
         "test" => test(&args),
         "demo" => demo(&args),
         "lint" => lint(),
-        "ci" => lint().and_then(|()| test(&[])),
+        "package" => package(),
+        "msrv" => msrv(),
+        "ci" => lint()
+            .and_then(|()| test(&[]))
+            .and_then(|()| package())
+            .and_then(|()| msrv()),
         "crosscheck" => crosscheck(&args),
+        "torchscript" => torchscript(),
         "bench" => bench(&args),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
@@ -311,6 +320,127 @@ fn lint() -> Result<(), String> {
     run(&mut doc)
 }
 
+/// Packages every crate that is meant for crates.io, as `cargo publish` would, and
+/// compiles each package from its own `.crate` contents: a file the package leaves out
+/// (an `include_bytes!` target, a README the manifest names) fails here, not at publish
+/// time. Recent cargo (1.95 here) packages unpublished workspace dependencies together.
+///
+/// Packaged manifests carry no `[profile]`, so by default verification would build every
+/// dependency again at `opt-level = 0`, torch-sys's C++ shim included. Passing the
+/// workspace's dependency profile with `--config` lets it reuse what the test step built,
+/// and only the packaged crates are compiled (measured: 4 min 16 s wall, 2 min 34 s CPU on
+/// the loaded 2-core machine). `--allow-dirty`: the check is about the package, not the
+/// git state, and it lets `cargo xtask ci` run on uncommitted work.
+fn package() -> Result<(), String> {
+    let torch = Torch::ensure(false)?;
+    run(&mut torch.cargo(&[
+        "package",
+        "--workspace",
+        "--exclude",
+        "xtask",
+        "--allow-dirty",
+        "--config",
+        // Keep in step with `[profile.dev.package."*"]` of the root Cargo.toml.
+        "profile.dev.package.\"*\".opt-level=2",
+    ]))
+}
+
+/// The `rust-version` of `[workspace.package]` in the root Cargo.toml.
+fn declared_msrv() -> Result<String, String> {
+    let manifest = root().join("Cargo.toml");
+    let text = fs::read_to_string(&manifest)
+        .map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
+    let mut in_section = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_section = line == "[workspace.package]";
+        } else if in_section {
+            if let Some(v) = line.strip_prefix("rust-version") {
+                let v = v
+                    .trim_start()
+                    .trim_start_matches('=')
+                    .trim()
+                    .trim_matches('"');
+                return Ok(v.to_string());
+            }
+        }
+    }
+    Err(format!(
+        "no rust-version in [workspace.package] of {}",
+        manifest.display()
+    ))
+}
+
+/// Type-checks every target of the workspace with the declared minimum Rust version,
+/// installing that toolchain with rustup if it is missing (a minimal profile, about
+/// 20 s). `tch/doc-only` skips torch-sys's C++ build, which no Rust version affects, so
+/// this needs no libtorch; every Rust crate of the locked dependency graph, every build
+/// script and every target of ours is compiled by the old compiler. Its own target
+/// directory keeps the two toolchains' artifacts apart.
+fn msrv() -> Result<(), String> {
+    let version = declared_msrv()?;
+    let rustup = |args: &[&str]| {
+        let mut c = Command::new("rustup");
+        c.current_dir(root()).args(args);
+        // What the outer cargo exported would pin the current toolchain's tools.
+        for var in [
+            "CARGO",
+            "RUSTC",
+            "RUSTDOC",
+            "RUSTC_WRAPPER",
+            "RUSTUP_TOOLCHAIN",
+        ] {
+            c.env_remove(var);
+        }
+        c
+    };
+    let present = rustup(&["run", &version, "rustc", "--version"])
+        .output()
+        .map_err(|e| {
+            format!(
+                "the MSRV check runs Rust {version} through rustup, which cannot be started: {e}"
+            )
+        })?
+        .status
+        .success();
+    if !present {
+        run(&mut rustup(&[
+            "toolchain",
+            "install",
+            &version,
+            "--profile",
+            "minimal",
+            "--no-self-update",
+        ]))
+        .map_err(|e| {
+            format!(
+                "{e}\n(the MSRV check needs Rust {version}; is static.rust-lang.org reachable?)"
+            )
+        })?;
+    }
+    let started = Instant::now();
+    let target = root().join("target").join("msrv");
+    let target = target.to_string_lossy();
+    run(&mut rustup(&[
+        "run",
+        &version,
+        "cargo",
+        "check",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--features",
+        "tch/doc-only",
+        "--target-dir",
+        &target,
+    ]))?;
+    eprintln!(
+        "xtask msrv: the workspace builds with Rust {version} ({:.0} s)",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 fn bench(extra: &[String]) -> Result<(), String> {
     let torch = Torch::ensure(false)?;
     let mut c = torch.cargo(&["bench", "--workspace"]);
@@ -318,19 +448,9 @@ fn bench(extra: &[String]) -> Result<(), String> {
     run(&mut c)
 }
 
-/// Regenerates the parity fixtures (`tests/fixtures/parity/`) with Captum and Zennit and
-/// fails on any difference from the committed ones, then runs the parity tests on them.
-///
-/// `xtask/crosscheck/make_fixtures.py` writes the fixtures into a temporary directory; every
-/// file must equal its committed copy byte for byte (on a difference the script's
-/// `--compare` mode prints the largest difference per case). The parity tests
-/// (`crates/{xai-attrib,lrp-ae}/tests/parity.rs`) read the committed fixtures without Python
-/// and run in every `cargo test`.
-fn crosscheck(extra: &[String]) -> Result<(), String> {
-    // The Rust side builds against the lean CPU libtorch as always (switching LIBTORCH
-    // would rebuild torch-sys); the Python side needs the full wheel set, because
-    // `import torch` loads the CUDA libraries even on a CPU-only machine.
-    let torch = Torch::ensure(false)?;
+/// The python of the cross-check venv (torch with its own CUDA libtorch, Captum, Zennit,
+/// safetensors), created on first use.
+fn crosscheck_python() -> Result<PathBuf, String> {
     let venv = cache_dir()?.join(format!("torch-{TORCH_VERSION}-cuda"));
     let python = venv.join("bin").join("python");
     let marker = venv.join(".anomaly-xai-crosscheck");
@@ -352,6 +472,40 @@ fn crosscheck(extra: &[String]) -> Result<(), String> {
         fs::write(&marker, CROSSCHECK_WHEELS.join("\n"))
             .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
     }
+    Ok(python)
+}
+
+/// Retrains and re-exports the TorchScript detectors (`xtask/torchscript/make_models.py`):
+/// the example's LSTM autoencoder trained in PyTorch on machine-1-2, the identity fixture
+/// and the adapter's test fixtures, written over the committed files.
+fn torchscript() -> Result<(), String> {
+    let python = crosscheck_python()?;
+    let script = root()
+        .join("xtask")
+        .join("torchscript")
+        .join("make_models.py");
+    // Python loads its own libtorch, not the Rust side's.
+    run(Command::new(&python)
+        .current_dir(root())
+        .env_remove("LD_LIBRARY_PATH")
+        .arg(&script)
+        .arg(root()))
+}
+
+/// Regenerates the parity fixtures (`tests/fixtures/parity/`) with Captum and Zennit and
+/// fails on any difference from the committed ones, then runs the parity tests on them.
+///
+/// `xtask/crosscheck/make_fixtures.py` writes the fixtures into a temporary directory; every
+/// file must equal its committed copy byte for byte (on a difference the script's
+/// `--compare` mode prints the largest difference per case). The parity tests
+/// (`crates/{xai-attrib,lrp-ae}/tests/parity.rs`) read the committed fixtures without Python
+/// and run in every `cargo test`.
+fn crosscheck(extra: &[String]) -> Result<(), String> {
+    // The Rust side builds against the lean CPU libtorch as always (switching LIBTORCH
+    // would rebuild torch-sys); the Python side needs the full wheel set, because
+    // `import torch` loads the CUDA libraries even on a CPU-only machine.
+    let torch = Torch::ensure(false)?;
+    let python = crosscheck_python()?;
     let committed = root().join("tests").join("fixtures").join("parity");
     let fresh = env::temp_dir().join(format!("anomaly-xai-fixtures-{}", std::process::id()));
     let script = root()

@@ -8,7 +8,8 @@
 use ndarray::{ArrayD, ArrayViewD};
 use tch::{Device, Tensor};
 
-use crate::convert::{array_to_tensor, first_non_finite, tensor_to_array};
+use crate::autoencoder::check_finite_samples;
+use crate::convert::{array_to_tensor, tensor_to_array};
 use crate::detector::{check_samples, Detector};
 use crate::error::{ModelError, Result};
 use crate::explained_error::OutputCells;
@@ -65,7 +66,7 @@ where
     /// # Errors
     /// [`ModelError::ShapeMismatch`] naming both shapes when the closure answers with
     /// another shape (another batch size, another sample shape);
-    /// [`ModelError::NonFinite`] naming the first non-finite cell.
+    /// [`ModelError::NonFinite`] naming the sample and cell of the first non-finite value.
     pub fn predict(&self, x: &Tensor) -> Result<Tensor> {
         check_samples(&self.name, &self.sample_shape, x)?;
         let input = tensor_to_array(&x.f_detach()?)?;
@@ -78,12 +79,7 @@ where
             });
         }
         let out = array_to_tensor(&out.view(), Device::Cpu)?;
-        if let Some(index) = first_non_finite(&out)? {
-            return Err(ModelError::NonFinite {
-                what: format!("prediction of `{}`", self.name),
-                index,
-            });
-        }
+        check_finite_samples(&out, 0, &format!("prediction of `{}`", self.name))?;
         Ok(out.f_to_kind(x.kind())?.f_to_device(x.device())?)
     }
 }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Tensor};
 
 use crate::autoencoder::{check_input, Autoencoder, Trainable};
-use crate::error::{ModelError, Result};
+use crate::error::{checked_serde, ModelError, Result};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Activation, Layer};
 use crate::state_dict::StateDict;
@@ -86,7 +86,7 @@ impl ConvSpec {
 
 /// The architecture of a [`ConvAe`]: input shape, convolutions and non-linearities.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(remote = "Self", default, deny_unknown_fields)]
 pub struct ConvAeConfig {
     /// Input shape `[channels, height, width]`; the output has the same shape.
     pub input: [i64; 3],
@@ -100,6 +100,9 @@ pub struct ConvAeConfig {
     /// Whether the convolutions have biases (default `true`).
     pub bias: bool,
 }
+
+// A configuration read from JSON is checked like one built in code.
+checked_serde!(ConvAeConfig);
 
 impl Default for ConvAeConfig {
     fn default() -> Self {
@@ -219,13 +222,36 @@ impl ConvAeConfig {
                         "must be at least 1",
                     ));
                 }
-                h *= scale;
-                w *= scale;
+                (h, w) = match (h.checked_mul(scale), w.checked_mul(scale)) {
+                    (Some(h), Some(w)) => (h, w),
+                    _ => {
+                        return Err(bad(
+                            "upsample_before",
+                            format!("{scale} (conv{n}, {h}x{w} input)"),
+                            "makes the image larger than an i64 can count",
+                        ))
+                    }
+                };
             }
-            let span = s.dilation * (s.kernel - 1) + 1;
-            let out = |d: i64| (d + 2 * s.padding - span).div_euclid(s.stride) + 1;
-            let (oh, ow) = (out(h), out(w));
-            if oh < 1 || ow < 1 || h + 2 * s.padding < span || w + 2 * s.padding < span {
+            // Sizes come from user configs and saved manifests: every product is checked,
+            // so an absurd value is an error, never an overflow.
+            let sizes = s
+                .kernel
+                .checked_sub(1)
+                .and_then(|k| s.dilation.checked_mul(k))
+                .and_then(|d| d.checked_add(1))
+                .zip(s.padding.checked_mul(2))
+                .and_then(|(span, pad)| Some((span, h.checked_add(pad)?, w.checked_add(pad)?)));
+            let Some((span, padded_h, padded_w)) = sizes else {
+                return Err(bad(
+                    "convs",
+                    format!("conv{n} {s:?} on a {h}x{w} input"),
+                    "has sizes larger than an i64 can count",
+                ));
+            };
+            let out = |d: i64| (d - span).div_euclid(s.stride) + 1;
+            let (oh, ow) = (out(padded_h), out(padded_w));
+            if oh < 1 || ow < 1 || padded_h < span || padded_w < span {
                 return Err(bad(
                     "convs",
                     format!(

@@ -6,6 +6,7 @@
 use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 use tch::{Device, Kind, Tensor};
 
+use crate::autoencoder::check_finite_array;
 use crate::error::{ModelError, Result};
 
 /// Copies an f32 array of any dimension into a new tensor on `device`.
@@ -75,8 +76,10 @@ pub fn tensor_to_f64s(t: &Tensor) -> Result<Vec<f64>> {
     )?)
 }
 
-/// The flat (row-major) index of the first NaN or infinite value of `t`, if any: what
-/// every "non-finite value at …" error of the workspace names.
+/// The flat (row-major) index of the first NaN or infinite value of `t`, if any: the one
+/// place tensors are searched for non-finite values, and what every "non-finite value at …"
+/// error of the workspace names (`autoencoder::check_finite` and friends turn it into an
+/// error).
 pub fn first_non_finite(t: &Tensor) -> Result<Option<usize>> {
     let _guard = tch::no_grad_guard();
     let bad = t.f_isfinite()?.f_logical_not()?.f_flatten(0, -1)?;
@@ -101,12 +104,7 @@ pub fn checked_array_to_tensor<D: Dimension>(
             got: a.shape().iter().map(|&d| d as i64).collect(),
         });
     }
-    if let Some(index) = a.iter().position(|v| !v.is_finite()) {
-        return Err(ModelError::NonFinite {
-            what: what.into(),
-            index,
-        });
-    }
+    check_finite_array(a, what)?;
     array_to_tensor(&a.view().into_dyn(), device)
 }
 

@@ -16,14 +16,14 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Tensor};
 
 use crate::autoencoder::{check_input, Autoencoder, Trainable};
-use crate::error::{ModelError, Result};
+use crate::error::{checked_serde, ModelError, Result};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Activation, Layer};
 use crate::state_dict::StateDict;
 
 /// Sizes and non-linearities of a [`DenseAe`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(remote = "Self", default, deny_unknown_fields)]
 pub struct DenseAeConfig {
     /// Features per record.
     pub input: i64,
@@ -38,6 +38,9 @@ pub struct DenseAeConfig {
     /// Whether the linear layers have biases (default `true`).
     pub bias: bool,
 }
+
+// A configuration read from JSON is checked like one built in code.
+checked_serde!(DenseAeConfig);
 
 impl Default for DenseAeConfig {
     /// A 30-feature model (the breast-cancer table) with encoder widths `[16, 8]`.

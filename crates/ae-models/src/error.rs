@@ -61,6 +61,26 @@ pub enum ModelError {
         /// What is wrong with it, including the line number where there is one.
         reason: String,
     },
+    /// A saved model's file is truncated, corrupt or not what its name says (for example a
+    /// weights file whose header promises more bytes than it holds). Saving the model again
+    /// (retraining it, for a cache) replaces the file.
+    #[error("{path}: truncated or corrupt saved model file: {reason}")]
+    CorruptFile {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Saving would replace a file that does not hold this very model (another kind or
+    /// configuration, or a file this crate did not write). Nothing was written; save with
+    /// [`crate::persist::Overwrite::Always`] to replace it on purpose.
+    #[error("{path}: not overwritten: {reason}")]
+    WouldOverwrite {
+        /// The existing file.
+        path: String,
+        /// What it holds instead.
+        reason: String,
+    },
     /// An I/O failure on a named file.
     #[error("{path}: {source}")]
     Io {
@@ -83,15 +103,25 @@ pub enum ModelError {
     },
     /// An error inside one layer of a layer list, e.g. while [`crate::Sequential::new`]
     /// checks that the layers fit together.
-    #[error("layer {index} ({kind:?}): {source}")]
+    #[error("layer {index} ({kind}): {source}")]
     AtLayer {
         /// Position in the layer list.
         index: usize,
-        /// The layer's kind.
-        kind: crate::layer::LayerKind,
+        /// The layer's kind, rendered (e.g. `Linear`).
+        kind: String,
         /// What went wrong there.
         #[source]
         source: Box<ModelError>,
+    },
+    /// A TorchScript module that loads but does not behave as its detector needs: its
+    /// `forward` fails on a batch of the given sample shape, or returns something other
+    /// than one tensor.
+    #[error("{path}: TorchScript module: {reason}")]
+    TorchScript {
+        /// The module's file.
+        path: String,
+        /// What went wrong, with the shapes involved.
+        reason: String,
     },
     /// A JSON (de)serialisation failure, e.g. of a model configuration.
     #[error("json: {0}")]
@@ -103,3 +133,45 @@ pub enum ModelError {
 
 /// Result alias of this crate.
 pub type Result<T, E = ModelError> = std::result::Result<T, E>;
+
+/// Makes serde deserialisation of `$ty` run `$ty::check`, so a value read from JSON obeys the
+/// same rules as one built in code and a bad file fails where it is read, naming the value.
+///
+/// The type derives `Serialize` and `Deserialize` with `#[serde(remote = "Self")]`, which
+/// turns the derived code into inherent functions; the trait impls written here call them
+/// (inherent functions take precedence over trait methods in `<$ty>::deserialize`). The
+/// other crates of the workspace use it for their checked settings too; the caller needs
+/// `serde` as a dependency.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// #[derive(Debug, Serialize, Deserialize)]
+/// #[serde(remote = "Self")]
+/// struct Window { len: usize }
+/// impl Window {
+///     fn check(&self) -> Result<(), String> {
+///         if self.len == 0 { Err(format!("len = {} must be at least 1", self.len)) } else { Ok(()) }
+///     }
+/// }
+/// ae_models::checked_serde!(Window);
+/// assert!(serde_json::from_str::<Window>(r#"{"len": 0}"#).unwrap_err().to_string().contains("len = 0"));
+/// ```
+#[macro_export]
+macro_rules! checked_serde {
+    ($ty:ty) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                <$ty>::serialize(self, s)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let value = <$ty>::deserialize(d)?;
+                value.check().map_err(serde::de::Error::custom)?;
+                Ok(value)
+            }
+        }
+    };
+}
+pub use crate::checked_serde;

@@ -217,9 +217,11 @@ fn restriction_mask(r: &CellRestriction, sample: &[i64]) -> Result<Tensor> {
 ///
 /// Build one with [`ExplainedError::new`] (or `From<ErrorNorm>`) and restrict it with
 /// [`ExplainedError::steps`], [`ExplainedError::features`], [`ExplainedError::axis`] or
-/// [`ExplainedError::mask`]; every restriction adds to the others.
+/// [`ExplainedError::mask`]; every restriction adds to the others. What does not depend on
+/// a sample shape is checked when read from JSON ([`ExplainedError::check`]), the rest when
+/// it is resolved against a detector.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct ExplainedError {
     /// The per-cell error: `|x − x̂|` or `(x − x̂)²`.
     pub norm: ErrorNorm,
@@ -227,6 +229,8 @@ pub struct ExplainedError {
     #[serde(default, skip_serializing_if = "OutputCells::is_all")]
     pub cells: OutputCells,
 }
+
+crate::checked_serde!(ExplainedError);
 
 impl From<ErrorNorm> for ExplainedError {
     fn from(norm: ErrorNorm) -> Self {
@@ -245,6 +249,38 @@ impl fmt::Display for ExplainedError {
 }
 
 impl ExplainedError {
+    /// Checks every restriction that does not depend on a sample's shape: no empty index
+    /// list, and a mask with as many cells as its shape holds.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidParam`] or [`ModelError::ShapeMismatch`] naming the restriction.
+    pub fn check(&self) -> Result<()> {
+        for r in self.cells.restrictions() {
+            match r {
+                CellRestriction::Axis { axis, indices } if indices.is_empty() => {
+                    return Err(ModelError::InvalidParam {
+                        what: "explained error",
+                        param: "cells.indices",
+                        value: format!("[] on axis {axis}"),
+                        rule: "must list at least one position (leave the axis out for all)",
+                    })
+                }
+                CellRestriction::Mask { shape, cells } => {
+                    let n: i64 = shape.iter().product();
+                    if shape.iter().any(|&d| d < 0) || n as usize != cells.len() {
+                        return Err(ModelError::ShapeMismatch {
+                            what: "explained error mask".into(),
+                            expected: format!("{} cells for shape {shape:?}", n.max(0)),
+                            got: vec![cells.len() as i64],
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// The mean `norm` error over every output cell.
     pub fn new(norm: ErrorNorm) -> Self {
         ExplainedError {

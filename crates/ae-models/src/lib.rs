@@ -6,11 +6,12 @@
 //! | models | [`LstmAe`] (paper 1), [`AttentionLstmAe`], [`DenseAe`] (paper 2, tables), [`ConvAe`] (paper 2, images: [`ConvAeConfig::paper2`]) |
 //! | the model contract | [`Autoencoder`] (layer list + forward), [`Trainable`] (named parameters) |
 //! | what explanations explain | [`Detector`] (a per-cell error, differentiable or not), [`ExplainedError`] (which cells' error, in which norm) |
+//! | detectors that are not this crate's autoencoders | [`TorchScriptDetector`] (a PyTorch model exported to TorchScript), [`ArrayDetector`] (a closure over `ndarray`), [`LstmForecaster`] (the forecast error of a window's last steps) |
 //! | models from given weights | [`Sequential`] (any layer list, e.g. a classifier), [`state_dict::StateDict`] (a PyTorch `state_dict` for `LstmAe`, `DenseAe`, `ConvAe`) |
 //! | the layer list LRP walks | [`Layer`], [`LayerKind`], [`layer::forward_recording`] |
-//! | training | [`train::train`], [`train::TrainConfig`], [`train::TrainSummary`] |
+//! | training | [`train::train`] (any [`TrainableDetector`]), [`train::TrainConfig`], [`train::TrainSummary`] |
 //! | data preparation | [`MinMaxScaler`], [`windows::sliding_windows`] (loaders live in `anomaly-data`) |
-//! | scores | [`recon_error`]: per sample, per time step, per feature, per cell; L1 / L2 |
+//! | scores | [`recon_error`]: per sample, per time step, per feature, per cell; L1 / L2; [`anomaly_scores`]: any detector's score per sample or per window of a series, arrays in and out |
 //! | persistence | [`persist::SavedModel`] (`save` / `load`), [`persist::load_any`] |
 //!
 //! Models expose their computation as an ordered list of typed [`Layer`]s, and their
@@ -37,6 +38,7 @@
 //! # Ok::<(), ae_models::ModelError>(())
 //! ```
 
+pub mod anomaly_scores;
 pub mod array_detector;
 pub mod attention;
 pub mod autoencoder;
@@ -46,6 +48,7 @@ pub mod dense;
 pub mod detector;
 pub mod error;
 pub mod explained_error;
+pub mod forecaster;
 mod init;
 pub mod layer;
 pub mod lstm;
@@ -54,6 +57,7 @@ pub mod recon_error;
 pub mod scaler;
 pub mod sequential;
 pub mod state_dict;
+pub mod torchscript;
 pub mod train;
 pub mod windows;
 
@@ -65,10 +69,13 @@ pub use dense::{DenseAe, DenseAeConfig};
 pub use detector::Detector;
 pub use error::{ModelError, Result};
 pub use explained_error::{CellRestriction, ExplainedError, OutputCells, ResolvedError};
+pub use forecaster::{LstmForecaster, LstmForecasterConfig};
 pub use layer::{Activation, Layer, LayerKind, LstmWeights};
 pub use lstm::{LstmAe, LstmAeConfig};
 pub use persist::{AnyAutoencoder, SavedModel};
 pub use recon_error::ErrorNorm;
 pub use scaler::MinMaxScaler;
 pub use sequential::Sequential;
+pub use torchscript::TorchScriptDetector;
+pub use train::TrainableDetector;
 pub use windows::Windows;

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Tensor};
 
 use crate::autoencoder::{check_input, Autoencoder, Trainable};
-use crate::error::{ModelError, Result};
+use crate::error::{checked_serde, ModelError, Result};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Activation, Layer, LstmWeights};
 use crate::state_dict::StateDict;
@@ -33,7 +33,7 @@ use crate::state_dict::StateDict;
 /// model for one SMD machine: 38 sensors, windows of 50 steps, two LSTM layers of 64 units
 /// in the encoder and in the decoder, the top encoder state as the bottleneck.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(remote = "Self", default, deny_unknown_fields)]
 pub struct LstmAeConfig {
     /// Features (sensors) per time step, `F`.
     pub n_features: i64,
@@ -50,6 +50,9 @@ pub struct LstmAeConfig {
     /// `None` by default.
     pub latent_activation: Option<Activation>,
 }
+
+// A configuration read from JSON is checked like one built in code.
+checked_serde!(LstmAeConfig);
 
 impl Default for LstmAeConfig {
     fn default() -> Self {
@@ -163,7 +166,7 @@ pub(crate) fn build_stack(b: &mut ParamBuilder<'_>, cfg: &LstmAeConfig) -> Resul
     Ok(layers)
 }
 
-fn lstm_weights(
+pub(crate) fn lstm_weights(
     b: &mut ParamBuilder<'_>,
     prefix: &str,
     k: usize,

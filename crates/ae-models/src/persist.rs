@@ -8,12 +8,31 @@
 //! * `dir/detector.json`: a [`Manifest`] with the model kind (`"LstmAe"`, ...), its
 //!   configuration and every parameter's shape.
 //!
-//! (The extension of the given path, if any, is replaced.) Loading rebuilds the model from
-//! the manifest alone, so a trained detector runs without its training code; the kind,
-//! the configuration and every parameter's name and shape are checked before any weight is
-//! copied, and any difference is a [`ModelError::ConfigMismatch`] naming it.
+//! The extensions are *appended* to the given path, so `run-lr0.001` and `run-lr0.01` are
+//! different models; a path that already ends in `.safetensors` or `.json` names the pair
+//! without its extension (see [`SavedFiles::for_path`]).
+//!
+//! **Saving never replaces another model by accident.** By default ([`Overwrite::SameModel`])
+//! existing files are replaced only when their manifest holds the same kind and
+//! configuration, which is what re-saving a model (after training it again, say) looks
+//! like; anything else is a [`ModelError::WouldOverwrite`] and nothing is written. Both
+//! files are written under temporary names first and then renamed, so an interrupted save
+//! leaves no half-written file under the real names.
+//!
+//! **Loading checks before it allocates.** It reads the manifest, computes from its
+//! configuration the name and shape of every parameter the model will have (without
+//! building it), compares them with the manifest and with the weights file's safetensors
+//! header (names, shapes, dtype, byte ranges, file length), and only then builds the model
+//! and copies the weights, each of which must be finite. A difference is a
+//! [`ModelError::ConfigMismatch`], a truncated or malformed weights file a
+//! [`ModelError::CorruptFile`], a NaN or infinite weight a [`ModelError::NonFinite`] naming
+//! the tensor and the first bad index; all of them name the file.
 
-use std::collections::HashMap;
+mod header;
+mod shapes;
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::fmt::Debug;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -22,11 +41,13 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
 
+use self::header::{read_header, TensorInfo};
 use crate::attention::AttentionLstmAe;
-use crate::autoencoder::{Autoencoder, Trainable};
+use crate::autoencoder::{check_finite, Autoencoder, Trainable};
 use crate::conv::{ConvAe, ConvAeConfig};
 use crate::dense::{DenseAe, DenseAeConfig};
 use crate::error::{ModelError, Result};
+use crate::forecaster::{ForecastNet, LstmForecasterConfig};
 use crate::layer::Layer;
 use crate::lstm::{LstmAe, LstmAeConfig};
 
@@ -45,13 +66,52 @@ pub struct SavedFiles {
 }
 
 impl SavedFiles {
-    /// The files for `path`, its extension replaced.
+    /// The files for `path`: `.safetensors` and `.json` appended to it, after removing one
+    /// of those two extensions if `path` already ends in it. Any other dot stays part of
+    /// the name.
+    ///
+    /// ```
+    /// use ae_models::persist::SavedFiles;
+    /// use std::path::Path;
+    /// let a = SavedFiles::for_path(Path::new("runs/lr0.001"));
+    /// let b = SavedFiles::for_path(Path::new("runs/lr0.01"));
+    /// assert_eq!(a.weights, Path::new("runs/lr0.001.safetensors"));
+    /// assert_ne!(a.weights, b.weights);
+    /// // Naming either file of the pair gives the same pair.
+    /// assert_eq!(SavedFiles::for_path(Path::new("m.safetensors")), SavedFiles::for_path(Path::new("m")));
+    /// assert_eq!(SavedFiles::for_path(Path::new("m.json")).manifest, Path::new("m.json"));
+    /// ```
     pub fn for_path(path: &Path) -> Self {
+        let base = match path.extension().and_then(|e| e.to_str()) {
+            Some("safetensors" | "json") => path.with_extension(""),
+            _ => path.to_path_buf(),
+        };
+        let with = |ext: &str| {
+            let mut name = OsString::from(base.as_os_str());
+            name.push(ext);
+            PathBuf::from(name)
+        };
         SavedFiles {
-            weights: path.with_extension("safetensors"),
-            manifest: path.with_extension("json"),
+            weights: with(".safetensors"),
+            manifest: with(".json"),
         }
     }
+}
+
+/// What [`save_model`] may replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Overwrite {
+    /// Replace existing files only when their manifest holds a model of the same kind and
+    /// configuration (re-saving a model, e.g. a cache entry after retraining); refuse
+    /// anything else: another kind or configuration, a file this crate cannot read as a
+    /// manifest, a weights file without its manifest. The default.
+    #[default]
+    SameModel,
+    /// Replace whatever is there.
+    Always,
+    /// Never replace an existing file.
+    Never,
 }
 
 /// The name and shape of one saved parameter.
@@ -94,12 +154,29 @@ pub trait SavedModel: Trainable + Sized {
     /// An invalid configuration.
     fn from_config(config: &Self::Config, device: Device) -> Result<Self>;
 
-    /// Saves weights and manifest (see the module docs); creates missing parent folders.
+    /// The name and shape of every parameter a model of `config` has, in
+    /// [`Trainable::parameters`] order, computed without allocating them: loading compares
+    /// them with the files before it builds anything.
+    ///
+    /// # Errors
+    /// An invalid configuration.
+    fn parameter_shapes(config: &Self::Config) -> Result<Vec<ParamShape>>;
+
+    /// Saves weights and manifest (see the module docs) without replacing another model
+    /// ([`Overwrite::SameModel`]); creates missing parent folders.
     ///
     /// # Errors
     /// As [`save_model`].
     fn save(&self, path: impl AsRef<Path>) -> Result<SavedFiles> {
-        save_model(self, path.as_ref())
+        save_model(self, path.as_ref(), Overwrite::SameModel)
+    }
+
+    /// [`SavedModel::save`] with an explicit [`Overwrite`] rule.
+    ///
+    /// # Errors
+    /// As [`save_model`].
+    fn save_with(&self, path: impl AsRef<Path>, overwrite: Overwrite) -> Result<SavedFiles> {
+        save_model(self, path.as_ref(), overwrite)
     }
 
     /// Loads a model saved with [`SavedModel::save`] onto `device`.
@@ -125,25 +202,46 @@ fn mismatch(path: &Path, reason: String) -> ModelError {
     }
 }
 
-/// Writes `model` to `<path>.safetensors` and `<path>.json`.
+/// Writes `model` to `<path>.safetensors` and `<path>.json` (see [`SavedFiles::for_path`]),
+/// replacing existing files only as `overwrite` allows.
 ///
 /// ```
-/// use ae_models::{DenseAe, DenseAeConfig, persist::SavedModel};
+/// use ae_models::{DenseAe, DenseAeConfig, ModelError, persist::{Overwrite, SavedModel}};
 /// let dir = std::env::temp_dir().join(format!("ae-models-doc-{}", std::process::id()));
 /// let ae = DenseAe::seeded(&DenseAeConfig::new(4, vec![2]), tch::Device::Cpu, 0)?;
 /// let files = ae.save(dir.join("dense"))?;
 /// let back = DenseAe::load(dir.join("dense"), tch::Device::Cpu)?;
 /// assert_eq!(back.config(), ae.config());
 /// assert!(files.weights.ends_with("dense.safetensors"));
+/// // The same model again: fine. Another configuration: refused unless asked.
+/// ae.save(dir.join("dense"))?;
+/// let other = DenseAe::seeded(&DenseAeConfig::new(4, vec![3]), tch::Device::Cpu, 0)?;
+/// assert!(matches!(other.save(dir.join("dense")), Err(ModelError::WouldOverwrite { .. })));
+/// other.save_with(dir.join("dense"), Overwrite::Always)?;
 /// # std::fs::remove_dir_all(&dir).ok();
 /// # Ok::<(), ae_models::ModelError>(())
 /// ```
 ///
 /// # Errors
-/// [`ModelError::Io`] naming the file that could not be written; [`ModelError::Torch`] if
-/// a parameter cannot be serialised.
-pub fn save_model<M: SavedModel>(model: &M, path: &Path) -> Result<SavedFiles> {
+/// [`ModelError::WouldOverwrite`] naming an existing file that `overwrite` protects;
+/// [`ModelError::InvalidParam`] for a path without a file name; [`ModelError::NonFinite`]
+/// for a NaN or infinite weight (naming the tensor); [`ModelError::Io`] naming the file
+/// that could not be written; [`ModelError::Torch`] if a parameter cannot be serialised.
+pub fn save_model<M: SavedModel>(
+    model: &M,
+    path: &Path,
+    overwrite: Overwrite,
+) -> Result<SavedFiles> {
     let files = SavedFiles::for_path(path);
+    if path.file_name().is_none() {
+        return Err(ModelError::InvalidParam {
+            what: "save_model",
+            param: "path",
+            value: format!("{path:?}"),
+            rule: "must end in a file name",
+        });
+    }
+    check_overwrite(model, &files, overwrite)?;
     if let Some(parent) = files.weights.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
     }
@@ -151,14 +249,16 @@ pub fn save_model<M: SavedModel>(model: &M, path: &Path) -> Result<SavedFiles> {
     let mut shapes = Vec::with_capacity(model.parameters().len());
     for (name, t) in model.parameters() {
         let cpu = t.f_detach()?.f_to_device(Device::Cpu)?.f_contiguous()?;
+        check_finite(
+            &cpu,
+            &format!("not saving {}: parameter {name}", path.display()),
+        )?;
         shapes.push(ParamShape {
             name: name.clone(),
             shape: cpu.size(),
         });
         tensors.push((name.clone(), cpu));
     }
-    Tensor::write_safetensors(&tensors, &files.weights)
-        .map_err(|e| io_error(&files.weights, std::io::Error::other(e.to_string())))?;
     let manifest = Manifest {
         format: FORMAT.into(),
         version: FORMAT_VERSION,
@@ -166,13 +266,90 @@ pub fn save_model<M: SavedModel>(model: &M, path: &Path) -> Result<SavedFiles> {
         config: serde_json::to_value(model.saved_config())?,
         parameters: shapes,
     };
-    let json = serde_json::to_string_pretty(&manifest)?;
-    fs::write(&files.manifest, json + "\n").map_err(|e| io_error(&files.manifest, e))?;
-    Ok(files)
+    let json = serde_json::to_string_pretty(&manifest)? + "\n";
+    let (tmp_weights, tmp_manifest) = (partial(&files.weights), partial(&files.manifest));
+    let written = Tensor::write_safetensors(&tensors, &tmp_weights)
+        .map_err(|e| io_error(&files.weights, std::io::Error::other(e.to_string())))
+        .and_then(|()| fs::write(&tmp_manifest, json).map_err(|e| io_error(&files.manifest, e)))
+        .and_then(|()| {
+            fs::rename(&tmp_weights, &files.weights).map_err(|e| io_error(&files.weights, e))
+        })
+        .and_then(|()| {
+            fs::rename(&tmp_manifest, &files.manifest).map_err(|e| io_error(&files.manifest, e))
+        });
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp_weights);
+        let _ = fs::remove_file(&tmp_manifest);
+    }
+    written.map(|()| files)
 }
 
-/// Reads and checks the manifest of a saved model (`path`'s extension is replaced by
-/// `.json`).
+/// A temporary name beside `file`, unique to this process.
+fn partial(file: &Path) -> PathBuf {
+    let mut name = file.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".partial-{}", std::process::id()));
+    file.with_file_name(name)
+}
+
+fn check_overwrite<M: SavedModel>(
+    model: &M,
+    files: &SavedFiles,
+    overwrite: Overwrite,
+) -> Result<()> {
+    let exists = |p: &Path| p.symlink_metadata().is_ok();
+    let refuse = |p: &Path, reason: String| {
+        Err(ModelError::WouldOverwrite {
+            path: p.display().to_string(),
+            reason,
+        })
+    };
+    let (weights, manifest) = (exists(&files.weights), exists(&files.manifest));
+    if !(weights || manifest) || overwrite == Overwrite::Always {
+        return Ok(());
+    }
+    if overwrite == Overwrite::Never {
+        let p = if manifest {
+            &files.manifest
+        } else {
+            &files.weights
+        };
+        return refuse(p, "the file exists and Overwrite::Never was asked".into());
+    }
+    if !manifest {
+        return refuse(
+            &files.weights,
+            format!(
+                "it has no manifest {} beside it, so it is not a model this crate saved",
+                files.manifest.display()
+            ),
+        );
+    }
+    let saved = match read_manifest(&files.manifest) {
+        Ok(m) => m,
+        Err(e) => return refuse(&files.manifest, format!("it is not a model manifest ({e})")),
+    };
+    if saved.kind != M::KIND {
+        return refuse(
+            &files.manifest,
+            format!("it holds a {}, this is a {}", saved.kind, M::KIND),
+        );
+    }
+    match serde_json::from_value::<M::Config>(saved.config.clone()) {
+        Ok(c) if &c == model.saved_config() => Ok(()),
+        _ => refuse(
+            &files.manifest,
+            format!(
+                "it holds a {} of configuration {}, this one has {}",
+                M::KIND,
+                saved.config,
+                serde_json::to_value(model.saved_config())?
+            ),
+        ),
+    }
+}
+
+/// Reads and checks the manifest of a saved model (the `.json` of
+/// [`SavedFiles::for_path`]`(path)`).
 ///
 /// # Errors
 /// [`ModelError::Io`] if it cannot be read; [`ModelError::Data`] if it is not a manifest
@@ -211,15 +388,111 @@ fn config_of<M: SavedModel>(manifest: &Manifest, file: &Path) -> Result<M::Confi
     })
 }
 
-/// Loads a model saved with [`save_model`] onto `device`, rebuilding it from its manifest.
+/// The parameters `config` builds, checked against the manifest's list and the weights
+/// file's header. Nothing is allocated but the header.
+fn check_files<M: SavedModel>(
+    config: &M::Config,
+    manifest: &Manifest,
+    files: &SavedFiles,
+) -> Result<Vec<ParamShape>> {
+    let expected = M::parameter_shapes(config).map_err(|e| {
+        mismatch(
+            &files.manifest,
+            format!("config is not a valid {} config: {e}", M::KIND),
+        )
+    })?;
+    if let Some(reason) = first_difference(&expected, &manifest.parameters) {
+        return Err(mismatch(&files.manifest, reason));
+    }
+    let header = read_header(&files.weights)?;
+    check_header(&expected, &header, &files.weights)?;
+    Ok(expected)
+}
+
+/// How the manifest's parameter list differs from what the config builds, if it does.
+fn first_difference(built: &[ParamShape], listed: &[ParamShape]) -> Option<String> {
+    for (i, b) in built.iter().enumerate() {
+        match listed.get(i) {
+            None => {
+                return Some(format!(
+                    "the config builds parameter {} {:?}, which the manifest does not list",
+                    b.name, b.shape
+                ))
+            }
+            Some(l) if l != b => {
+                return Some(format!(
+                    "the config builds parameter {} with shape {:?}, the manifest lists {} with shape {:?}",
+                    b.name, b.shape, l.name, l.shape
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    listed.get(built.len()).map(|l| {
+        format!(
+            "the manifest lists parameter {} {:?}, which the config does not build",
+            l.name, l.shape
+        )
+    })
+}
+
+fn check_header(
+    expected: &[ParamShape],
+    header: &BTreeMap<String, TensorInfo>,
+    file: &Path,
+) -> Result<()> {
+    for p in expected {
+        let t = header.get(&p.name).ok_or_else(|| {
+            mismatch(
+                file,
+                format!("parameter {} is missing from the weights", p.name),
+            )
+        })?;
+        if t.shape != p.shape {
+            return Err(mismatch(
+                file,
+                format!(
+                    "parameter {} has shape {:?} in the file, the model needs {:?}",
+                    p.name, t.shape, p.shape
+                ),
+            ));
+        }
+        if t.dtype != "F32" {
+            return Err(mismatch(
+                file,
+                format!(
+                    "parameter {} is stored as {}, the model holds F32",
+                    p.name, t.dtype
+                ),
+            ));
+        }
+    }
+    if header.len() != expected.len() {
+        let extra: Vec<&String> = header
+            .keys()
+            .filter(|k| !expected.iter().any(|p| &p.name == *k))
+            .collect();
+        return Err(mismatch(
+            file,
+            format!("the weights hold parameters the model lacks: {extra:?}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Loads a model saved with [`save_model`] onto `device`, rebuilding it from its manifest
+/// after checking the manifest against the weights file (see the module docs).
 ///
 /// # Errors
 /// As [`read_manifest`]; [`ModelError::ConfigMismatch`] for another model kind, an invalid
-/// config, or weights whose names or shapes differ from what the config builds.
+/// config, or a config, manifest and weights whose parameter names, shapes or dtypes
+/// differ; [`ModelError::CorruptFile`] for a truncated or malformed weights file;
+/// [`ModelError::NonFinite`] for a NaN or infinite weight, naming the tensor.
 pub fn load_model<M: SavedModel>(path: &Path, device: Device) -> Result<M> {
     let manifest = read_manifest(path)?;
     let files = SavedFiles::for_path(path);
     let config = config_of::<M>(&manifest, &files.manifest)?;
+    check_files::<M>(&config, &manifest, &files)?;
     let model = M::from_config(&config, device)?;
     copy_weights(&model, &files.weights)?;
     Ok(model)
@@ -230,7 +503,7 @@ pub fn load_model<M: SavedModel>(path: &Path, device: Device) -> Result<M> {
 ///
 /// # Errors
 /// As [`load_model`]; a different configuration is a [`ModelError::ConfigMismatch`]
-/// showing both.
+/// showing both. A failed load leaves the model unchanged.
 pub fn load_weights_into<M: SavedModel>(model: &M, path: &Path) -> Result<()> {
     let manifest = read_manifest(path)?;
     let files = SavedFiles::for_path(path);
@@ -244,16 +517,15 @@ pub fn load_weights_into<M: SavedModel>(model: &M, path: &Path) -> Result<()> {
             ),
         ));
     }
+    check_files::<M>(&saved, &manifest, &files)?;
     copy_weights(model, &files.weights)
 }
 
-/// Checks every name and shape first, then copies, so a failed load changes nothing.
+/// Reads the weights (whose header [`check_files`] accepted), checks every value is
+/// finite, then copies, so a failed load changes nothing.
 fn copy_weights<M: Trainable + ?Sized>(model: &M, file: &Path) -> Result<()> {
-    if let Err(e) = fs::metadata(file) {
-        return Err(io_error(file, e));
-    }
-    let saved: HashMap<String, Tensor> = Tensor::read_safetensors(file)
-        .map_err(|e| ModelError::Data {
+    let saved: BTreeMap<String, Tensor> = Tensor::read_safetensors(file)
+        .map_err(|e| ModelError::CorruptFile {
             path: file.display().to_string(),
             reason: e.to_string(),
         })?
@@ -276,17 +548,7 @@ fn copy_weights<M: Trainable + ?Sized>(model: &M, file: &Path) -> Result<()> {
                 ),
             ));
         }
-    }
-    if saved.len() != model.parameters().len() {
-        let mut extra: Vec<&String> = saved
-            .keys()
-            .filter(|k| !model.parameters().iter().any(|(n, _)| n == *k))
-            .collect();
-        extra.sort();
-        return Err(mismatch(
-            file,
-            format!("the weights hold parameters the model lacks: {extra:?}"),
-        ));
+        check_finite(src, &format!("{}: parameter {name}", file.display()))?;
     }
     let _guard = tch::no_grad_guard();
     for (name, p) in model.parameters() {
@@ -306,6 +568,10 @@ impl SavedModel for LstmAe {
     fn from_config(config: &LstmAeConfig, device: Device) -> Result<Self> {
         LstmAe::seeded(config, device, 0)
     }
+
+    fn parameter_shapes(config: &LstmAeConfig) -> Result<Vec<ParamShape>> {
+        shapes::lstm(config, false)
+    }
 }
 
 impl SavedModel for AttentionLstmAe {
@@ -318,6 +584,10 @@ impl SavedModel for AttentionLstmAe {
 
     fn from_config(config: &LstmAeConfig, device: Device) -> Result<Self> {
         AttentionLstmAe::seeded(config, device, 0)
+    }
+
+    fn parameter_shapes(config: &LstmAeConfig) -> Result<Vec<ParamShape>> {
+        shapes::lstm(config, true)
     }
 }
 
@@ -332,6 +602,10 @@ impl SavedModel for DenseAe {
     fn from_config(config: &DenseAeConfig, device: Device) -> Result<Self> {
         DenseAe::seeded(config, device, 0)
     }
+
+    fn parameter_shapes(config: &DenseAeConfig) -> Result<Vec<ParamShape>> {
+        shapes::dense(config)
+    }
 }
 
 impl SavedModel for ConvAe {
@@ -344,6 +618,29 @@ impl SavedModel for ConvAe {
 
     fn from_config(config: &ConvAeConfig, device: Device) -> Result<Self> {
         ConvAe::seeded(config, device, 0)
+    }
+
+    fn parameter_shapes(config: &ConvAeConfig) -> Result<Vec<ParamShape>> {
+        shapes::conv(config)
+    }
+}
+
+/// The forecasting network of an [`crate::LstmForecaster`], saved and loaded through
+/// [`crate::LstmForecaster::save`] and [`crate::LstmForecaster::load`].
+impl SavedModel for ForecastNet {
+    const KIND: &'static str = "LstmForecaster";
+    type Config = LstmForecasterConfig;
+
+    fn saved_config(&self) -> &LstmForecasterConfig {
+        self.config()
+    }
+
+    fn from_config(config: &LstmForecasterConfig, device: Device) -> Result<Self> {
+        ForecastNet::seeded(config, device, 0)
+    }
+
+    fn parameter_shapes(config: &LstmForecasterConfig) -> Result<Vec<ParamShape>> {
+        crate::forecaster::parameter_shapes(config)
     }
 }
 
@@ -395,12 +692,20 @@ impl AnyAutoencoder {
         }
     }
 
-    /// Saves the model (see [`save_model`]).
+    /// Saves the model without replacing another one (see [`save_model`]).
     ///
     /// # Errors
     /// As [`save_model`].
     pub fn save(&self, path: impl AsRef<Path>) -> Result<SavedFiles> {
         delegate!(self, m => m.save(path))
+    }
+
+    /// Saves the model with an explicit [`Overwrite`] rule.
+    ///
+    /// # Errors
+    /// As [`save_model`].
+    pub fn save_with(&self, path: impl AsRef<Path>, overwrite: Overwrite) -> Result<SavedFiles> {
+        delegate!(self, m => m.save_with(path, overwrite))
     }
 }
 

@@ -19,7 +19,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
-use crate::autoencoder::Autoencoder;
+use crate::autoencoder::{check_finite_samples, Autoencoder};
 use crate::error::{ModelError, Result};
 
 /// How a cell's reconstruction error is measured.
@@ -148,34 +148,59 @@ fn need_windows(x: &Tensor, what: &str) -> Result<()> {
 /// a data set larger than the accelerator's memory works.
 ///
 /// # Errors
-/// [`ModelError::InvalidParam`] for `batch_size = 0`, and the model's own input errors.
+/// [`ModelError::InvalidParam`] for `batch_size = 0`; the model's own input errors;
+/// [`ModelError::NonFinite`] when a reconstruction holds a NaN or infinite value (a model
+/// with broken weights), naming the first such sample and its cell.
 pub fn reconstruct<A: Autoencoder + ?Sized>(
     model: &A,
     data: &Tensor,
     batch_size: usize,
 ) -> Result<Tensor> {
-    batched(model, data, batch_size, |_, y| Ok(y.shallow_clone()))
+    batched(model, data, batch_size, |_, y, _| Ok(y.shallow_clone()))
 }
 
 /// The anomaly score of every sample of `data [N, ..]`: [`sample_errors`] of its
 /// reconstruction, `[N]`, computed in batches under no-grad.
 ///
+/// ```
+/// use ae_models::{recon_error::{score, ErrorNorm}, DenseAe, DenseAeConfig, Trainable};
+/// use tch::{Device, Kind, Tensor};
+/// let ae = DenseAe::seeded(&DenseAeConfig::new(3, vec![2]), Device::Cpu, 0)?;
+/// let data = Tensor::rand([5, 3], (Kind::Float, Device::Cpu));
+/// assert_eq!(score(&ae, &data, ErrorNorm::L1, 2)?.size(), vec![5]);
+/// // A broken weight shows up as an error naming the first bad sample, never as NaN scores.
+/// let _ = tch::no_grad(|| ae.parameters()[2].1.shallow_clone().fill_(f64::NAN));
+/// let err = score(&ae, &data, ErrorNorm::L1, 2).unwrap_err();
+/// assert!(err.to_string().contains("reconstruction of sample 0, cell [0]"), "{err}");
+/// # Ok::<(), ae_models::ModelError>(())
+/// ```
+///
 /// # Errors
-/// As [`reconstruct`].
+/// As [`reconstruct`], and [`ModelError::NonFinite`] when a cell error or a score
+/// overflows to infinity.
 pub fn score<A: Autoencoder + ?Sized>(
     model: &A,
     data: &Tensor,
     norm: ErrorNorm,
     batch_size: usize,
 ) -> Result<Tensor> {
-    batched(model, data, batch_size, |x, y| sample_errors(x, y, norm))
+    batched(model, data, batch_size, |x, y, first| {
+        let cells = cell_errors(x, y, norm)?;
+        check_finite_samples(&cells, first, "score: cell error")?;
+        let dims: Vec<i64> = (1..cells.dim() as i64).collect();
+        let scores = cells.f_mean_dim(dims.as_slice(), false, None)?;
+        check_finite_samples(&scores, first, "score")?;
+        Ok(scores)
+    })
 }
 
+/// Runs `model` over `data` in batches; `per_batch(x, reconstruction, first sample)` turns
+/// each batch into its share of the answer. Every reconstruction is checked to be finite.
 fn batched<A: Autoencoder + ?Sized>(
     model: &A,
     data: &Tensor,
     batch_size: usize,
-    per_batch: impl Fn(&Tensor, &Tensor) -> Result<Tensor>,
+    per_batch: impl Fn(&Tensor, &Tensor, usize) -> Result<Tensor>,
 ) -> Result<Tensor> {
     if batch_size == 0 {
         return Err(ModelError::InvalidParam {
@@ -193,13 +218,14 @@ fn batched<A: Autoencoder + ?Sized>(
         let len = (batch_size as i64).min(n - start);
         let x = data.f_narrow(0, start, len)?.f_to_device(model.device())?;
         let y = model.forward(&x)?;
-        outs.push(per_batch(&x, &y)?.f_to_device(data.device())?);
+        check_finite_samples(&y, start as usize, "reconstruction")?;
+        outs.push(per_batch(&x, &y, start as usize)?.f_to_device(data.device())?);
         start += len;
     }
     if outs.is_empty() {
         // An empty data set still gets its shape checked and an empty answer.
         let y = model.forward(&data.f_to_device(model.device())?)?;
-        return per_batch(data, &y.f_to_device(data.device())?);
+        return per_batch(data, &y.f_to_device(data.device())?, 0);
     }
     Ok(Tensor::f_cat(&outs, 0)?)
 }
@@ -248,6 +274,46 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("[B, T, F]"));
+    }
+
+    #[test]
+    fn non_finite_outputs_name_the_sample_and_cell() {
+        use crate::{DenseAe, DenseAeConfig, LstmAe, LstmAeConfig, Trainable};
+        // A NaN in one output bias: every reconstruction is NaN in that cell.
+        let ae = DenseAe::seeded(&DenseAeConfig::new(4, vec![2]), Device::Cpu, 0).unwrap();
+        let (name, bias) = &ae.parameters()[3];
+        assert_eq!(name, "decoder.0.bias");
+        let _ = tch::no_grad(|| bias.get(2).fill_(f64::NAN));
+        let data = Tensor::rand([7, 4], (Kind::Float, Device::Cpu));
+        for err in [
+            reconstruct(&ae, &data, 3).unwrap_err(),
+            score(&ae, &data, ErrorNorm::L1, 3).unwrap_err(),
+        ] {
+            assert!(
+                matches!(err, ModelError::NonFinite { index: 2, .. })
+                    && err
+                        .to_string()
+                        .contains("reconstruction of sample 0, cell [2]"),
+                "{err}"
+            );
+        }
+        // Only sample 5 overflows (its input is huge): found in the second batch, by its
+        // index in the whole set. An LSTM AE, so the cell is (step, feature).
+        let lstm = LstmAe::seeded(&LstmAeConfig::new(2, 3, 4), Device::Cpu, 0).unwrap();
+        let x = Tensor::zeros([6, 3, 2], (Kind::Float, Device::Cpu));
+        let _ = x.get(5).get(1).get(0).fill_(3e38);
+        let ok = reconstruct(&lstm, &x, 4).unwrap();
+        assert_eq!(ok.size(), vec![6, 3, 2]);
+        let err = score(&lstm, &x, ErrorNorm::L2, 4).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("score: cell error of sample 5, cell [1, 0]"),
+            "{err}"
+        );
+        assert!(
+            matches!(err, ModelError::NonFinite { index: 32, .. }),
+            "{err}"
+        );
     }
 
     #[test]

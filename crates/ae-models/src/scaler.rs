@@ -6,10 +6,11 @@
 //! `x − min`: 0 on the training data, no NaN anywhere. An optional clip bounds transformed
 //! values (the reference protocol of DESIGN §7b clips test data to `[-3, 3]`).
 
-use ndarray::{Array2, ArrayView2, Axis, Zip};
+use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ModelError, Result};
+use crate::autoencoder::check_finite_array;
+use crate::error::{checked_serde, ModelError, Result};
 
 /// A fitted per-column min-max scaler.
 ///
@@ -25,12 +26,27 @@ use crate::error::{ModelError, Result};
 /// assert_eq!(scaler.inverse_transform(&scaler.transform(&test.view())?.view())?, test);
 /// # Ok::<(), ae_models::ModelError>(())
 /// ```
+///
+/// A scaler read with serde (e.g. from JSON) is checked like one built by [`MinMaxScaler::fit`]
+/// and [`MinMaxScaler::with_clip`]: one finite minimum and one finite positive range per
+/// column, a finite clip with `low < high`; anything else fails to deserialise, naming the
+/// value.
+///
+/// ```
+/// use ae_models::MinMaxScaler;
+/// let err = serde_json::from_str::<MinMaxScaler>(r#"{"min": [0.0], "range": [0.0], "clip": null}"#)
+///     .unwrap_err();
+/// assert!(err.to_string().contains("range"), "{err}");
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct MinMaxScaler {
     min: Vec<f32>,
     range: Vec<f32>,
     clip: Option<(f32, f32)>,
 }
+
+checked_serde!(MinMaxScaler);
 
 impl MinMaxScaler {
     /// Fits the scaler to the columns of `data` `[T, F]`.
@@ -46,7 +62,7 @@ impl MinMaxScaler {
                 got: vec![data.nrows() as i64, data.ncols() as i64],
             });
         }
-        check_finite(data, "MinMaxScaler::fit data")?;
+        check_finite_array(data, "MinMaxScaler::fit data")?;
         let mut min = Vec::with_capacity(data.ncols());
         let mut range = Vec::with_capacity(data.ncols());
         for col in data.axis_iter(Axis(1)) {
@@ -111,11 +127,59 @@ impl MinMaxScaler {
         self.clip
     }
 
+    /// Checks what [`MinMaxScaler::fit`] and [`MinMaxScaler::with_clip`] guarantee; run on
+    /// every deserialised scaler.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidParam`] naming the first value that breaks a rule.
+    pub fn check(&self) -> Result<()> {
+        let bad = |param, value: String, rule| {
+            Err(ModelError::InvalidParam {
+                what: "MinMaxScaler",
+                param,
+                value,
+                rule,
+            })
+        };
+        if self.min.is_empty() || self.min.len() != self.range.len() {
+            return bad(
+                "min/range",
+                format!("{} and {} values", self.min.len(), self.range.len()),
+                "must have one value per column, for at least one column",
+            );
+        }
+        if let Some(j) = self.min.iter().position(|v| !v.is_finite()) {
+            return bad(
+                "min",
+                format!("{} (column {j})", self.min[j]),
+                "must be finite",
+            );
+        }
+        if let Some(j) = self.range.iter().position(|r| !(r.is_finite() && *r > 0.0)) {
+            return bad(
+                "range",
+                format!("{} (column {j})", self.range[j]),
+                "must be finite and positive",
+            );
+        }
+        if let Some((low, high)) = self.clip {
+            if !(low.is_finite() && high.is_finite() && low < high) {
+                return bad(
+                    "clip",
+                    format!("[{low}, {high}]"),
+                    "must be finite with low < high",
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Scales `data` `[T, F]` (and clips it, if the scaler clips).
     ///
     /// # Errors
     /// [`ModelError::ShapeMismatch`] for a different column count; [`ModelError::NonFinite`]
-    /// for NaN or infinite input.
+    /// for NaN or infinite input, or for a result that overflows (a value far outside the
+    /// training range over a tiny range), naming its flat index.
     pub fn transform(&self, data: &ArrayView2<'_, f32>) -> Result<Array2<f32>> {
         self.check_columns(data, "MinMaxScaler::transform data")?;
         let mut out = data.to_owned();
@@ -123,9 +187,11 @@ impl MinMaxScaler {
             let (lo, r) = (self.min[j], self.range[j]);
             col.mapv_inplace(|v| (v - lo) / r);
             if let Some((a, b)) = self.clip {
-                col.mapv_inplace(|v| v.clamp(a, b));
+                // max/min rather than clamp: they cannot panic, whatever the bounds.
+                col.mapv_inplace(|v| v.max(a).min(b));
             }
         }
+        check_finite_array(&out.view(), "MinMaxScaler::transform result")?;
         Ok(out)
     }
 
@@ -140,10 +206,15 @@ impl MinMaxScaler {
             let (lo, r) = (self.min[j], self.range[j]);
             col.mapv_inplace(|v| v * r + lo);
         }
+        check_finite_array(&out.view(), "MinMaxScaler::inverse_transform result")?;
         Ok(out)
     }
 
+    /// The column count must match, and the scaler itself must be valid: its fields are
+    /// private and every constructor checks them, so this is a second line that keeps
+    /// `transform` from ever indexing out of bounds.
     fn check_columns(&self, data: &ArrayView2<'_, f32>, what: &str) -> Result<()> {
+        self.check()?;
         if data.ncols() != self.n_features() {
             return Err(ModelError::ShapeMismatch {
                 what: what.into(),
@@ -151,23 +222,7 @@ impl MinMaxScaler {
                 got: vec![data.nrows() as i64, data.ncols() as i64],
             });
         }
-        check_finite(data, what)
-    }
-}
-
-fn check_finite(data: &ArrayView2<'_, f32>, what: &str) -> Result<()> {
-    let mut first = None;
-    Zip::indexed(data).for_each(|(i, j), v| {
-        if first.is_none() && !v.is_finite() {
-            first = Some(i * data.ncols() + j);
-        }
-    });
-    match first {
-        Some(index) => Err(ModelError::NonFinite {
-            what: what.into(),
-            index,
-        }),
-        None => Ok(()),
+        check_finite_array(data, what)
     }
 }
 
@@ -227,5 +282,58 @@ mod tests {
         let back: MinMaxScaler = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
         assert_eq!(back, s);
         assert_eq!(back.without_clip().clip(), None);
+    }
+
+    #[test]
+    fn json_that_breaks_a_rule_does_not_deserialise() {
+        // Each of these deserialised before, and `transform` then panicked (length
+        // mismatch, reversed clip) or divided into inf (zero range).
+        for (json, needle) in [
+            (
+                r#"{"min": [0.0, 1.0], "range": [1.0], "clip": null}"#,
+                "2 and 1 values",
+            ),
+            (
+                r#"{"min": [], "range": [], "clip": null}"#,
+                "0 and 0 values",
+            ),
+            (
+                r#"{"min": [0.0], "range": [1.0], "clip": [3.0, -3.0]}"#,
+                "clip = [3, -3]",
+            ),
+            (
+                r#"{"min": [0.0, 0.0], "range": [1.0, 0.0], "clip": null}"#,
+                "range = 0 (column 1)",
+            ),
+            (
+                r#"{"min": [0.0], "range": [-2.0], "clip": null}"#,
+                "range = -2 (column 0)",
+            ),
+        ] {
+            let err = serde_json::from_str::<MinMaxScaler>(json)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{json}: {err}");
+        }
+    }
+
+    #[test]
+    fn overflowing_results_are_errors_not_inf() {
+        let s = MinMaxScaler::fit(&array![[0.0f32], [1e-30]].view()).unwrap();
+        let err = s.transform(&array![[0.5f32], [1e10]].view()).unwrap_err();
+        assert!(
+            matches!(err, ModelError::NonFinite { index: 1, .. })
+                && err.to_string().contains("transform result"),
+            "{err}"
+        );
+        let s = MinMaxScaler::fit(&array![[0.0f32], [1e38]].view()).unwrap();
+        let err = s
+            .inverse_transform(&array![[0.5f32], [10.0]].view())
+            .unwrap_err();
+        assert!(
+            matches!(err, ModelError::NonFinite { index: 1, .. })
+                && err.to_string().contains("inverse_transform result"),
+            "{err}"
+        );
     }
 }

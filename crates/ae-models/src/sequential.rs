@@ -93,7 +93,7 @@ impl Sequential {
         }
         let at = |index: usize, layer: &Layer, e: ModelError| ModelError::AtLayer {
             index,
-            kind: layer.kind(),
+            kind: format!("{:?}", layer.kind()),
             source: Box::new(e),
         };
         let mut reference: Option<(usize, Kind, Device)> = None;

@@ -11,6 +11,7 @@
 use ndarray::{Array3, ArrayView2, Axis, Slice};
 use tch::Tensor;
 
+use crate::autoencoder::check_finite_array;
 use crate::error::{ModelError, Result};
 
 /// Windows of a series and where each starts.
@@ -70,12 +71,7 @@ pub fn sliding_windows(
     stride: usize,
 ) -> Result<Windows> {
     let n = window_count(series.nrows(), window, stride)?;
-    if let Some(index) = series.iter().position(|v| !v.is_finite()) {
-        return Err(ModelError::NonFinite {
-            what: "sliding_windows series".into(),
-            index,
-        });
-    }
+    check_finite_array(series, "sliding_windows series")?;
     let f = series.ncols();
     let mut data = Array3::zeros((n, window, f));
     let starts: Vec<usize> = (0..n).map(|k| k * stride).collect();

@@ -152,7 +152,7 @@ fn missing_and_corrupt_files_are_named() {
     std::fs::write(path.with_extension("safetensors"), b"garbage").unwrap();
     let err = DenseAe::load(&path, Device::Cpu).unwrap_err();
     assert!(
-        matches!(err, ModelError::Data { .. }) && err.to_string().contains("ok.safetensors"),
+        matches!(err, ModelError::CorruptFile { .. }) && err.to_string().contains("ok.safetensors"),
         "{err}"
     );
     std::fs::remove_file(path.with_extension("safetensors")).unwrap();

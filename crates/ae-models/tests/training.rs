@@ -268,3 +268,52 @@ fn ndarray_entry_point_trains_too() {
     );
     assert!((back.train_losses[1] - s.train_losses[1]).abs() < 1e-12);
 }
+
+/// A dense AE with a ReLU bottleneck trained on records of two latent factors; `dead`
+/// first pushes the bottleneck's bias so far down that the ReLU is zero for every record.
+/// (Seed 4 trains well; several other seeds collapse by themselves on this data.)
+fn dense_run(dead: bool) -> ae_models::train::TrainSummary {
+    let tc = TrainConfig {
+        batch_size: 32,
+        lr: 1e-2,
+        patience: None,
+        ..quiet(40)
+    };
+    let ae = DenseAe::seeded(&DenseAeConfig::new(6, vec![8, 2]), Device::Cpu, 4).unwrap();
+    if dead {
+        let bias = &ae.parameters()[3];
+        assert_eq!(bias.0, "encoder.1.bias");
+        let _ = tch::no_grad(|| bias.1.shallow_clone().fill_(-100.0));
+    }
+    train(&ae, &records(200), &tc).unwrap()
+}
+
+#[test]
+fn a_collapsed_model_is_reported_and_a_healthy_one_is_not() {
+    let collapsed = dense_run(true);
+    let c = collapsed.collapse.clone().unwrap();
+    // A dead bottleneck: the same output for every record, exactly, and so no better than
+    // the best constant. Training itself ended normally.
+    assert!(c.collapsed && c.samples == 160, "{c:?}");
+    assert_eq!(c.output_spread, 0.0, "{c:?}");
+    assert!(c.explained <= 0.0, "{c:?}");
+    assert_eq!(collapsed.stop, StopReason::MaxEpochs);
+    assert!(collapsed.to_string().contains("COLLAPSED"), "{collapsed}");
+    assert!(c.warning().contains("no better than a constant"));
+
+    let healthy = dense_run(false);
+    let h = healthy.collapse.clone().unwrap();
+    assert!(
+        !h.collapsed && h.explained > 0.5 && h.output_spread > 0.5,
+        "{h:?}"
+    );
+    assert!(!healthy.to_string().contains("COLLAPSED"), "{healthy}");
+}
+
+#[test]
+fn identical_samples_get_no_collapse_verdict() {
+    // No spread to explain: no output can be told from a constant.
+    let ae = DenseAe::seeded(&DenseAeConfig::new(6, vec![2]), Device::Cpu, 0).unwrap();
+    let flat = Tensor::full([50, 6], 0.5, (Kind::Float, Device::Cpu));
+    assert_eq!(train(&ae, &flat, &quiet(2)).unwrap().collapse, None);
+}

@@ -647,7 +647,7 @@ fn plant_on_sensors(
         let sign = draw_sign(cfg, r);
         // A fresh driver of the main factor's kind, for a correlation break.
         let fresh = (kind == AnomalyKind::CorrelationBreak)
-            .then(|| factor(r, mixture.main[f] % 2 == 0, len));
+            .then(|| factor(r, mixture.main[f].is_multiple_of(2), len));
         for (i, t) in (start..end).enumerate() {
             let delta = match kind {
                 AnomalyKind::Spike => sign * 2.0 * magnitude * spike_shape(i, len),
@@ -684,7 +684,7 @@ fn plant_on_factor(
     let magnitude = f64::from(cfg.magnitude);
     let k = r.gen_range(0..cfg.n_factors);
     let sign = draw_sign(cfg, r);
-    let fresh = (kind == AnomalyKind::CorrelationBreak).then(|| factor(r, k % 2 == 0, len));
+    let fresh = (kind == AnomalyKind::CorrelationBreak).then(|| factor(r, k.is_multiple_of(2), len));
     let delta: Vec<f64> = (0..len)
         .map(|i| match kind {
             AnomalyKind::Spike => sign * 2.0 * magnitude * spike_shape(i, len),

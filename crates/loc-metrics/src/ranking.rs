@@ -73,6 +73,19 @@ impl Ranking {
         Ranking { scores, order }
     }
 
+    /// `(feature, score)` pairs from the highest score down (ties by ascending feature
+    /// index): the ranked list of sensors a user reads.
+    ///
+    /// ```
+    /// use loc_metrics::Ranking;
+    /// let r = Ranking::new(ndarray::array![0.1, 0.5, -0.2].view())?;
+    /// assert_eq!(r.ranked(), vec![(1, 0.5), (0, 0.1), (2, -0.2)]);
+    /// # Ok::<(), loc_metrics::MetricsError>(())
+    /// ```
+    pub fn ranked(&self) -> Vec<(usize, f64)> {
+        self.order.iter().map(|&f| (f, self.scores[f])).collect()
+    }
+
     /// The number of features.
     pub fn len(&self) -> usize {
         self.scores.len()

@@ -304,6 +304,12 @@ pub fn attr_output(
     let output = acts[layers.len()].shallow_clone();
     let output_relevance = tch::no_grad(|| from.relevance(&output))?;
     let (relevance, trace) = propagate(layers, &rules, &acts, &output_relevance)?;
+    if let Some(index) = first_non_finite(&relevance)? {
+        return Err(LrpError::NonFinite {
+            what: "lrp input relevance".into(),
+            index,
+        });
+    }
     Ok(OutputExplanation {
         relevance,
         output_relevance,

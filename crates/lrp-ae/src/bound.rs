@@ -224,7 +224,7 @@ impl Bound {
         let mut t = t;
         let mut shape = self.shape.clone();
         if n < target.len() && fits(&shape, &target) {
-            shape.extend(std::iter::repeat(1).take(target.len() - n));
+            shape.extend(std::iter::repeat_n(1, target.len() - n));
             t = t.f_reshape(&shape)?;
         }
         if shape.len() == target.len() {

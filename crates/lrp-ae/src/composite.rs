@@ -224,7 +224,7 @@ impl Composite for LayerMap {
     fn rule(&self, ctx: &LayerCtx) -> Option<Arc<dyn Rule>> {
         self.entries
             .iter()
-            .find(|e| e.class.matches(ctx.kind) && e.sign.map_or(true, |s| s == ctx.input_sign))
+            .find(|e| e.class.matches(ctx.kind) && e.sign.is_none_or(|s| s == ctx.input_sign))
             .map(|e| Arc::clone(&e.rule))
     }
 }

@@ -68,6 +68,22 @@ pub enum LrpError {
         /// What is wrong with it.
         reason: String,
     },
+    /// Every cell's relevance is zero while the explained error is not: the rules' biases
+    /// and stabilisers absorbed all of it, typically because the model's output does not
+    /// depend on its input (a collapsed model; see `ae_models::train::TrainSummary`).
+    #[error(
+        "lrp: relevance vanished for {count} sample(s), first sample {sample}: its explained \
+         error {error:.3e} was absorbed by biases and stabilisers, none reached the input \
+         (does the model's output depend on its input?)"
+    )]
+    VanishedRelevance {
+        /// The first sample whose relevance vanished.
+        sample: usize,
+        /// How many samples of the batch.
+        count: usize,
+        /// That sample's explained error.
+        error: f64,
+    },
     /// An error from the model (e.g. its forward pass rejected the input).
     #[error(transparent)]
     Model(#[from] ModelError),
@@ -142,6 +158,10 @@ impl From<LrpError> for XaiError {
                 rule,
             },
             LrpError::InvalidInput { what, reason } => XaiError::InvalidInput { what, reason },
+            e @ LrpError::VanishedRelevance { .. } => XaiError::InvalidInput {
+                what: "lrp relevance".into(),
+                reason: e.to_string(),
+            },
             LrpError::Model(m) => XaiError::Model(m),
             LrpError::Torch(t) => XaiError::Torch(t),
         }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use ae_models::autoencoder::check_batch;
+use ae_models::convert::{first_non_finite, tensor_to_f64s};
 use ae_models::explained_error::per_sample_sum;
 use ae_models::layer::forward_recording;
 use ae_models::{Autoencoder, ExplainedError};
@@ -12,7 +13,7 @@ use tch::Tensor;
 use xai_attrib::{Attribution, Attributions, Family, Request};
 
 use crate::composite::Composite;
-use crate::error::Result;
+use crate::error::{LrpError, Result};
 use crate::presets::Preset;
 use crate::propagate::{propagate, resolve_rules, LrpTrace};
 use crate::seed::output_relevance;
@@ -81,6 +82,12 @@ pub struct Explanation {
     pub error: Tensor,
     /// Relevance sums at every layer.
     pub trace: LrpTrace,
+    /// Samples whose input relevance is zero everywhere although their explained error is
+    /// not: biases and stabilisers absorbed all of it (e.g. a z⁺ network whose first-layer
+    /// neurons are all dead for the sample, or a collapsed model whose output does not
+    /// depend on its input). Explaining through [`Attribution`] turns any such sample into
+    /// [`LrpError::VanishedRelevance`]; a ranking of zeros is never returned silently.
+    pub vanished: Vec<usize>,
 }
 
 impl Lrp {
@@ -126,7 +133,9 @@ impl Lrp {
         let output_relevance = output_relevance(&self.error, &x, &x_hat)?;
         let error = per_sample_sum(&output_relevance)?;
         let (relevance, trace) = propagate(layers, &rules, &acts, &output_relevance)?;
+        let vanished = check_relevance(&relevance, &error)?;
         Ok(Explanation {
+            vanished,
             relevance,
             output_relevance,
             reconstruction: x_hat,
@@ -134,6 +143,26 @@ impl Lrp {
             trace,
         })
     }
+}
+
+/// Fails when the input relevance holds a non-finite value (naming it); returns the samples
+/// whose relevance is zero everywhere although their explained error is not.
+pub(crate) fn check_relevance(relevance: &Tensor, error: &Tensor) -> Result<Vec<usize>> {
+    if let Some(index) = first_non_finite(relevance)? {
+        return Err(LrpError::NonFinite {
+            what: "lrp input relevance".into(),
+            index,
+        });
+    }
+    let magnitude = tensor_to_f64s(&per_sample_sum(&relevance.f_abs()?)?)?;
+    let errors = tensor_to_f64s(error)?;
+    Ok(magnitude
+        .iter()
+        .zip(&errors)
+        .enumerate()
+        .filter(|(_, (m, e))| **m == 0.0 && **e > 0.0)
+        .map(|(i, _)| i)
+        .collect())
 }
 
 /// Checks `x` at the public boundary (one check for every LRP entry point) and moves it to
@@ -164,6 +193,14 @@ impl<A: Autoencoder + ?Sized> Attribution<A> for Lrp {
 
     fn attribute(&self, model: &A, x: &Tensor, req: &Request) -> xai_attrib::Result<Attributions> {
         let e = self.explain(model, x)?;
+        if let Some(&sample) = e.vanished.first() {
+            return Err(LrpError::VanishedRelevance {
+                sample,
+                count: e.vanished.len(),
+                error: tensor_to_f64s(&e.error)?[sample],
+            }
+            .into());
+        }
         let delta = per_sample_sum(&e.relevance)?.f_sub(&e.error)?;
         let scores = match &req.mask {
             Some(mask) => mask.expand(&mask.group_sums(&e.relevance)?, &e.relevance.size()[1..])?,

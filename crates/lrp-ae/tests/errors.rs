@@ -207,3 +207,41 @@ fn through_the_attribution_trait_errors_become_xai_errors() {
         .unwrap_err();
     assert!(matches!(err, XaiError::NonFinite { index: 2, .. }), "{err}");
 }
+
+/// A dense autoencoder whose ReLU bottleneck is dead for every input reconstructs a constant:
+/// all relevance ends in the output bias. LRP says so instead of ranking zeros.
+#[test]
+fn relevance_that_vanished_is_reported_not_a_silent_zero() {
+    let dead = Stack {
+        layers: vec![
+            Layer::Linear {
+                weight: t(&[1.0, 0.0, 0.0, 1.0, 0.5, 0.5], &[2, 3]),
+                bias: Some(t(&[-100.0, -100.0], &[2])),
+            },
+            Layer::Activation(Activation::Relu),
+            Layer::Linear {
+                weight: t(&[1.0, 0.0, 0.0, 1.0, 1.0, 1.0], &[3, 2]),
+                bias: Some(t(&[0.5, 0.5, 0.5], &[3])),
+            },
+        ],
+        shape: vec![3],
+    };
+    let x = uniform(&mut rng(8), &[2, 3], 0.0, 1.0);
+    let e = lrp().explain(&dead, &x).unwrap();
+    assert_eq!(e.vanished, vec![0, 1]);
+    let err = lrp()
+        .attribute(&dead, &x, &Request::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("relevance vanished for 2 sample(s), first sample 0"),
+        "{err}"
+    );
+    // A healthy model's explanation has no vanished sample.
+    let healthy = uniform(&mut rng(9), &[2, 4], 0.0, 1.0);
+    assert!(lrp()
+        .explain(&dense(), &healthy)
+        .unwrap()
+        .vanished
+        .is_empty());
+}

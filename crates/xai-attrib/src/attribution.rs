@@ -96,9 +96,29 @@ impl Attributions {
         }
     }
 
+    /// The attributions as an `ndarray` array of the input's shape `[B, ..]`, for code that
+    /// ranks or plots them without libtorch.
+    ///
+    /// ```
+    /// use xai_attrib::{Attribution, FnScorer, Occlusion, Request};
+    /// use tch::{Kind, Tensor};
+    /// let energy = FnScorer::new("energy", |x: &Tensor| Ok(x.f_square()?.f_sum_dim_intlist(1, false, Kind::Float)?));
+    /// let x = Tensor::from_slice(&[1.0f32, 3.0]).reshape([1, 2]);
+    /// let a = Occlusion::params().window([1]).check()?.attribute(&energy, &x, &Request::default())?;
+    /// assert_eq!(a.scores_array()?, ndarray::array![[1.0f32, 9.0]].into_dyn());
+    /// # Ok::<(), xai_attrib::XaiError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`crate::XaiError::Model`] for a non-float tensor (never the case for a method of
+    /// this crate).
+    pub fn scores_array(&self) -> Result<ArrayD<f32>> {
+        Ok(ae_models::convert::tensor_to_array(&self.scores)?)
+    }
+
     /// Copies the attributions into a serialisable record labelled `method`.
     pub fn to_record(&self, method: &str) -> Result<AttributionRecord> {
-        let scores = ae_models::convert::tensor_to_array(&self.scores)?;
+        let scores = self.scores_array()?;
         let delta = match &self.delta {
             Some(d) => Some(ae_models::convert::tensor_to_f64s(d)?),
             None => None,

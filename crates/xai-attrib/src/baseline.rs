@@ -155,7 +155,7 @@ impl Baseline {
                 // A distribution of fewer dimensions ([N, F] for [T, F] samples) gets unit
                 // dimensions inserted after N so its samples broadcast from the right.
                 let mut view = vec![ds[0]];
-                view.extend(std::iter::repeat(1).take(sample.len() - (ds.len() - 1)));
+                view.extend(std::iter::repeat_n(1, sample.len() - (ds.len() - 1)));
                 view.extend_from_slice(&ds[1..]);
                 let d = d
                     .f_reshape(&view)?

@@ -99,6 +99,10 @@ impl<D: Detector + ?Sized> Scorer for ErrorScorer<'_, D> {
     fn describe(&self) -> String {
         format!("{} of {}", self.error, self.detector.describe())
     }
+
+    fn sample_shape(&self) -> Option<Vec<i64>> {
+        Some(self.detector.sample_shape())
+    }
 }
 
 impl<D: ?Sized> std::fmt::Debug for ErrorScorer<'_, D> {

@@ -26,6 +26,12 @@ pub trait Scorer {
     fn describe(&self) -> String {
         std::any::type_name::<Self>().to_string()
     }
+
+    /// The shape of one sample, when the scorer knows it (`None` by default); methods then
+    /// check their input against it before building any row.
+    fn sample_shape(&self) -> Option<Vec<i64>> {
+        None
+    }
 }
 
 impl<S: Scorer + ?Sized> Scorer for &S {
@@ -38,6 +44,9 @@ impl<S: Scorer + ?Sized> Scorer for &S {
     fn describe(&self) -> String {
         (**self).describe()
     }
+    fn sample_shape(&self) -> Option<Vec<i64>> {
+        (**self).sample_shape()
+    }
 }
 
 impl<S: Scorer + ?Sized> Scorer for Box<S> {
@@ -49,6 +58,9 @@ impl<S: Scorer + ?Sized> Scorer for Box<S> {
     }
     fn describe(&self) -> String {
         (**self).describe()
+    }
+    fn sample_shape(&self) -> Option<Vec<i64>> {
+        (**self).sample_shape()
     }
 }
 

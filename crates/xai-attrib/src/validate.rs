@@ -5,6 +5,7 @@
 use tch::{Kind, Tensor};
 
 use crate::error::{Result, XaiError};
+use crate::scorer::Scorer;
 
 /// Whether `kind` is a floating-point dtype (the only ones attributions are defined for).
 pub(crate) fn is_float(kind: Kind) -> bool {
@@ -39,6 +40,27 @@ pub fn check_batch(method: &str, x: &Tensor) -> Result<()> {
         });
     }
     check_finite(&what(), x)
+}
+
+/// [`check_batch`], and, when the scorer knows the shape of its samples (an
+/// [`crate::ErrorScorer`] does), that `x`'s samples have it: a wrong input is named as the
+/// user gave it, not as the rows a method builds from it.
+pub(crate) fn check_scorer_input<S: Scorer + ?Sized>(
+    method: &str,
+    scorer: &S,
+    x: &Tensor,
+) -> Result<()> {
+    check_batch(method, x)?;
+    if let Some(sample) = scorer.sample_shape() {
+        if x.size()[1..] != sample[..] {
+            return Err(XaiError::ShapeMismatch {
+                what: format!("{method} input for `{}`", scorer.describe()),
+                expected: format!("[batch, {}]", shape_str(&sample).trim_matches(['[', ']'])),
+                got: x.size(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Fails with the flat index of the first NaN or infinity of `t`.

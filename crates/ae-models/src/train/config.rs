@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ModelError, Result};
+use crate::error::{checked_serde, ModelError, Result};
 use crate::recon_error::ErrorNorm;
 
 /// How [`crate::train::train`] trains. The defaults follow paper 1: Adam with learning
@@ -10,8 +10,12 @@ use crate::recon_error::ErrorNorm;
 /// stopping, gradient-norm clipping at 5.0, the L1 (MAE) loss. The paper does not state
 /// its epoch budget or patience; the defaults are 50 epochs and patience 5, and
 /// [`TrainConfig::reference_protocol`] gives the measured reference run's 15 and 3.
+///
+/// Missing fields take their defaults, unknown fields are an error, and a config read with
+/// serde is checked as [`TrainConfig::check`] does, so `{"epochs": 0}` fails where it is
+/// read, not when training starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(remote = "Self", default, deny_unknown_fields)]
 pub struct TrainConfig {
     /// Maximum number of epochs.
     pub epochs: usize,
@@ -42,6 +46,8 @@ pub struct TrainConfig {
     /// Hide the progress bar even on a terminal.
     pub quiet: bool,
 }
+
+checked_serde!(TrainConfig);
 
 impl Default for TrainConfig {
     fn default() -> Self {
@@ -202,5 +208,26 @@ mod tests {
         assert_eq!(cfg.loss, ErrorNorm::L2);
         assert_eq!(cfg.batch_size, 64);
         assert!(serde_json::from_str::<TrainConfig>(r#"{"epoch": 3}"#).is_err());
+    }
+
+    #[test]
+    fn json_is_checked_like_code() {
+        for (json, needle) in [
+            (r#"{"epochs": 0}"#, "epochs = 0"),
+            (r#"{"batch_size": 0}"#, "batch_size = 0"),
+            (r#"{"lr": -0.5}"#, "lr = -0.5"),
+            (r#"{"val_fraction": 1.5}"#, "val_fraction = 1.5"),
+            (r#"{"clip_norm": 0.0}"#, "clip_norm = 0"),
+            (r#"{"max_seconds": -1.0}"#, "max_seconds = -1"),
+        ] {
+            let err = serde_json::from_str::<TrainConfig>(json)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{json}: {err}");
+        }
+        let cfg = TrainConfig::reference_protocol();
+        let back: TrainConfig =
+            serde_json::from_str(&serde_json::to_string(&cfg).unwrap()).unwrap();
+        assert_eq!(back, cfg);
     }
 }

@@ -10,11 +10,14 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tch::{COptimizer, Device, Kind, Tensor};
 
+use super::collapse::{self, CollapseCheck};
 use super::config::TrainConfig;
 use super::early_stop::{EarlyStopping, Verdict};
 use super::progress;
-use crate::autoencoder::{check_input, Trainable};
+use super::trainable_detector::TrainableDetector;
+use crate::autoencoder::{check_finite, check_finite_array};
 use crate::convert::array_to_tensor;
+use crate::detector::check_samples;
 use crate::error::{ModelError, Result};
 
 /// Why training ended.
@@ -54,6 +57,11 @@ pub struct TrainSummary {
     /// Training samples per second of optimisation (forward, backward and update; the
     /// validation passes excluded).
     pub train_samples_per_second: f64,
+    /// Whether the trained model reconstructs better than a constant output, i.e. whether
+    /// its output depends on its input, measured on its training samples; `None` when
+    /// those are all equal. A collapsed model is also reported on stderr unless `quiet`.
+    #[serde(default)]
+    pub collapse: Option<CollapseCheck>,
 }
 
 impl fmt::Display for TrainSummary {
@@ -73,22 +81,35 @@ impl fmt::Display for TrainSummary {
             f,
             "; {} + {} samples, {:.1} s, {:.0} samples/s",
             self.n_train, self.n_val, self.seconds, self.train_samples_per_second
-        )
+        )?;
+        match &self.collapse {
+            Some(c) if c.collapsed => write!(
+                f,
+                "; COLLAPSED: no better than a constant output (explained fraction {:.3})",
+                c.explained
+            ),
+            _ => Ok(()),
+        }
     }
 }
 
-/// Trains `model` to reconstruct `data` `[N, ..sample_shape]`.
+/// Trains `model` to reconstruct `data` `[N, ..sample_shape]` (a forecaster: to predict
+/// the cells it predicts; see [`TrainableDetector`]).
 ///
 /// The last `⌊N · val_fraction⌋` samples are the validation set (in order, never shuffled
 /// into training: with windows of a time series, validation is the latest stretch); the
 /// others are shuffled each epoch with `cfg.seed` and cut into mini-batches. Each step
-/// computes the mean L1 or L2 cell error, back-propagates, rescales the gradients when
+/// computes the mean L1 or L2 cell error of the predicted cells
+/// ([`TrainableDetector::targets_and_predictions`]; for an autoencoder every cell of its
+/// reconstruction), back-propagates, rescales the gradients when
 /// their global norm exceeds `clip_norm` (as `torch.nn.utils.clip_grad_norm_`) and takes
 /// an Adam step. After each epoch the validation loss is computed under no-grad; the
 /// weights of the best epoch are kept and restored at the end, so the model leaves
 /// training in its best state. `data` may live on any device (a strided view such as
 /// [`crate::windows::sliding_windows_tensor`] is fine); every batch is gathered and moved
-/// to the model's device.
+/// to the model's device. Finally the trained model is compared with the best constant
+/// prediction of its training samples ([`TrainSummary::collapse`]), and a model that
+/// is no better than one is reported on stderr (unless `quiet`).
 ///
 /// ```
 /// use ae_models::{train::{train, TrainConfig}, DenseAe, DenseAeConfig};
@@ -106,13 +127,13 @@ impl fmt::Display for TrainSummary {
 /// [`ModelError::InvalidParam`] for a bad config or too few samples for the split;
 /// shape, dtype and non-finite errors of `data`; [`ModelError::Diverged`] when a loss
 /// turns NaN or infinite (the model then holds the best weights seen before).
-pub fn train<M: Trainable + ?Sized>(
+pub fn train<M: TrainableDetector + ?Sized>(
     model: &M,
     data: &Tensor,
     cfg: &TrainConfig,
 ) -> Result<TrainSummary> {
     cfg.check()?;
-    check_input(model, data, "train")?;
+    check_data(model, data)?;
     let start = Instant::now();
     let n = data.size()[0] as usize;
     let n_val = (n as f64 * cfg.val_fraction).floor() as usize;
@@ -126,7 +147,7 @@ pub fn train<M: Trainable + ?Sized>(
     }
     let n_train = n - n_val;
     let params: Vec<Tensor> = model
-        .parameters()
+        .named_parameters()
         .iter()
         .map(|(_, t)| t.shallow_clone())
         .collect();
@@ -214,6 +235,10 @@ pub fn train<M: Trainable + ?Sized>(
         best.restore(&params)?;
     }
     let epochs_run = train_losses.len();
+    let collapse = collapse::check(model, data, n_train, cfg.batch_size, cfg.loss)?;
+    if let Some(c) = collapse.as_ref().filter(|c| c.collapsed && !cfg.quiet) {
+        eprintln!("{}", c.warning());
+    }
     Ok(TrainSummary {
         epochs_run,
         best_epoch,
@@ -225,6 +250,7 @@ pub fn train<M: Trainable + ?Sized>(
         n_val,
         seconds: start.elapsed().as_secs_f64(),
         train_samples_per_second: (n_train * epochs_run) as f64 / train_seconds.max(1e-9),
+        collapse,
     })
 }
 
@@ -233,21 +259,39 @@ pub fn train<M: Trainable + ?Sized>(
 ///
 /// # Errors
 /// As [`train`].
-pub fn train_array<M: Trainable + ?Sized>(
+pub fn train_array<M: TrainableDetector + ?Sized>(
     model: &M,
     data: &ArrayViewD<'_, f32>,
     cfg: &TrainConfig,
 ) -> Result<TrainSummary> {
-    if let Some(index) = data.iter().position(|v| !v.is_finite()) {
-        return Err(ModelError::NonFinite {
-            what: "training data".into(),
-            index,
-        });
-    }
+    check_finite_array(data, "training data")?;
     train(model, &array_to_tensor(data, Device::Cpu)?, cfg)
 }
 
-fn run_epoch<M: Trainable + ?Sized>(
+/// Checks that `data` is a batch of `model`'s samples, `f32` and finite.
+fn check_data<M: TrainableDetector + ?Sized>(model: &M, data: &Tensor) -> Result<()> {
+    check_samples("train", &model.sample_shape(), data)?;
+    if data.kind() != Kind::Float {
+        return Err(ModelError::UnsupportedDtype {
+            what: "autoencoder input (models hold f32 parameters)",
+            dtype: format!("{:?}", data.kind()),
+        });
+    }
+    check_finite(data, "train input")
+}
+
+/// The mean cell error of the cells `model` predicts in the batch `x`: for an autoencoder
+/// exactly `cfg.loss.mean_loss(&x, &model.forward(&x)?)`.
+fn batch_loss<M: TrainableDetector + ?Sized>(
+    model: &M,
+    x: &Tensor,
+    cfg: &TrainConfig,
+) -> Result<Tensor> {
+    let (target, prediction) = model.targets_and_predictions(x)?;
+    cfg.loss.mean_loss(&target, &prediction)
+}
+
+fn run_epoch<M: TrainableDetector + ?Sized>(
     model: &M,
     data: &Tensor,
     order: &[i64],
@@ -263,7 +307,7 @@ fn run_epoch<M: Trainable + ?Sized>(
         let idx = Tensor::f_from_slice(batch)?.f_to_device(data.device())?;
         let x = data.f_index_select(0, &idx)?.f_to_device(device)?;
         opt.zero_grad()?;
-        let loss = cfg.loss.mean_loss(&x, &model.forward(&x)?)?;
+        let loss = batch_loss(model, &x, cfg)?;
         loss.f_backward()?;
         if let Some(max_norm) = cfg.clip_norm {
             clip_grad_norm(params, max_norm)?;
@@ -280,7 +324,7 @@ fn run_epoch<M: Trainable + ?Sized>(
     Ok(total.f_double_value(&[])? / order.len() as f64)
 }
 
-fn evaluate<M: Trainable + ?Sized>(
+fn evaluate<M: TrainableDetector + ?Sized>(
     model: &M,
     data: &Tensor,
     from: usize,
@@ -295,7 +339,7 @@ fn evaluate<M: Trainable + ?Sized>(
         let x = data
             .f_narrow(0, start as i64, size as i64)?
             .f_to_device(model.device())?;
-        let loss = cfg.loss.mean_loss(&x, &model.forward(&x)?)?;
+        let loss = batch_loss(model, &x, cfg)?;
         total += loss.f_double_value(&[])? * size as f64;
         start += size;
     }
@@ -367,6 +411,46 @@ impl Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_autoencoder_trains_on_exactly_its_reconstruction_loss() {
+        // The trainer's loss of an autoencoder must stay the mean cell error of x and its
+        // reconstruction, bit for bit, value and gradients (cached weights depend on it).
+        use crate::{Autoencoder, LstmAe, LstmAeConfig, Trainable};
+        let ae = LstmAe::seeded(&LstmAeConfig::new(3, 6, 4), Device::Cpu, 0).unwrap();
+        let x = Tensor::rand([5, 6, 3], (Kind::Float, Device::Cpu));
+        for loss in [crate::ErrorNorm::L1, crate::ErrorNorm::L2] {
+            let cfg = TrainConfig {
+                loss,
+                ..TrainConfig::default()
+            };
+            let grads = |l: Tensor| -> (f64, Vec<Tensor>) {
+                for (_, p) in ae.parameters() {
+                    let mut g = p.grad();
+                    if g.defined() {
+                        let _ = g.zero_();
+                    }
+                }
+                l.backward();
+                let value = l.double_value(&[]);
+                (
+                    value,
+                    ae.parameters()
+                        .iter()
+                        .map(|(_, p)| p.grad().copy())
+                        .collect(),
+                )
+            };
+            let (ours, g_ours) = grads(batch_loss(&ae, &x, &cfg).unwrap());
+            let direct = cfg.loss.mean_loss(&x, &ae.forward(&x).unwrap()).unwrap();
+            let (reference, g_ref) = grads(direct);
+            assert_eq!(ours.to_bits(), reference.to_bits(), "{loss:?}");
+            assert!(
+                g_ours.iter().zip(&g_ref).all(|(a, b)| a.equal(b)),
+                "{loss:?}"
+            );
+        }
+    }
 
     #[test]
     fn clipping_matches_the_definition() {

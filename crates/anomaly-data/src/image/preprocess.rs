@@ -118,7 +118,7 @@ impl GaussianBlur {
 
     /// Checks the settings, naming the first bad one.
     pub fn check(&self) -> Result<()> {
-        if self.kernel == 0 || self.kernel % 2 == 0 {
+        if self.kernel == 0 || self.kernel.is_multiple_of(2) {
             return Err(DataError::InvalidParam {
                 what: "gaussian blur",
                 param: "kernel",

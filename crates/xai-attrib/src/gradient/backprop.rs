@@ -61,6 +61,18 @@ pub(crate) fn for_each_gradient<S: Scorer + ?Sized>(
                     method,
                     scorer: scorer.describe(),
                 })?;
+            if let Some(i) = ae_models::convert::first_non_finite(&grad)? {
+                let cells = (grad.numel() as i64 / len.max(1)).max(1) as usize;
+                return Err(XaiError::NonFinite {
+                    what: format!(
+                        "{method}: gradient of `{}` for row {} (cell {})",
+                        scorer.describe(),
+                        start as usize + i / cells,
+                        i % cells
+                    ),
+                    index: i,
+                });
+            }
             consume(start, len, &out.f_detach()?, &grad)?;
             bar.inc(len as u64);
             start += len;

@@ -36,7 +36,7 @@ use crate::gradient::path::path_gradients;
 use crate::params::{Batching, UnknownKeys};
 use crate::rng::{seeded, standard_normal};
 use crate::scorer::Scorer;
-use crate::validate::{at_least, check_batch};
+use crate::validate::{at_least, check_scorer_input};
 
 const NAME: &str = "gradient_shap";
 
@@ -152,7 +152,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for GradientShap {
     }
 
     fn attribute(&self, model: &S, x: &Tensor, req: &Request) -> Result<Attributions> {
-        check_batch(NAME, x)?;
+        check_scorer_input(NAME, model, x)?;
         require_gradients(NAME, model)?;
         let groups = Groups::resolve(req.mask.as_ref(), x)?;
         let (b, cells) = (x.size()[0], crate::validate::cells(x));

@@ -15,7 +15,7 @@ use crate::gradient::backprop::require_gradients;
 use crate::gradient::saliency::gradients;
 use crate::params::{Batching, UnknownKeys};
 use crate::scorer::Scorer;
-use crate::validate::check_batch;
+use crate::validate::check_scorer_input;
 
 const NAME: &str = "input_x_gradient";
 
@@ -70,7 +70,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for InputXGradient {
     }
 
     fn attribute(&self, model: &S, x: &Tensor, req: &Request) -> Result<Attributions> {
-        check_batch(NAME, x)?;
+        check_scorer_input(NAME, model, x)?;
         require_gradients(NAME, model)?;
         let groups = Groups::resolve(req.mask.as_ref(), x)?;
         let grad = gradients(model, NAME, x, self.params.batching)?;

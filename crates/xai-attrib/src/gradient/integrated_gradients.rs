@@ -29,7 +29,7 @@ use crate::gradient::path::path_gradients;
 use crate::gradient::quadrature::Quadrature;
 use crate::params::{Batching, UnknownKeys};
 use crate::scorer::Scorer;
-use crate::validate::check_batch;
+use crate::validate::check_scorer_input;
 
 const NAME: &str = "integrated_gradients";
 
@@ -165,7 +165,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for IntegratedGradients {
     }
 
     fn attribute(&self, model: &S, x: &Tensor, req: &Request) -> Result<Attributions> {
-        check_batch(NAME, x)?;
+        check_scorer_input(NAME, model, x)?;
         require_gradients(NAME, model)?;
         let groups = Groups::resolve(req.mask.as_ref(), x)?;
         let reference = req.baseline.reference(x, NAME)?;
@@ -196,7 +196,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for IntegratedGradients {
             |rows| Ok(alphas.f_index_select(0, &step(rows)?)?),
             |batch| {
                 let mut column = vec![batch.grad.size()[0]];
-                column.extend(std::iter::repeat(1).take(x.dim() - 1));
+                column.extend(std::iter::repeat_n(1, x.dim() - 1));
                 let w = weights
                     .f_index_select(0, &step(batch.rows)?)?
                     .f_reshape(&column)?;

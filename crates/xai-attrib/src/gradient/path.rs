@@ -56,7 +56,7 @@ pub(crate) fn path_gradients<S: Scorer + ?Sized>(
             let samples = rows.f_remainder(b)?;
             let (start, end) = endpoints(&rows, &samples)?;
             let mut column = vec![len];
-            column.extend(std::iter::repeat(1).take(start.dim() - 1));
+            column.extend(std::iter::repeat_n(1, start.dim() - 1));
             let alpha = alphas(&rows)?.f_reshape(&column)?;
             let point = start.f_add(&end.f_sub(&start)?.f_mul(&alpha)?)?;
             *current.borrow_mut() = Some((rows, samples, start, end));

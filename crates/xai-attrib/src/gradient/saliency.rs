@@ -13,7 +13,7 @@ use crate::feature_mask::Groups;
 use crate::gradient::backprop::{for_each_gradient, require_gradients};
 use crate::params::{Batching, UnknownKeys};
 use crate::scorer::Scorer;
-use crate::validate::check_batch;
+use crate::validate::check_scorer_input;
 
 const NAME: &str = "saliency";
 
@@ -96,7 +96,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for Saliency {
     }
 
     fn attribute(&self, model: &S, x: &Tensor, req: &Request) -> Result<Attributions> {
-        check_batch(NAME, x)?;
+        check_scorer_input(NAME, model, x)?;
         require_gradients(NAME, model)?;
         let groups = Groups::resolve(req.mask.as_ref(), x)?;
         let grad = gradients(model, NAME, x, self.params.batching)?;

@@ -17,7 +17,7 @@ use crate::feature_mask::Groups;
 use crate::params::{Batching, UnknownKeys};
 use crate::perturbation::stack_rows;
 use crate::scorer::Scorer;
-use crate::validate::{cells, check_batch, sample_shape};
+use crate::validate::{cells, check_scorer_input, sample_shape};
 
 const NAME: &str = "feature_ablation";
 
@@ -68,7 +68,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for FeatureAblation {
     }
 
     fn attribute(&self, model: &S, x: &Tensor, req: &Request) -> Result<Attributions> {
-        check_batch(NAME, x)?;
+        check_scorer_input(NAME, model, x)?;
         let groups = Groups::resolve(req.mask.as_ref(), x)?;
         let (b, n, shape) = (x.size()[0], groups.n(), sample_shape(x));
         let flat_x = x.f_reshape([1, b, cells(x)])?;

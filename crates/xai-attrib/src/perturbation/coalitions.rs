@@ -41,8 +41,8 @@ impl Design {
     }
 }
 
-/// `C(m, k)` in floating point.
-fn binomial(m: usize, k: usize) -> f64 {
+/// `C(m, k)` in floating point (`inf` when it overflows).
+pub(crate) fn binomial(m: usize, k: usize) -> f64 {
     (0..k).fold(1.0, |acc, i| acc * (m - i) as f64 / (i + 1) as f64)
 }
 

@@ -4,6 +4,7 @@
 //! scores combine.
 
 pub mod ablation;
+pub mod coalition_strata;
 pub(crate) mod coalitions;
 pub mod kernel_shap;
 pub mod lstsq;

@@ -25,7 +25,7 @@ use crate::feature_mask::Groups;
 use crate::params::{Batching, UnknownKeys};
 use crate::perturbation::stack_rows;
 use crate::scorer::Scorer;
-use crate::validate::{cells, check_batch, sample_shape};
+use crate::validate::{cells, check_scorer_input, sample_shape};
 
 const NAME: &str = "occlusion";
 
@@ -186,7 +186,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for Occlusion {
     }
 
     fn attribute(&self, model: &S, x: &Tensor, req: &Request) -> Result<Attributions> {
-        check_batch(NAME, x)?;
+        check_scorer_input(NAME, model, x)?;
         let shape = sample_shape(x);
         let counts = self.positions(&shape)?;
         let groups = Groups::resolve(req.mask.as_ref(), x)?;

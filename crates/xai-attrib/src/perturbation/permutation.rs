@@ -21,7 +21,7 @@ use crate::params::{Batching, UnknownKeys};
 use crate::perturbation::stack_rows;
 use crate::rng::{permutation, seeded};
 use crate::scorer::Scorer;
-use crate::validate::{cells, check_batch, sample_shape};
+use crate::validate::{cells, check_scorer_input, sample_shape};
 
 const NAME: &str = "feature_permutation";
 
@@ -76,7 +76,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for FeaturePermutation {
     }
 
     fn attribute(&self, model: &S, x: &Tensor, req: &Request) -> Result<Attributions> {
-        check_batch(NAME, x)?;
+        check_scorer_input(NAME, model, x)?;
         let b = x.size()[0];
         if b < 2 {
             return Err(XaiError::InvalidInput {

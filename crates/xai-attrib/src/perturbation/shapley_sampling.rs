@@ -31,7 +31,7 @@ use crate::params::{Batching, UnknownKeys};
 use crate::perturbation::stack_rows;
 use crate::rng::{permutation, seeded};
 use crate::scorer::Scorer;
-use crate::validate::{at_least, cells, check_batch, sample_shape};
+use crate::validate::{at_least, cells, check_scorer_input, sample_shape};
 
 const NAME: &str = "shapley_value_sampling";
 
@@ -110,7 +110,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for ShapleyValueSampling {
     }
 
     fn attribute(&self, model: &S, x: &Tensor, req: &Request) -> Result<Attributions> {
-        check_batch(NAME, x)?;
+        check_scorer_input(NAME, model, x)?;
         let groups = Groups::resolve(req.mask.as_ref(), x)?;
         let (b, n, shape, n_cells) = (x.size()[0], groups.n(), sample_shape(x), cells(x));
         let device = x.device();

@@ -1,0 +1,98 @@
+//! A user's detector that answers wrongly stops the pipeline with an error naming what it
+//! answered, and a method it cannot serve is refused before any work.
+
+use anomaly_xai::attrib::{IntegratedGradients, Occlusion};
+use anomaly_xai::data::synthetic::{generate, SyntheticConfig};
+use anomaly_xai::localizer::{Localizer, LocalizerConfig};
+use anomaly_xai::method::{Context, MethodSpec};
+use anomaly_xai::metrics::Protocol;
+use anomaly_xai::models::{ArrayDetector, ErrorNorm};
+use anomaly_xai::Error;
+use ndarray::{ArrayD, ArrayViewD, Axis};
+
+fn localizer(method: MethodSpec) -> Localizer {
+    let config = LocalizerConfig {
+        window: 16,
+        max_windows: 2,
+        progress: false,
+        ..LocalizerConfig::default()
+    };
+    Localizer::new(config, vec![method])
+}
+
+fn occlusion() -> MethodSpec {
+    MethodSpec::attrib(
+        Occlusion::params()
+            .window([16, 1])
+            .strides([16, 1])
+            .check()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn a_detector_that_answers_wrongly_stops_the_run_naming_it() {
+    let m = generate(&SyntheticConfig::default()).unwrap();
+    // Answers one sample short.
+    let short = ArrayDetector::new("one short", vec![16, 8], |x: ArrayViewD<'_, f32>| {
+        let n = x.len_of(Axis(0));
+        x.slice_axis(Axis(0), (1..n).into()).to_owned()
+    });
+    let err = localizer(MethodSpec::residual(ErrorNorm::L1))
+        .run(
+            &Context::new(&short),
+            m.test.view(),
+            &m.regions,
+            &Protocol::paper(),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("one short") && err.contains("[1, 16, 8]"),
+        "{err}"
+    );
+    // Answers NaN in one cell: no NaN score comes back.
+    let nan = ArrayDetector::new("nan", vec![16, 8], |x: ArrayViewD<'_, f32>| {
+        let mut y = ArrayD::<f32>::zeros(x.shape());
+        y[[0, 4, 5]] = f32::NAN;
+        y
+    });
+    let err = localizer(occlusion())
+        .run(
+            &Context::new(&nan),
+            m.test.view(),
+            &m.regions,
+            &Protocol::paper(),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`nan`") && err.contains("sample 0, cell [4, 5]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn gradients_through_a_closure_are_refused_before_any_work() {
+    let m = generate(&SyntheticConfig::default()).unwrap();
+    let d = ArrayDetector::new("closure", vec![16, 8], |_: ArrayViewD<'_, f32>| {
+        unreachable!("refused before the detector runs")
+    });
+    let ig = MethodSpec::attrib(IntegratedGradients::params().n_steps(4).check().unwrap());
+    let err = localizer(ig)
+        .run(
+            &Context::new(&d),
+            m.test.view(),
+            &m.regions,
+            &Protocol::paper(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::MissingCapability { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("Integrated Gradients")
+            && msg.contains("closure")
+            && msg.contains("gradients"),
+        "{msg}"
+    );
+}
