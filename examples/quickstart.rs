@@ -52,12 +52,7 @@ fn main() -> anomaly_xai::Result<()> {
         reference: Some(&reference),
         ..Context::new(&model)
     };
-    let run = localizer.run(
-        &ctx,
-        test.view(),
-        &m.regions,
-        &Protocol::paper(),
-    )?;
+    let run = localizer.run(&ctx, test.view(), &m.regions, &Protocol::paper())?;
     println!("{}", run.table()?.to_markdown());
     Ok(())
 }

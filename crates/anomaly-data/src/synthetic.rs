@@ -684,7 +684,8 @@ fn plant_on_factor(
     let magnitude = f64::from(cfg.magnitude);
     let k = r.gen_range(0..cfg.n_factors);
     let sign = draw_sign(cfg, r);
-    let fresh = (kind == AnomalyKind::CorrelationBreak).then(|| factor(r, k.is_multiple_of(2), len));
+    let fresh =
+        (kind == AnomalyKind::CorrelationBreak).then(|| factor(r, k.is_multiple_of(2), len));
     let delta: Vec<f64> = (0..len)
         .map(|i| match kind {
             AnomalyKind::Spike => sign * 2.0 * magnitude * spike_shape(i, len),

@@ -719,14 +719,22 @@ fn noise_spread_gives_each_sensor_its_own_noise_level_within_the_promised_range(
         ..cfg(3)
     };
     let noisy = generate(&c).unwrap();
-    let quiet = generate(&SyntheticConfig { noise: 0.0, ..c.clone() }).unwrap();
+    let quiet = generate(&SyntheticConfig {
+        noise: 0.0,
+        ..c.clone()
+    })
+    .unwrap();
     let sd: Vec<f64> = (&noisy.train - &quiet.train)
         .columns()
         .into_iter()
         .map(|col| {
             let n = col.len() as f64;
             let mean = col.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-            (col.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n).sqrt()
+            (col.iter()
+                .map(|&v| (f64::from(v) - mean).powi(2))
+                .sum::<f64>()
+                / n)
+                .sqrt()
         })
         .collect();
     let e = std::f64::consts::E;
@@ -734,11 +742,21 @@ fn noise_spread_gives_each_sensor_its_own_noise_level_within_the_promised_range(
         // noise · e^u, u in [-1, 1]; 4000 draws estimate σ within a few percent.
         assert!((0.02 / e * 0.9..0.02 * e * 1.1).contains(s), "{sd:?}");
     }
-    let (lo, hi) = sd.iter().fold((f64::MAX, 0.0f64), |(l, h), &s| (l.min(s), h.max(s)));
+    let (lo, hi) = sd
+        .iter()
+        .fold((f64::MAX, 0.0f64), |(l, h), &s| (l.min(s), h.max(s)));
     assert!(hi / lo > 2.0, "{sd:?}");
     // Without a spread every sensor has the same noise (the default output is pinned).
-    let flat = generate(&SyntheticConfig { noise_spread: 0.0, ..c }).unwrap();
+    let flat = generate(&SyntheticConfig {
+        noise_spread: 0.0,
+        ..c
+    })
+    .unwrap();
     assert_ne!(flat.train, noisy.train);
-    let bad = generate(&SyntheticConfig { noise_spread: -1.0, ..cfg(0) }).unwrap_err();
+    let bad = generate(&SyntheticConfig {
+        noise_spread: -1.0,
+        ..cfg(0)
+    })
+    .unwrap_err();
     assert!(bad.to_string().contains("noise_spread"), "{bad}");
 }
