@@ -278,7 +278,7 @@ impl Localizer {
         let reference = ctx.reference.ok_or(Error::InvalidSetting {
             setting: "normalization",
             value: format!("{:?}", self.config.normalization),
-            rule: "needs reference windows (Context::reference)".into(),
+            rule: "needs normal reference windows in Context::reference (e.g. the validation part of the training windows); without any, use Normalization::None (raw scores)".into(),
         })?;
         let cells = self.explain(ctx, method, reference)?.mapv(f64::from);
         if cells.shape()[0] < 2 {
