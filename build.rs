@@ -6,8 +6,9 @@
 //! being built against (as `cargo xtask` and `eval "$(cargo xtask env)"` arrange), this
 //! adds its `lib/` as an rpath. Link arguments of a build script reach only the package's
 //! own targets, so crates that depend on this one are unaffected; `docs/setup.md` says
-//! what a crates.io consumer does. Every package of the workspace that links libtorch has
-//! a copy of this file.
+//! what a crates.io consumer does. The other packages that link libtorch (ae-models,
+//! xai-attrib, lrp-ae) use this file through a symbolic link; `cargo package` stores its
+//! contents.
 
 use std::env;
 use std::path::Path;

@@ -646,7 +646,7 @@ fn run_large(
         start.elapsed().as_secs_f64()
     );
     let dir = args.out.join("games");
-    fs::create_dir_all(&dir)?;
+    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let f_x = tch::no_grad(|| scorer.score(x))?;
     let flat: Vec<f64> = truth.concat();
     Tensor::write_safetensors(
@@ -960,12 +960,25 @@ fn run_game(name: &str, args: &Args) -> Result<(Vec<Row>, serde_json::Value), Bo
     Ok((rows, meta))
 }
 
-fn main() -> Result<(), BoxError> {
+/// Prints the error's message (its `Display`), not the `Debug` form `main` returning a
+/// `Result` would print.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), BoxError> {
     let args = parse_args()?;
     if let Some(t) = args.threads {
         tch::set_num_threads(t);
     }
-    fs::create_dir_all(&args.out)?;
+    fs::create_dir_all(&args.out)
+        .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
     // Rows and games of earlier runs are kept, those of the games run now replaced.
     let path = args.out.join("ours.json");
     let (mut rows, mut games): (Vec<serde_json::Value>, Vec<serde_json::Value>) =

@@ -86,15 +86,30 @@ fn label(estimator: &str) -> String {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Prints the error's message (its `Display`), not the `Debug` form `main` returning a
+/// `Result` would print.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     if args.size.len() != 2 {
         return Err(format!("--size needs WIDTH,HEIGHT, got {:?}", args.size).into());
     }
-    let ours: File = serde_json::from_str(&fs::read_to_string(&args.ours)?)?;
+    let read = |p: &std::path::Path| {
+        fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+    };
+    let ours: File = serde_json::from_str(&read(&args.ours)?)?;
     let (mut rows, meta) = (ours.rows, ours.games);
     if let Some(c) = &args.captum {
-        rows.extend(serde_json::from_str::<File>(&fs::read_to_string(c)?)?.rows);
+        rows.extend(serde_json::from_str::<File>(&read(c)?)?.rows);
     }
     let mut games: Vec<String> = Vec::new();
     let mut estimators: Vec<String> = Vec::new();

@@ -15,7 +15,19 @@ use anomaly_xai::models::train::{train, TrainConfig};
 use anomaly_xai::models::windows::sliding_windows;
 use anomaly_xai::models::{ErrorNorm, LstmAe, LstmAeConfig, MinMaxScaler};
 
-fn main() -> anomaly_xai::Result<()> {
+/// Prints the error's message (its `Display`), not the `Debug` form `main` returning a
+/// `Result` would print.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anomaly_xai::Result<()> {
     // Any [T, F] series with labelled regions works; here an SMD machine.
     let m = SmdMachine::load(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/smd"),

@@ -377,3 +377,58 @@ fn draw_figure(args: &Args, m: &PreparedMachine, run: &LocalizationRun) -> Resul
     eprintln!("  wrote {}", path.display());
     Ok(())
 }
+
+/// The command line is checked before any data is read or any model trained: each bad
+/// setting is refused by `localizer` (which `run` calls first) with the flag's name.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(args: &[&str]) -> String {
+        let args =
+            Args::try_parse_from(std::iter::once("smd_localization").chain(args.iter().copied()))
+                .expect("clap accepts the flags");
+        let err = localizer(&args)
+            .and_then(|l| l.config.check().map(|()| l))
+            .err()
+            .unwrap_or_else(|| panic!("{args:?} was accepted"));
+        err.to_string()
+    }
+
+    #[test]
+    fn zero_seeds_is_refused() {
+        assert!(refused(&["--seeds", "0"]).contains("--seeds"));
+    }
+
+    #[test]
+    fn zero_windows_is_refused() {
+        assert!(refused(&["--max-windows", "0"]).contains("max_windows"));
+    }
+
+    #[test]
+    fn an_unknown_skip_is_refused() {
+        let e = refused(&["--skip", "bogus"]);
+        assert!(e.contains("--skip") && e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn skipping_every_method_is_refused() {
+        let args = Args::try_parse_from(["smd_localization"]).unwrap();
+        let every: Vec<String> = localizer(&args)
+            .unwrap()
+            .methods
+            .iter()
+            .map(|m| m.label())
+            .collect();
+        let e = refused(&["--skip", &every.join(",")]);
+        assert!(e.contains("leaves no method"), "{e}");
+    }
+
+    #[test]
+    fn the_defaults_are_accepted() {
+        let args = Args::try_parse_from(["smd_localization"]).unwrap();
+        let l = localizer(&args).unwrap();
+        l.config.check().unwrap();
+        assert!(!l.methods.is_empty());
+    }
+}

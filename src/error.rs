@@ -95,9 +95,11 @@ pub enum Error {
     #[error(transparent)]
     Data(#[from] crate::data::DataError),
     /// Image data, preprocessing or drawing failed.
+    #[cfg(feature = "image")]
     #[error(transparent)]
     Image(#[from] crate::image::ImageError),
     /// A chart could not be drawn.
+    #[cfg(feature = "plot")]
     #[error(transparent)]
     Plot(#[from] crate::plot::PlotError),
     /// A JSON (de)serialisation failed.

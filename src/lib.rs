@@ -17,6 +17,21 @@
 //! Its own parts are the pipelines that tie them together ([`localizer`],
 //! [`corruption::validation`]), the image side that needs libtorch or drawing
 //! ([`image`]), and the plots ([`plot`]).
+//!
+//! ## Features
+//!
+//! Both are on by default; the demo and the examples need them. A library that only
+//! localizes can turn them off (`default-features = false`) and skips compiling their
+//! dependencies.
+//!
+//! | feature | turns on | compiles |
+//! |---|---|---|
+//! | `plot` | [`plot`] (PNG charts: paper 1's sensor figure, paper 2's recall curves, bar charts), `corruption::validation::ValidationReport::panels` | `plotters` with its bitmap backend and font rasteriser, the embedded DejaVu Sans font |
+//! | `image` | [`image`] (heatmaps, figure grids, image tensors) and `anomaly_data::image` (defect data sets, paper 2's preprocessing, augmentation, synthetic defect images) | the `image` crate with its PNG and JPEG codecs, `rayon`, `plotters` (grid labels), the embedded textures |
+//!
+//! Without them the series pipeline ([`localizer`]), every method ([`method`], [`attrib`],
+//! [`lrp`]), the metrics, the table and series loaders and the corruption validation
+//! remain.
 
 pub use ae_models as models;
 pub use anomaly_data as data;
@@ -26,9 +41,11 @@ pub use xai_attrib as attrib;
 
 pub mod corruption;
 pub mod error;
+#[cfg(feature = "image")]
 pub mod image;
 pub mod localizer;
 pub mod method;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub(crate) mod stats;
 
@@ -38,3 +55,8 @@ pub use error::{Error, Result};
 #[cfg(doctest)]
 #[doc = include_str!("../docs/your-detector.md")]
 struct YourDetectorDoctests;
+
+/// The README's code sample, compiled.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

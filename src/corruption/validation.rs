@@ -14,7 +14,7 @@
 //!   (1000 coalitions, a background of up to 755 training rows, as the paper), the L2
 //!   residual, Occlusion (one feature at a time), Integrated Gradients (50
 //!   Gauss-Legendre points) and, beyond the paper, LRP with ε on every layer
-//!   ([`Method::LrpEpsilon`]). Occlusion and IG replace features by the training mean: a
+//!   ([`Preset::Epsilon`]). Occlusion and IG replace features by the training mean: a
 //!   zero baseline would make the null corruption (`x_c = 0`) invisible to both, since
 //!   they credit `x_c − x'_c`;
 //! * score: recall@m for `m = 1..M` ([`loc_metrics::recall_at_m`], ties averaged), and the
@@ -41,6 +41,7 @@ use xai_attrib::{BaselineSpec, IntegratedGradients, KernelShap, Occlusion};
 use super::{Corruption, CorruptionGenerator, CorruptionParams, TriesSummary};
 use crate::error::{Error, Result};
 use crate::method::{Context, Method, MethodSpec, PreparedMethod};
+#[cfg(feature = "plot")]
 use crate::plot::{RecallLine, RecallPanel};
 use crate::stats::median;
 
@@ -225,6 +226,7 @@ pub struct ValidationReport {
 
 impl ValidationReport {
     /// One Figure-2 panel per corruption with samples.
+    #[cfg(feature = "plot")]
     pub fn panels(&self) -> Vec<RecallPanel> {
         self.corruptions
             .iter()

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Time Captum 0.9 on the reference LSTM autoencoder with the settings of
-`cargo run --release --example bench_methods` (see docs/performance.md).
+`cargo run --release -p anomaly-xai-bench --example bench_methods` (the shared harness in
+`benches/src/`; see docs/performance.md).
 
 Usage (the cached cross-check virtualenv, CPU is fine):
 

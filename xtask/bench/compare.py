@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Merge the JSON lines of `examples/bench_methods.rs` and `xtask/bench/captum_bench.py`
+"""Merge the JSON lines of `benches/examples/bench_methods.rs` and `xtask/bench/captum_bench.py`
 into the markdown table of docs/performance.md.
 
 Usage (standard library only):

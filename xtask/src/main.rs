@@ -38,12 +38,21 @@ commands:
   demo [ARGS..]      setup, then the main example (SMD sensor localization) in release mode;
                      ARGS go to the example (try `cargo xtask demo -- --help`)
   lint               cargo fmt --check, cargo clippy -D warnings, cargo doc -D warnings
+  features           cargo check of the facade and anomaly-data without default features,
+                     and of the facade with plots only (what `demo` builds)
   package            cargo package every publishable crate, compiling the packaged sources
-  msrv               cargo check the workspace with the declared rust-version (via rustup)
-  ci                 what .ci/run calls: lint, test, package, msrv
+  msrv               cargo check the workspace with the declared rust-version (rustup
+                     installs that toolchain if it is missing)
+  ci                 what .ci/run calls: lint, features, test, package, and msrv where
+                     the declared toolchain is already installed (CI machines may not
+                     fetch toolchains)
   crosscheck         install captum/zennit beside torch and compare against them
   torchscript        retrain and export the TorchScript detectors (examples/models, fixtures)
-  bench [ARGS..]     setup, then cargo bench (ARGS go to cargo bench)
+  bench [ARGS..]     setup, then the criterion benches: cargo bench --workspace, or of the
+                     packages ARGS name (`-p anomaly-xai-bench --bench attribution_lstm`)
+  bench-methods [ARGS..]
+                     setup, then every method against its floor on paper 1's LSTM (the
+                     figures of docs/performance.md); ARGS go to the example (`-- --help`)
 
 environment:
   ANOMALY_XAI_CACHE  cache directory (default: $XDG_CACHE_HOME/anomaly-xai or ~/.cache/anomaly-xai)
@@ -64,15 +73,18 @@ fn main() -> ExitCode {
         "test" => test(&args),
         "demo" => demo(&args),
         "lint" => lint(),
+        "features" => features(),
         "package" => package(),
-        "msrv" => msrv(),
+        "msrv" => msrv(true),
         "ci" => lint()
+            .and_then(|()| features())
             .and_then(|()| test(&[]))
             .and_then(|()| package())
-            .and_then(|()| msrv()),
+            .and_then(|()| msrv(false)),
         "crosscheck" => crosscheck(&args),
         "torchscript" => torchscript(),
         "bench" => bench(&args),
+        "bench-methods" => bench_methods(&args),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())
@@ -284,10 +296,10 @@ fn test(extra: &[String]) -> Result<(), String> {
     let torch = Torch::ensure(false)?;
     let started = Instant::now();
     let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
-    let mut args = vec!["test", "--workspace", "--all-targets"];
+    let mut args = vec!["test", "--workspace", "--all-targets", "--features", FULL];
     args.extend(&extra);
     run(&mut torch.cargo(&args))?;
-    let mut doc = vec!["test", "--workspace", "--doc"];
+    let mut doc = vec!["test", "--workspace", "--doc", "--features", FULL];
     doc.extend(&extra);
     run(&mut torch.cargo(&doc))?;
     eprintln!(
@@ -299,9 +311,48 @@ fn test(extra: &[String]) -> Result<(), String> {
 
 fn demo(extra: &[String]) -> Result<(), String> {
     let torch = Torch::ensure(false)?;
-    let mut c = torch.cargo(&["run", "--release", "--example", "smd_localization", "--"]);
+    // Only what the demo needs: its figures, not the image side.
+    let mut c = torch.cargo(&[
+        "run",
+        "--release",
+        "--no-default-features",
+        "--features",
+        "plot",
+        "--example",
+        "smd_localization",
+        "--",
+    ]);
     c.args(extra.iter().filter(|a| *a != "--"));
     run(&mut c)
+}
+
+/// The facade's optional parts, which every example and test is built with; spelled out
+/// so that the tests do not depend on what the default features happen to be.
+const FULL: &str = "anomaly-xai/plot,anomaly-xai/image";
+
+/// A library user's build: the facade and the data crate without plots and images
+/// (`default-features = false`), every target that does not require them; then what
+/// `demo` builds (plots only).
+fn features() -> Result<(), String> {
+    let torch = Torch::ensure(false)?;
+    run(&mut torch.cargo(&[
+        "check",
+        "-p",
+        "anomaly-xai",
+        "-p",
+        "anomaly-data",
+        "--no-default-features",
+        "--all-targets",
+    ]))?;
+    run(&mut torch.cargo(&[
+        "check",
+        "-p",
+        "anomaly-xai",
+        "--no-default-features",
+        "--features",
+        "plot",
+        "--all-targets",
+    ]))
 }
 
 fn lint() -> Result<(), String> {
@@ -377,7 +428,11 @@ fn declared_msrv() -> Result<String, String> {
 /// this needs no libtorch; every Rust crate of the locked dependency graph, every build
 /// script and every target of ours is compiled by the old compiler. Its own target
 /// directory keeps the two toolchains' artifacts apart.
-fn msrv() -> Result<(), String> {
+///
+/// With `install` false (inside `ci`) a missing toolchain skips the check with a notice
+/// instead of fetching it: a CI machine may have its one toolchain and no way to fetch
+/// another, and the check is about publishing, not about the code working.
+fn msrv(install: bool) -> Result<(), String> {
     let version = declared_msrv()?;
     let rustup = |args: &[&str]| {
         let mut c = Command::new("rustup");
@@ -403,6 +458,12 @@ fn msrv() -> Result<(), String> {
         })?
         .status
         .success();
+    if !present && !install {
+        eprintln!(
+            "xtask msrv: skipped, Rust {version} is not installed (`cargo xtask msrv` installs it)"
+        );
+        return Ok(());
+    }
     if !present {
         run(&mut rustup(&[
             "toolchain",
@@ -443,8 +504,31 @@ fn msrv() -> Result<(), String> {
 
 fn bench(extra: &[String]) -> Result<(), String> {
     let torch = Torch::ensure(false)?;
-    let mut c = torch.cargo(&["bench", "--workspace"]);
+    let picks_packages = extra
+        .iter()
+        .any(|a| a == "-p" || a.starts_with("--package"));
+    let mut c = if picks_packages {
+        torch.cargo(&["bench"])
+    } else {
+        torch.cargo(&["bench", "--workspace"])
+    };
     c.args(extra);
+    run(&mut c)
+}
+
+/// `bench_methods` of the bench package (`benches/examples/bench_methods.rs`).
+fn bench_methods(extra: &[String]) -> Result<(), String> {
+    let torch = Torch::ensure(false)?;
+    let mut c = torch.cargo(&[
+        "run",
+        "--release",
+        "-p",
+        "anomaly-xai-bench",
+        "--example",
+        "bench_methods",
+        "--",
+    ]);
+    c.args(extra.iter().filter(|a| *a != "--"));
     run(&mut c)
 }
 

@@ -36,6 +36,7 @@ pub enum DataError {
     },
 
     /// A file could not be decoded or encoded as an image.
+    #[cfg(feature = "image")]
     #[error("{}: {source}", path.display())]
     Codec {
         /// The file (or the name of embedded data).

@@ -40,6 +40,7 @@ mod breast_cancer;
 mod csv_table;
 mod data_dir;
 mod error;
+#[cfg(feature = "image")]
 pub mod image;
 mod nsl_kdd;
 pub mod smd;

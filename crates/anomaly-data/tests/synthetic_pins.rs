@@ -2,8 +2,11 @@
 //! few values in the clear), so that moving or refactoring them cannot change the data a
 //! seed gives.
 
+#[cfg(feature = "image")]
 use anomaly_data::image::augment::Augment;
+#[cfg(feature = "image")]
 use anomaly_data::image::preprocess::Preprocess;
+#[cfg(feature = "image")]
 use anomaly_data::image::synthetic as images;
 use anomaly_data::synthetic as series;
 use ndarray::Array2;
@@ -61,6 +64,7 @@ fn synthetic_machine_is_pinned() {
     );
 }
 
+#[cfg(feature = "image")]
 #[test]
 fn synthetic_images_preprocessing_and_augmentation_are_pinned() {
     let cfg = images::SyntheticConfig {

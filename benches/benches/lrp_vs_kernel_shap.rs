@@ -12,30 +12,17 @@
 //!   200 samples (per-pixel players are out of reach: 16 384 of them).
 //!
 //! Inputs are seeded uniform noise in [0, 1] (the cost does not depend on the values),
-//! `ANOMALY_XAI_BENCH_THREADS` libtorch threads (default 2). Without `--bench` (as
+//! `ANOMALY_XAI_BENCH_THREADS` libtorch threads (default 2). Run:
+//! `cargo bench -p anomaly-xai-bench --bench lrp_vs_kernel_shap`. Without `--bench` (as
 //! `cargo test --all-targets` runs it) the models are small and the settings cheap, so the
 //! check stays fast in a debug build. `docs/performance.md` has the numbers.
 
-use anomaly_xai::attrib::{
-    Attribution, Baseline, FeatureMask, KernelShap, Norm, ReconstructionError, Request,
-};
-use anomaly_xai::lrp::{Lrp, OutputSeed, Preset};
-use anomaly_xai::models::{ConvAe, ConvAeConfig, DenseAe, DenseAeConfig};
+use anomaly_xai::attrib::{Attribution, Baseline, ErrorScorer, FeatureMask, KernelShap, Request};
+use anomaly_xai::lrp::{Lrp, Preset};
+use anomaly_xai::models::{ConvAe, ConvAeConfig, DenseAe, DenseAeConfig, ErrorNorm};
+use anomaly_xai_bench::{bench_mode, bench_threads};
 use criterion::{black_box, criterion_main, BenchmarkId, Criterion};
 use tch::{Device, Kind, Tensor};
-
-/// Whether criterion measures (`cargo bench`) rather than checks (`cargo test`).
-fn bench_mode() -> bool {
-    std::env::args().any(|a| a == "--bench")
-}
-
-fn threads() -> i32 {
-    std::env::var("ANOMALY_XAI_BENCH_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&v| v >= 1)
-        .unwrap_or(2)
-}
 
 /// Group ids `[1, side, side]` of square `patch × patch` superpixels, row-major.
 fn patches(side: i64, patch: i64) -> Result<FeatureMask, Box<dyn std::error::Error>> {
@@ -56,12 +43,12 @@ fn dense(c: &mut Criterion, full: bool) -> Result<(), Box<dyn std::error::Error>
     let one = Tensor::rand([1, cfg.input], opts);
     let many = Tensor::rand([batch, cfg.input], opts);
     let bg = Tensor::rand([background, cfg.input], opts);
-    let lrp = Lrp::new(OutputSeed::DeepTaylorL2, Preset::Paper2Dense)?;
+    let lrp = Lrp::new(ErrorNorm::L2, Preset::Paper2Dense)?;
     let shap = KernelShap::params()
         .n_samples(samples)
         .progress(false)
         .check()?;
-    let scorer = ReconstructionError::new(&ae, Norm::L2);
+    let scorer = ErrorScorer::new(&ae, ErrorNorm::L2)?;
     let plain = Request::default();
     let with_bg = Request::with_baseline(Baseline::Distribution(bg));
 
@@ -111,7 +98,7 @@ fn conv(c: &mut Criterion, full: bool) -> Result<(), Box<dyn std::error::Error>>
     let one = Tensor::rand([1, ch, h, w], opts);
     let many = Tensor::rand([batch, ch, h, w], opts);
     let lrp = Lrp::new(
-        OutputSeed::DeepTaylorL2,
+        ErrorNorm::L2,
         Preset::Paper2Conv {
             low: 0.0,
             high: 1.0,
@@ -121,7 +108,7 @@ fn conv(c: &mut Criterion, full: bool) -> Result<(), Box<dyn std::error::Error>>
         .n_samples(samples)
         .progress(false)
         .check()?;
-    let scorer = ReconstructionError::new(&ae, Norm::L2);
+    let scorer = ErrorScorer::new(&ae, ErrorNorm::L2)?;
     let plain = Request::default();
     let superpixels = Request::with_baseline(Baseline::Zero).mask(patches(h, patch)?);
 
@@ -162,7 +149,7 @@ fn conv(c: &mut Criterion, full: bool) -> Result<(), Box<dyn std::error::Error>>
 
 fn bench(c: &mut Criterion) {
     let full = bench_mode();
-    tch::set_num_threads(threads());
+    tch::set_num_threads(bench_threads());
     tch::manual_seed(0);
     if let Err(e) = dense(c, full) {
         panic!("lrp_vs_kernel_shap (dense): {e}");
