@@ -169,3 +169,34 @@ pub fn protocol() -> Protocol {
         vec![RankMetric::HIT_150, RankMetric::NDCG_150],
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{default_methods, methods, train_mean_variants};
+
+    #[test]
+    fn the_default_set_is_paper_methods_without_the_ones_left_out() {
+        let default = default_methods(50, 200, 5, &[0, 1]).unwrap();
+        let mut all = methods(50, 200, 5, &[0, 1]).unwrap();
+        all.extend(train_mean_variants(200, 5, &[0, 1]).unwrap());
+        for m in &default {
+            assert!(
+                all.contains(m),
+                "{} is not one of paper 1's methods",
+                m.label()
+            );
+            let label = m.label();
+            for left_out in [
+                "(zero)",
+                "Saliency",
+                "Input x Gradient",
+                "Attention",
+                "LRP",
+                "Feature Ablation",
+            ] {
+                assert!(!label.contains(left_out), "{label} is left out by design");
+            }
+        }
+        assert_eq!(default.len(), 8);
+    }
+}
