@@ -34,7 +34,7 @@ use crate::attrib::{
     FeatureMask, Request, Residual,
 };
 use crate::error::{Error, Result};
-use crate::lrp::{Lrp, Preset};
+use crate::lrp::{Lrp, Preset, RootPoint, DEVIATION_EPSILON};
 use crate::models::{AttentionLstmAe, Autoencoder, Detector, ErrorNorm, ExplainedError};
 
 /// Which method.
@@ -122,6 +122,29 @@ impl MethodSpec {
         MethodSpec::new(Method::Lrp { preset })
     }
 
+    /// Deviation LRP ([`Preset::Deviation`] with [`DEVIATION_EPSILON`]): the relevance of
+    /// the input's deviation from `root`, the window's own reconstruction or, with
+    /// [`RootPoint::Baseline`], the training mean ([`BaselineSpec::FeatureMeans`]; another
+    /// reference with [`MethodSpec::baseline`]). A sensor that drops is seen as clearly as
+    /// one that rises, which paper 2's rules do not do (docs/lrp.md).
+    ///
+    /// ```
+    /// use anomaly_xai::lrp::RootPoint;
+    /// use anomaly_xai::method::MethodSpec;
+    /// assert_eq!(MethodSpec::lrp_deviation(RootPoint::Reconstruction).label(), "LRP deviation (reconstruction)");
+    /// assert_eq!(MethodSpec::lrp_deviation(RootPoint::Baseline).label(), "LRP deviation (train mean)");
+    /// ```
+    pub fn lrp_deviation(root: RootPoint) -> Self {
+        let spec = MethodSpec::lrp(Preset::Deviation {
+            eps: DEVIATION_EPSILON,
+            root,
+        });
+        match root {
+            RootPoint::Baseline => spec.baseline(BaselineSpec::FeatureMeans),
+            RootPoint::Reconstruction => spec,
+        }
+    }
+
     /// Explaining the error in `norm` instead of the pipeline's norm (same cells).
     pub fn norm(mut self, norm: ErrorNorm) -> Self {
         self.norm = Some(norm);
@@ -141,7 +164,8 @@ impl MethodSpec {
     }
 
     /// The label in tables: the one given with [`MethodSpec::labelled`], or one made from
-    /// the settings ("Kernel SHAP 200 (zero)", "Residual L1", "LRP (LstmDefault)").
+    /// the settings ("Kernel SHAP 200 (zero)", "Residual L1", "LRP (LstmDefault)",
+    /// "LRP deviation (reconstruction)", "LRP deviation (train mean)").
     pub fn label(&self) -> String {
         if let Some(l) = &self.label {
             return l.clone();
@@ -149,6 +173,19 @@ impl MethodSpec {
         let label = match &self.method {
             Method::Residual => return format!("Residual {:?}", self.norm.unwrap_or_default()),
             Method::Attention => "Attention".into(),
+            Method::Lrp {
+                preset: Preset::Deviation { eps, root },
+            } => {
+                let from = match root {
+                    RootPoint::Reconstruction => "reconstruction".to_string(),
+                    RootPoint::Baseline => describe(&self.baseline),
+                };
+                if *eps == DEVIATION_EPSILON {
+                    format!("LRP deviation ({from})")
+                } else {
+                    format!("LRP deviation ε {eps} ({from})")
+                }
+            }
             Method::Lrp { preset } => format!("LRP ({preset:?})"),
             Method::Attrib(m) if self.uses_baseline() => {
                 format!("{} ({})", m.label(), describe(&self.baseline))
@@ -167,9 +204,11 @@ impl MethodSpec {
         self
     }
 
-    /// Whether the method compares the input with [`MethodSpec::baseline`].
+    /// Whether the method compares the input with [`MethodSpec::baseline`]: a deviation
+    /// LRP from a given reference point (`deviation:baseline`) takes it as that point.
     pub fn uses_baseline(&self) -> bool {
         match &self.method {
+            Method::Lrp { preset } => preset.root() == Some(RootPoint::Baseline),
             Method::Attrib(m) => !matches!(
                 m,
                 crate::attrib::MethodSpec::Saliency(_)

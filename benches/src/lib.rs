@@ -14,19 +14,36 @@
 //! * [`timing`]: wall-clock and CPU seconds, a scorer that times its own calls;
 //! * [`measure`]: a method and its floor timed in turns.
 //!
+//! [`shapley`] is the other measurement: Kernel SHAP's error against exact Shapley values
+//! for a given number of evaluations (the `kernel_shap_accuracy` and `kernel_shap_curve`
+//! examples).
+//!
 //! Benches compiled by `cargo test --all-targets` run without `--bench`; they then check
 //! every method once on the small model ([`bench_mode`]) instead of measuring.
 //!
 //! ```text
 //! cargo bench -p anomaly-xai-bench                                   # criterion
 //! cargo run --release -p anomaly-xai-bench --example bench_methods   # the report
+//! cargo run --release -p anomaly-xai-bench --example kernel_shap_accuracy -- --help
 //! ```
 
 pub mod floor;
 pub mod measure;
 pub mod methods;
 pub mod reference;
+pub mod shapley;
 pub mod timing;
+
+use std::path::{Path, PathBuf};
+
+/// The workspace's root folder (the bench package's parent), where `data/` and `target/`
+/// are.
+pub fn workspace_root() -> PathBuf {
+    let bench = Path::new(env!("CARGO_MANIFEST_DIR"));
+    bench
+        .parent()
+        .map_or_else(|| bench.join(".."), Path::to_path_buf)
+}
 
 /// Whether criterion measures (`cargo bench` passes `--bench`) rather than checks
 /// (`cargo test --all-targets` runs the bench binaries without it).

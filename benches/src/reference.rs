@@ -74,10 +74,7 @@ pub fn noise_windows(size: Size, n: i64, seed: i64, device: Device) -> Result<Te
 
 /// The SMD data embedded in the repository (`data/smd`, machine-1-2).
 pub fn embedded_smd() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("data")
-        .join("smd")
+    crate::workspace_root().join("data").join("smd")
 }
 
 /// Real windows of paper 1's size from machine-1-2 of the Server Machine Dataset in `dir`

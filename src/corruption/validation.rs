@@ -14,9 +14,10 @@
 //!   (1000 coalitions, a background of up to 755 training rows, as the paper), the L2
 //!   residual, Occlusion (one feature at a time), Integrated Gradients (50
 //!   Gauss-Legendre points) and, beyond the paper, LRP with ε on every layer
-//!   ([`Preset::Epsilon`]). Occlusion and IG replace features by the training mean: a
-//!   zero baseline would make the null corruption (`x_c = 0`) invisible to both, since
-//!   they credit `x_c − x'_c`;
+//!   ([`Preset::Epsilon`]) and deviation LRP from each sample's reconstruction and from the
+//!   training mean ([`MethodSpec::lrp_deviation`]). Occlusion and IG replace features by
+//!   the training mean: a zero baseline would make the null corruption (`x_c = 0`)
+//!   invisible to both, since they credit `x_c − x'_c`;
 //! * score: recall@m for `m = 1..M` ([`loc_metrics::recall_at_m`], ties averaged), and the
 //!   wall time per explanation (each method explains the `K` samples of a corruption in
 //!   one call; time / `K`; one untimed call per method first, the best of five runs
@@ -32,7 +33,7 @@ use ae_models::train::{train, TrainConfig};
 use ae_models::{Autoencoder, DenseAe, DenseAeConfig, ErrorNorm, ExplainedError, MinMaxScaler};
 use anomaly_data::{load_breast_cancer, load_nsl_kdd, NslKddSplit, Table};
 use loc_metrics::{recall_at_m, Ties};
-use lrp_ae::Preset;
+use lrp_ae::{Preset, RootPoint};
 use ndarray::{Array2, Ix2};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
@@ -76,7 +77,9 @@ impl FromStr for TableSource {
 /// shows what the input-independent w² first layer costs), Kernel SHAP (`kernel_shap`
 /// coalitions over up to `background` training rows), the L2 residual, Occlusion of one
 /// feature at a time and Integrated Gradients (`ig_steps` Gauss-Legendre points), both from
-/// the training mean.
+/// the training mean; then, not in the paper, deviation LRP from each sample's
+/// reconstruction and from the training mean ([`MethodSpec::lrp_deviation`]), which sees a
+/// lowered feature as well as a raised one.
 pub fn paper_methods(
     kernel_shap: usize,
     background: usize,
@@ -97,6 +100,8 @@ pub fn paper_methods(
         MethodSpec::attrib(IntegratedGradients::params().n_steps(ig_steps).check()?)
             .baseline(BaselineSpec::FeatureMeans)
             .labelled("Integrated Gradients"),
+        MethodSpec::lrp_deviation(RootPoint::Reconstruction).labelled("LRP dev recon"),
+        MethodSpec::lrp_deviation(RootPoint::Baseline).labelled("LRP dev mean"),
     ])
 }
 

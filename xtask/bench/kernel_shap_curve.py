@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Captum 0.9's KernelShap against the Shapley values, on the games that
-`examples/kernel_shap_accuracy.rs` exports, at the same budgets and seeds.
+`benches/examples/kernel_shap_accuracy.rs` exports (the harness in
+`benches/src/shapley/`), at the same budgets and seeds.
 
 Usage (the cached cross-check virtualenv; see docs/performance.md):
 
-    cargo run --release --example kernel_shap_accuracy -- --out target/kernel_shap_accuracy
+    cargo run --release -p anomaly-xai-bench --example kernel_shap_accuracy -- \\
+        --out target/kernel_shap_accuracy
     env -u LD_LIBRARY_PATH ~/.cache/anomaly-xai/torch-2.13.0-cuda/bin/python \\
         xtask/bench/kernel_shap_curve.py target/kernel_shap_accuracy
 

@@ -327,8 +327,9 @@ fn demo(extra: &[String]) -> Result<(), String> {
 }
 
 /// The facade's optional parts, which every example and test is built with; spelled out
-/// so that the tests do not depend on what the default features happen to be.
-const FULL: &str = "anomaly-xai/plot,anomaly-xai/image";
+/// so that the tests do not depend on what the default features happen to be. The bench
+/// package's `plot` adds its Kernel SHAP figure (`shapley::curve`, `kernel_shap_curve`).
+const FULL: &str = "anomaly-xai/plot,anomaly-xai/image,anomaly-xai-bench/plot";
 
 /// A library user's build: the facade and the data crate without plots and images
 /// (`default-features = false`), every target that does not require them; then what
@@ -362,11 +363,13 @@ fn lint() -> Result<(), String> {
         "clippy",
         "--workspace",
         "--all-targets",
+        "--features",
+        FULL,
         "--",
         "-D",
         "warnings",
     ]))?;
-    let mut doc = torch.cargo(&["doc", "--workspace", "--no-deps"]);
+    let mut doc = torch.cargo(&["doc", "--workspace", "--no-deps", "--features", FULL]);
     doc.env("RUSTDOCFLAGS", "-D warnings");
     run(&mut doc)
 }

@@ -2,6 +2,7 @@
 //! the dense autoencoder of the tabular experiments, paper 1's LSTM autoencoder (38 sensors,
 //! windows of 50, two layers of 64 each side) and paper 2's 14-layer convolutional
 //! autoencoder (128 × 128). Weights are seeded, untrained: the cost does not depend on them.
+//! Deviation LRP (from a mean reference row and from the reconstruction) is timed beside.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -10,7 +11,7 @@ use ae_models::{
     Autoencoder, ConvAe, ConvAeConfig, DenseAe, DenseAeConfig, ErrorNorm, LstmAe, LstmAeConfig,
 };
 use criterion::{criterion_main, Criterion};
-use lrp_ae::{Lrp, Preset};
+use lrp_ae::{Lrp, Preset, Reference, RootPoint};
 use tch::{Device, Kind, Tensor};
 
 fn case<A: Autoencoder>(c: &mut Criterion, name: &str, ae: &A, batch: i64, preset: Preset) {
@@ -29,6 +30,20 @@ fn case<A: Autoencoder>(c: &mut Criterion, name: &str, ae: &A, batch: i64, prese
     g.bench_function(format!("lrp {preset}"), |b| {
         b.iter(|| black_box(lrp.explain(ae, &x).unwrap()))
     });
+    // Deviation LRP: from one reference row appended to the batch (the per-feature mean of
+    // the batch stands in for the training mean), and from each sample's reconstruction.
+    let dims: Vec<i64> = (0..x.dim() as i64 - 1).collect();
+    let mean = Reference::Tensor(x.mean_dim(dims.as_slice(), false, Kind::Float));
+    for (root, reference) in [
+        (RootPoint::Baseline, mean),
+        (RootPoint::Reconstruction, Reference::Reconstruction),
+    ] {
+        let eps = lrp_ae::DEVIATION_EPSILON;
+        let dev = Lrp::new(ErrorNorm::L2, Preset::Deviation { eps, root }).unwrap();
+        g.bench_function(format!("lrp deviation {root:?}"), |b| {
+            b.iter(|| black_box(dev.explain_deviation(ae, &x, &reference).unwrap()))
+        });
+    }
     g.finish();
 }
 

@@ -29,6 +29,18 @@ pub enum LrpError {
         /// Index of the layer, where known.
         layer: Option<usize>,
     },
+    /// A rule without a deviation form (z⁺, w², z-box, flat, γ, ε) in the composite of a
+    /// deviation LRP, which needs `delta-epsilon` on layers with parameters and `pass`
+    /// elsewhere.
+    #[error("rule `{rule}` does not propagate deviations from a reference, on a {kind:?} layer{}; deviation LRP takes delta-epsilon on dense, convolutional and LSTM layers and pass elsewhere", at_layer(.layer))]
+    NoDeviationRule {
+        /// The rule's name.
+        rule: String,
+        /// The layer's kind.
+        kind: LayerKind,
+        /// Index of the layer, where known.
+        layer: Option<usize>,
+    },
     /// A tensor of the wrong shape.
     #[error("{what}: expected shape {expected}, got {got:?}")]
     ShapeMismatch {
@@ -100,8 +112,8 @@ fn at_layer(layer: &Option<usize>) -> String {
 pub type Result<T, E = LrpError> = std::result::Result<T, E>;
 
 /// Harnesses see LRP through [`xai_attrib::Attribution`], whose error type is
-/// [`XaiError`]. Variants map one to one where `XaiError` has a counterpart; the two
-/// composite errors (no rule, rule undefined for a layer) become an invalid input named
+/// [`XaiError`]. Variants map one to one where `XaiError` has a counterpart; the three
+/// composite errors (no rule, rule undefined for a layer, no deviation form) become an invalid input named
 /// "lrp composite", with the layer and kind in the reason.
 impl From<XaiError> for LrpError {
     fn from(e: XaiError) -> Self {
@@ -130,12 +142,12 @@ impl From<XaiError> for LrpError {
 impl From<LrpError> for XaiError {
     fn from(e: LrpError) -> Self {
         match e {
-            e @ (LrpError::NoRule { .. } | LrpError::UnsupportedLayer { .. }) => {
-                XaiError::InvalidInput {
-                    what: "lrp composite".into(),
-                    reason: e.to_string(),
-                }
-            }
+            e @ (LrpError::NoRule { .. }
+            | LrpError::UnsupportedLayer { .. }
+            | LrpError::NoDeviationRule { .. }) => XaiError::InvalidInput {
+                what: "lrp composite".into(),
+                reason: e.to_string(),
+            },
             LrpError::ShapeMismatch {
                 what,
                 expected,

@@ -10,9 +10,10 @@ use ae_models::layer::forward_recording;
 use ae_models::{Autoencoder, ExplainedError};
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
-use xai_attrib::{Attribution, Attributions, Family, Request};
+use xai_attrib::{Attribution, Attributions, Baseline, Family, Request};
 
 use crate::composite::Composite;
+use crate::deviation::{explain_deviation, DeviationExplanation, Reference, RootPoint};
 use crate::error::{LrpError, Result};
 use crate::presets::Preset;
 use crate::propagate::{propagate, resolve_rules, LrpTrace};
@@ -67,6 +68,7 @@ impl LrpConfig {
 pub struct Lrp {
     error: ExplainedError,
     composite: Arc<dyn Composite>,
+    root: Option<RootPoint>,
 }
 
 /// Everything one sweep produces.
@@ -93,10 +95,15 @@ pub struct Explanation {
 impl Lrp {
     /// LRP of the explained `error` (e.g. `ErrorNorm::L2`, or an [`ExplainedError`]
     /// restricted to some cells) with a named composite.
+    ///
+    /// A deviation preset ([`Preset::Deviation`]) makes a deviation LRP: it explains the
+    /// deviation of the error from its value at a reference point, with
+    /// [`Lrp::explain_deviation`] or through [`Attribution`].
     pub fn new(error: impl Into<ExplainedError>, preset: Preset) -> Result<Self> {
         Ok(Lrp {
             error: error.into(),
             composite: preset.composite()?,
+            root: preset.root(),
         })
     }
 
@@ -108,7 +115,22 @@ impl Lrp {
         Lrp {
             error: error.into(),
             composite: Arc::new(composite),
+            root: None,
         }
+    }
+
+    /// The same method as a deviation LRP from `root` ([`crate::deviation`]): its
+    /// composite must give every layer a rule with a deviation form
+    /// ([`crate::rules::DeltaEpsilon`], [`crate::rules::Pass`]), which is checked when a
+    /// sweep starts.
+    pub fn with_root(mut self, root: RootPoint) -> Self {
+        self.root = Some(root);
+        self
+    }
+
+    /// The reference point of a deviation LRP; `None` for paper 2's LRP.
+    pub fn root(&self) -> Option<RootPoint> {
+        self.root
     }
 
     /// The explained error.
@@ -124,7 +146,19 @@ impl Lrp {
     /// Explains the reconstruction error of `model` on the batch `x: [B, ..sample_shape]`.
     /// The work happens on the model's device in the dtype of its parameters; results
     /// stay there.
+    ///
+    /// # Errors
+    /// A deviation LRP ([`Lrp::root`] is set) explains a deviation, not the error itself:
+    /// [`LrpError::InvalidInput`] pointing to [`Lrp::explain_deviation`].
     pub fn explain<A: Autoencoder + ?Sized>(&self, model: &A, x: &Tensor) -> Result<Explanation> {
+        if let Some(root) = self.root {
+            return Err(LrpError::InvalidInput {
+                what: "lrp".into(),
+                reason: format!(
+                    "a deviation LRP (reference point {root:?}) explains e(x) − e(x₀), not e(x): call explain_deviation"
+                ),
+            });
+        }
         let x = checked_input(model, x)?;
         let layers = model.layers();
         let rules = resolve_rules(layers, &*self.composite)?;
@@ -143,6 +177,71 @@ impl Lrp {
             trace,
         })
     }
+}
+
+impl Lrp {
+    /// Deviation LRP ([`crate::deviation`]): the relevance of the deviation of `x` from
+    /// `reference`, summing to `e(x) − e(x₀)` up to what ε and LSTM gates absorb. One
+    /// recording forward pass over `x` and a given reference together (the reference
+    /// appended to the batch), or two with [`Reference::Reconstruction`]; one backward
+    /// sweep. The composite's rules must all have a deviation form (e.g.
+    /// [`Preset::Deviation`]); the reference point of [`Lrp::root`] is not used here, the
+    /// argument is.
+    ///
+    /// ```
+    /// use ae_models::{Activation, Autoencoder, ErrorNorm, Layer};
+    /// use lrp_ae::deviation::{Reference, RootPoint};
+    /// use lrp_ae::{Lrp, Preset};
+    /// use tch::{Device, Tensor};
+    ///
+    /// struct Tiny(Vec<Layer>);
+    /// impl Autoencoder for Tiny {
+    ///     fn sample_shape(&self) -> Vec<i64> { vec![2] }
+    ///     fn layers(&self) -> &[Layer] { &self.0 }
+    ///     fn device(&self) -> Device { Device::Cpu }
+    /// }
+    /// let w = |v: &[f64]| Tensor::from_slice(v).reshape([2, 2]);
+    /// let ae = Tiny(vec![
+    ///     Layer::Linear { weight: w(&[1.0, 0.5, 0.0, 1.0]), bias: Some(Tensor::from_slice(&[0.1, -0.2])) },
+    ///     Layer::Activation(Activation::Tanh),
+    ///     Layer::Linear { weight: w(&[0.5, 0.0, 0.5, 1.0]), bias: Some(Tensor::from_slice(&[0.3, 0.0])) },
+    /// ]);
+    /// let lrp = Lrp::new(ErrorNorm::L2, Preset::Deviation { eps: 0.0, root: RootPoint::Baseline })?;
+    /// let x = Tensor::from_slice(&[1.0f64, -0.4]).reshape([1, 2]);
+    /// let mean = Tensor::from_slice(&[0.2f64, 0.1]);
+    /// let e = lrp.explain_deviation(&ae, &x, &Reference::Tensor(mean))?;
+    /// // No bias absorbs relevance: it sums to e(x) − e(x₀).
+    /// assert!(e.delta()?.abs().double_value(&[0]) < 1e-12);
+    /// # Ok::<(), lrp_ae::LrpError>(())
+    /// ```
+    pub fn explain_deviation<A: Autoencoder + ?Sized>(
+        &self,
+        model: &A,
+        x: &Tensor,
+        reference: &Reference,
+    ) -> Result<DeviationExplanation> {
+        explain_deviation(&self.error, &*self.composite, model, x, reference)
+    }
+}
+
+/// The reference of a deviation LRP run through [`Attribution`]: the input's
+/// reconstruction, or the request's baseline as one reference `[1, ..]` for all samples
+/// (a zero or constant baseline, a tensor of one sample's shape, a distribution's mean),
+/// or `[B, ..]` for a baseline of the batch's shape.
+fn attribution_reference(root: RootPoint, baseline: &Baseline, x: &Tensor) -> Result<Reference> {
+    Ok(match root {
+        RootPoint::Reconstruction => Reference::Reconstruction,
+        RootPoint::Baseline => {
+            let per_batch = matches!(baseline, Baseline::Tensor(t)
+                if x.dim() > 0 && t.dim() == x.dim() && t.size()[0] == x.size()[0] && x.size()[0] > 1);
+            let rows = if per_batch {
+                x.shallow_clone()
+            } else {
+                x.f_narrow(0, 0, 1)?
+            };
+            Reference::Tensor(baseline.reference(&rows, "lrp")?)
+        }
+    })
 }
 
 /// Fails when the input relevance holds a non-finite value (naming it); returns the samples
@@ -182,6 +281,10 @@ pub(crate) fn checked_input<A: Autoencoder + ?Sized>(model: &A, x: &Tensor) -> R
 /// with a feature mask); `delta` is `Σ relevance − error` per sample, the relevance that
 /// biases and stabilisers absorbed (zero for a conservative composite). The request's
 /// baseline is not used: the seed's root point is the input itself.
+///
+/// A deviation LRP ([`Lrp::root`]) returns the relevance of the input's deviation from the
+/// request's baseline ([`RootPoint::Baseline`]) or from its reconstruction, and `delta` is
+/// `Σ relevance − (e(x) − e(x₀))`.
 impl<A: Autoencoder + ?Sized> Attribution<A> for Lrp {
     fn name(&self) -> &'static str {
         "lrp"
@@ -192,6 +295,28 @@ impl<A: Autoencoder + ?Sized> Attribution<A> for Lrp {
     }
 
     fn attribute(&self, model: &A, x: &Tensor, req: &Request) -> xai_attrib::Result<Attributions> {
+        if let Some(root) = self.root {
+            xai_attrib::validate::check_batch("lrp", x)?;
+            let reference = attribution_reference(root, &req.baseline, x)?;
+            let e = self.explain_deviation(model, x, &reference)?;
+            let delta = e.delta()?;
+            let scores = match &req.mask {
+                Some(mask) => {
+                    mask.expand(&mask.group_sums(&e.relevance)?, &e.relevance.size()[1..])?
+                }
+                None => e.relevance,
+            };
+            return Ok(Attributions {
+                scores,
+                delta: Some(delta),
+                forward_evals: if root == RootPoint::Reconstruction {
+                    2
+                } else {
+                    1
+                },
+                backward_evals: 1,
+            });
+        }
         let e = self.explain(model, x)?;
         if let Some(&sample) = e.vanished.first() {
             return Err(LrpError::VanishedRelevance {

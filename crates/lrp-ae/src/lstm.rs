@@ -56,29 +56,20 @@ pub fn lstm_relevance(w: &LstmWeights, x: &Tensor, r_out: &Tensor, eps: f64) -> 
         });
     }
     let opts = (x.kind(), x.device());
-    let h = Layer::Lstm(w.clone()).forward(x)?;
-    let zeros = Tensor::f_zeros([b, 1, hs], opts)?;
-    let h_prev = Tensor::f_cat(&[&zeros, &h.f_narrow(1, 0, t_len - 1)?], 1)?;
-    let z = x
-        .f_linear(&w.w_ih, Some(&w.b_ih))?
-        .f_add(&h_prev.f_linear(&w.w_hh, Some(&w.b_hh))?)?;
-    let gates = z.f_chunk(4, 2)?;
-    let (i, f) = (gates[0].f_sigmoid()?, gates[1].f_sigmoid()?);
-    let zg = &gates[2];
-    let ig = i.f_mul(&zg.f_tanh()?)?;
-    let mut c = Tensor::f_zeros([b, hs], opts)?;
-    let mut cells = Vec::with_capacity(t_len as usize);
-    for t in 0..t_len {
-        c = f.f_select(1, t)?.f_mul(&c)?.f_add(&ig.f_select(1, t)?)?;
-        cells.push(c.shallow_clone());
-    }
-    let c = Tensor::f_stack(&cells, 1)?;
-    let c_prev = Tensor::f_cat(&[&zeros, &c.f_narrow(1, 0, t_len - 1)?], 1)?;
+    let CellRun {
+        h_prev,
+        c,
+        c_prev,
+        f,
+        zg,
+        ig,
+        ..
+    } = run_cell(w, x)?;
     // Shares of R(c_t) for the kept memory and for the candidate, the latter already divided
     // by the candidate's stabilised pre-activation.
     let stab_c = stabilize(&c, eps)?;
     let keep = f.f_mul(&c_prev)?.f_div(&stab_c)?;
-    let to_q = ig.f_div(&stab_c)?.f_div(&stabilize(zg, eps)?)?;
+    let to_q = ig.f_div(&stab_c)?.f_div(&stabilize(&zg, eps)?)?;
     let w_g = w.w_ih.f_narrow(0, 2 * hs, hs)?;
     let u_g = w.w_hh.f_narrow(0, 2 * hs, hs)?;
     let mut r_h_rec = Tensor::f_zeros([b, hs], opts)?;
@@ -94,4 +85,73 @@ pub fn lstm_relevance(w: &LstmWeights, x: &Tensor, r_out: &Tensor, eps: f64) -> 
     qs.reverse();
     let q = Tensor::f_stack(&qs, 1)?;
     Ok(x.f_mul(&q.f_matmul(&w_g)?)?)
+}
+
+/// Everything of one step-by-step run of the cell that the rules need, `[B, T, H]` each.
+pub(crate) struct CellRun {
+    /// Hidden states `h_t` (from the fused layer).
+    pub h: Tensor,
+    /// `h_{t-1}` (zero before the first step).
+    pub h_prev: Tensor,
+    /// Cell states `c_t`.
+    pub c: Tensor,
+    /// `c_{t-1}` (zero before the first step).
+    pub c_prev: Tensor,
+    /// Input gate.
+    pub i: Tensor,
+    /// Forget gate.
+    pub f: Tensor,
+    /// Output gate.
+    pub o: Tensor,
+    /// Pre-activations of all four gates `[B, T, 4H]` (PyTorch order i, f, g, o).
+    pub z: Tensor,
+    /// Candidate pre-activation `z^g`.
+    pub zg: Tensor,
+    /// Candidate `g = tanh(z^g)`.
+    pub g: Tensor,
+    /// `i ⊙ g`.
+    pub ig: Tensor,
+}
+
+/// Runs the cell of `w` over `x: [B, T, I]` (`T ≥ 1`, checked by the callers): the hidden
+/// states from the fused layer, the gates of all steps from one batched product, the cell
+/// state by its recurrence.
+pub(crate) fn run_cell(w: &LstmWeights, x: &Tensor) -> Result<CellRun> {
+    let hs = w.hidden_size();
+    let dims = x.size();
+    let (b, t_len) = (dims[0], dims[1]);
+    let opts = (x.kind(), x.device());
+    let h = Layer::Lstm(w.clone()).forward(x)?;
+    let zeros = Tensor::f_zeros([b, 1, hs], opts)?;
+    let h_prev = Tensor::f_cat(&[&zeros, &h.f_narrow(1, 0, t_len - 1)?], 1)?;
+    let z = x
+        .f_linear(&w.w_ih, Some(&w.b_ih))?
+        .f_add(&h_prev.f_linear(&w.w_hh, Some(&w.b_hh))?)?;
+    let gates = z.f_chunk(4, 2)?;
+    let (i, f) = (gates[0].f_sigmoid()?, gates[1].f_sigmoid()?);
+    let zg = gates[2].shallow_clone();
+    let g = zg.f_tanh()?;
+    let ig = i.f_mul(&g)?;
+    let o = gates[3].f_sigmoid()?;
+    let mut c = Tensor::f_zeros([b, hs], opts)?;
+    let mut cells = Vec::with_capacity(t_len as usize);
+    for t in 0..t_len {
+        c = f.f_select(1, t)?.f_mul(&c)?.f_add(&ig.f_select(1, t)?)?;
+        cells.push(c.shallow_clone());
+    }
+    let c = Tensor::f_stack(&cells, 1)?;
+    let c_prev = Tensor::f_cat(&[&zeros, &c.f_narrow(1, 0, t_len - 1)?], 1)?;
+    Ok(CellRun {
+        h,
+        h_prev,
+        c,
+        c_prev,
+        i,
+        f,
+        o,
+        z,
+        zg,
+        g,
+        ig,
+    })
 }

@@ -11,15 +11,22 @@ use serde::{Deserialize, Serialize};
 
 use crate::bound::Bound;
 use crate::composite::{ByIndex, Composite, FirstLayer, InputSign, LayerClass, LayerMap};
+use crate::deviation::RootPoint;
 use crate::error::{LrpError, Result};
 use crate::rule::{Rule, DEFAULT_STABILIZER};
-use crate::rules::{Epsilon, Flat, Gamma, Pass, WSquare, ZBox, ZPlus};
+use crate::rules::{DeltaEpsilon, Epsilon, Flat, Gamma, Pass, WSquare, ZBox, ZPlus};
 
 /// The ε of the paper presets' fallback for layers with signed input, and of every layer
 /// of [`Preset::LstmDefault`]: the `0.001` of Arras et al.'s LSTM experiments. Small
 /// against activations of order one, so it only stabilises, yet large enough to damp
 /// near-zero denominators of signed sums.
 pub const SIGNED_EPSILON: f64 = 1e-3;
+
+/// The ε of [`Preset::Deviation`] unless given: Zennit's `1e-6`. Deviations from a
+/// reference are much smaller than activations, and Δ-ε divides by them: on the trained
+/// LSTM autoencoder of `examples/planted_faults.rs` ε = [`SIGNED_EPSILON`] absorbed 3–86 %
+/// of the explained deviation, `1e-6` less than 0.1 %, with the same rankings.
+pub const DEVIATION_EPSILON: f64 = DEFAULT_STABILIZER;
 
 /// A rule by name and parameters, as configuration; [`RuleSpec::build`] makes the rule.
 /// Stabilisers default to Zennit's `1e-6` when a field is left out, and z-box bounds are
@@ -81,6 +88,11 @@ pub enum RuleSpec {
     },
     /// [`Pass`].
     Pass,
+    /// [`DeltaEpsilon`] (deviation LRP only).
+    DeltaEpsilon {
+        /// ε.
+        eps: f64,
+    },
 }
 
 fn default_stabilizer() -> f64 {
@@ -154,6 +166,7 @@ impl RuleSpec {
             }
             RuleSpec::Flat { stabilizer } => Arc::new(Flat::new().with_stabilizer(*stabilizer)?),
             RuleSpec::Pass => Arc::new(Pass),
+            RuleSpec::DeltaEpsilon { eps } => Arc::new(DeltaEpsilon::new(*eps)?),
         })
     }
 }
@@ -248,6 +261,7 @@ fn pass_map() -> LayerMap {
 /// | `epsilon-gamma-box` | conv: z-box `[low, high]` | conv γ = 0.25, dense ε = 1e-6 | same | ε = 1e-6 | pass |
 /// | `lstm-default` | — | ε = [`SIGNED_EPSILON`] | ε = [`SIGNED_EPSILON`] | ε = [`SIGNED_EPSILON`] | pass |
 /// | `epsilon:E` | — | ε = E | ε = E | ε = E | pass |
+/// | `deviation:ROOT[:E]` | — | Δ-ε = E (1e-6) | Δ-ε = E | Δ-ε = E | pass |
 ///
 /// "rest" is activations, upsampling, reshape, time routing and feature attention.
 ///
@@ -266,6 +280,11 @@ fn pass_map() -> LayerMap {
 ///   tensor bounds and other parameters.
 /// * `lstm-default` is for recurrent autoencoders: signed activations everywhere, so ε on
 ///   every map, the Arras et al. rule through the LSTM cells.
+/// * `deviation:ROOT[:E]` is not one of paper 2's: deviation LRP ([`crate::deviation`]),
+///   the relevance of the input's deviation from a reference point — `baseline` (one
+///   given, or the request's baseline) or `reconstruction` (the input's own `x̂`) — with
+///   [`DeltaEpsilon`] (`E` defaults to [`DEVIATION_EPSILON`]) on every layer with parameters.
+///   It sees a sensor that drops as one that rises.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Preset {
@@ -294,6 +313,14 @@ pub enum Preset {
     Epsilon {
         /// ε (at least 0).
         eps: f64,
+    },
+    /// Deviation LRP: [`DeltaEpsilon`] on every dense, convolutional and LSTM layer, pass
+    /// elsewhere, explaining the deviation from `root`.
+    Deviation {
+        /// ε of the Δ-ε rule (at least 0).
+        eps: f64,
+        /// The reference point.
+        root: RootPoint,
     },
 }
 
@@ -355,7 +382,24 @@ impl Preset {
                         .on(LayerClass::Lstm, eps),
                 )
             }
+            Preset::Deviation { eps, .. } => {
+                let delta = DeltaEpsilon::new(eps)?;
+                Arc::new(
+                    pass()
+                        .on(LayerClass::FeatureAttention, Pass)
+                        .on(LayerClass::Affine, delta)
+                        .on(LayerClass::Lstm, delta),
+                )
+            }
         })
+    }
+
+    /// The reference point of a deviation preset; `None` for the others.
+    pub fn root(&self) -> Option<RootPoint> {
+        match self {
+            Preset::Deviation { root, .. } => Some(*root),
+            _ => None,
+        }
     }
 }
 
@@ -374,13 +418,25 @@ impl fmt::Display for Preset {
             Preset::EpsilonGammaBox { low, high } => write!(f, "epsilon-gamma-box:{low}:{high}"),
             Preset::LstmDefault => f.write_str("lstm-default"),
             Preset::Epsilon { eps } => write!(f, "epsilon:{eps}"),
+            Preset::Deviation { eps, root } => {
+                let root = match root {
+                    RootPoint::Baseline => "baseline",
+                    RootPoint::Reconstruction => "reconstruction",
+                };
+                if *eps == DEVIATION_EPSILON {
+                    write!(f, "deviation:{root}")
+                } else {
+                    write!(f, "deviation:{root}:{eps}")
+                }
+            }
         }
     }
 }
 
 /// Parses `paper2-dense`, `paper2-conv` (input box `[0, 1]`), `paper2-conv:LOW:HIGH`,
 /// `epsilon-plus-flat`, `epsilon-gamma-box` (input box `[0, 1]`),
-/// `epsilon-gamma-box:LOW:HIGH`, `lstm-default` and `epsilon:E`.
+/// `epsilon-gamma-box:LOW:HIGH`, `lstm-default`, `epsilon:E` and `deviation:ROOT[:E]`
+/// (`ROOT` is `baseline` or `reconstruction`, `E` defaults to [`DEVIATION_EPSILON`]).
 ///
 /// ```
 /// use lrp_ae::Preset;
@@ -399,7 +455,7 @@ impl FromStr for Preset {
             what: "lrp",
             param: "preset",
             value: format!("{s:?}"),
-            rule: "must be paper2-dense, paper2-conv[:LOW:HIGH], epsilon-plus-flat, epsilon-gamma-box[:LOW:HIGH], lstm-default or epsilon:E",
+            rule: "must be paper2-dense, paper2-conv[:LOW:HIGH], epsilon-plus-flat, epsilon-gamma-box[:LOW:HIGH], lstm-default, epsilon:E or deviation:baseline|reconstruction[:E]",
         }
         };
         let bounds = |rest: &str| -> Result<(f64, f64)> {
@@ -421,6 +477,20 @@ impl FromStr for Preset {
                 high: 1.0,
             }),
             "lstm-default" => Ok(Preset::LstmDefault),
+            _ if s.starts_with("deviation:") => {
+                let mut parts = s["deviation:".len()..].splitn(2, ':');
+                let root = match parts.next().map(str::trim) {
+                    Some("baseline") => RootPoint::Baseline,
+                    Some("reconstruction") => RootPoint::Reconstruction,
+                    _ => return Err(bad()),
+                };
+                let eps = match parts.next() {
+                    Some(e) => e.trim().parse().map_err(|_| bad())?,
+                    None => DEVIATION_EPSILON,
+                };
+                DeltaEpsilon::new(eps)?;
+                Ok(Preset::Deviation { eps, root })
+            }
             _ if s.starts_with("epsilon:") => {
                 let eps: f64 = s["epsilon:".len()..].trim().parse().map_err(|_| bad())?;
                 Ok(Preset::Epsilon { eps })
@@ -537,6 +607,19 @@ mod tests {
         ];
         assert_eq!(names(Preset::Paper2Dense, &lstm_ae), expected);
         assert_eq!(names(Preset::LstmDefault, &lstm_ae), expected);
+        let deviation: Preset = "deviation:reconstruction".parse().unwrap();
+        assert_eq!(
+            deviation,
+            Preset::Deviation {
+                eps: DEVIATION_EPSILON,
+                root: RootPoint::Reconstruction,
+            }
+        );
+        let delta = "delta-epsilon(0.000001)";
+        assert_eq!(
+            names(deviation, &lstm_ae),
+            vec![delta, "pass", "pass", delta, delta]
+        );
     }
 
     #[test]
@@ -562,6 +645,14 @@ mod tests {
             },
             Preset::LstmDefault,
             Preset::Epsilon { eps: 1e-6 },
+            Preset::Deviation {
+                eps: DEVIATION_EPSILON,
+                root: RootPoint::Baseline,
+            },
+            Preset::Deviation {
+                eps: 0.0,
+                root: RootPoint::Reconstruction,
+            },
         ] {
             assert_eq!(p.to_string().parse::<Preset>().unwrap(), p);
             assert!(p.composite().is_ok());
@@ -571,6 +662,22 @@ mod tests {
         assert!(Preset::Epsilon { eps: -1.0 }.composite().is_err());
         let e = "paper2-conv:1:0".parse::<Preset>().unwrap_err();
         assert!(e.to_string().contains("[1, 0]"), "{e}");
+        for bad in [
+            "deviation",
+            "deviation:",
+            "deviation:mean",
+            "deviation:baseline:x",
+        ] {
+            let e = bad.parse::<Preset>().unwrap_err().to_string();
+            assert!(e.contains(&format!("{bad:?}")), "{e}");
+        }
+        let e = "deviation:reconstruction:-1".parse::<Preset>().unwrap_err();
+        assert!(e.to_string().contains("eps = -1"), "{e}");
+        assert_eq!(
+            "deviation:reconstruction".parse::<Preset>().unwrap().root(),
+            Some(RootPoint::Reconstruction)
+        );
+        assert_eq!(Preset::LstmDefault.root(), None);
     }
 
     #[test]
@@ -607,6 +714,7 @@ mod tests {
             RuleSpec::gamma(0.5),
             RuleSpec::flat(),
             RuleSpec::Pass,
+            RuleSpec::DeltaEpsilon { eps: 0.01 },
             RuleSpec::ZBox {
                 low: Bound::new(vec![1, 2], vec![0.0, 0.5]).unwrap(),
                 high: Bound::scalar(1.0),

@@ -45,6 +45,37 @@ pub trait Rule: fmt::Debug + Send + Sync {
     /// Redistributes `relevance` (shaped like `layer`'s output for `input`) onto `input`.
     /// The result has `input`'s shape.
     fn propagate(&self, layer: &Layer, input: &Tensor, relevance: &Tensor) -> Result<Tensor>;
+
+    /// Whether [`Rule::propagate_deviation`] is defined for layers of `kind`. Rules of
+    /// paper 2 (z⁺, w², z-box, flat, γ, ε) are not: they explain the signal present, not
+    /// a deviation from a reference. The default is `false`.
+    fn supports_deviation(&self, kind: LayerKind) -> bool {
+        let _ = kind;
+        false
+    }
+
+    /// Deviation LRP (`crate::deviation`): redistributes `relevance`, the relevance of the
+    /// deviation of `layer`'s output from the output of the reference, onto the deviation
+    /// `input − reference` of its input. `reference` is the layer input of the reference
+    /// point, shaped like `input` or with a batch dimension of 1 (one reference for every
+    /// sample). The result has `input`'s shape.
+    ///
+    /// # Errors
+    /// The default: [`LrpError::NoDeviationRule`] naming the rule.
+    fn propagate_deviation(
+        &self,
+        layer: &Layer,
+        input: &Tensor,
+        reference: &Tensor,
+        relevance: &Tensor,
+    ) -> Result<Tensor> {
+        let _ = (input, reference, relevance);
+        Err(LrpError::NoDeviationRule {
+            rule: self.name(),
+            kind: layer.kind(),
+            layer: None,
+        })
+    }
 }
 
 /// Zennit's stabiliser `z + ε·sign(z)` with `sign(0) = +1`, so that no denominator is

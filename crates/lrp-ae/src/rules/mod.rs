@@ -1,7 +1,9 @@
 //! The rules, one a file. Rules for dense and convolutional layers only state their
 //! modifiers for [`crate::rule::BasicRule`]; [`Pass`] routes relevance through layers
-//! without parameters, and [`Epsilon`] also carries the LSTM rule.
+//! without parameters, and [`Epsilon`] also carries the LSTM rule. [`DeltaEpsilon`] is the
+//! rule of deviation LRP ([`crate::deviation`]), with [`Pass`] on the other layers.
 
+mod delta_epsilon;
 mod epsilon;
 mod flat;
 mod gamma;
@@ -10,6 +12,7 @@ mod wsquare;
 mod zbox;
 mod zplus;
 
+pub use delta_epsilon::DeltaEpsilon;
 pub use epsilon::Epsilon;
 pub use flat::Flat;
 pub use gamma::Gamma;

@@ -1,11 +1,12 @@
 //! Routing through layers without parameters: relevance is moved, never re-weighted.
 
+use ae_models::layer::attention_weights;
 use ae_models::{Layer, LayerKind};
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 use crate::error::{LrpError, Result};
-use crate::rule::Rule;
+use crate::rule::{stabilize, Rule, DEFAULT_STABILIZER};
 
 /// Moves relevance back along a parameter-free layer's wiring, conserving it exactly:
 ///
@@ -20,6 +21,14 @@ use crate::rule::Rule;
 ///   as for LSTM gates): the relevance of each output goes to its input cell one to one.
 ///
 /// It is not defined for dense, convolutional or LSTM layers.
+///
+/// **Deviations** ([`Rule::propagate_deviation`], for deviation LRP): routing layers are
+/// linear and activations element-wise, so the relevance of an output's deviation from the
+/// reference passes to the input's deviation unchanged — DeepLIFT's rescale rule in
+/// relevance form (its multiplier `Δy/Δx` times `Δx` is `Δy`). Feature attention keeps the
+/// attention weights as gates: of `Δy = F·(a ⊙ Δx + x₀ ⊙ Δa)` the signal keeps its share
+/// and the gate's share `F·x₀ ⊙ Δa / stab(Δy)` (the changed attention acting on the
+/// reference's input) is absorbed, so with `x₀ = 0` it is the plain pass.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pass;
 
@@ -95,6 +104,40 @@ impl Rule for Pass {
                 kind: other.kind(),
                 layer: None,
             }),
+        }
+    }
+
+    fn supports_deviation(&self, kind: LayerKind) -> bool {
+        self.supports(kind)
+    }
+
+    fn propagate_deviation(
+        &self,
+        layer: &Layer,
+        input: &Tensor,
+        reference: &Tensor,
+        relevance: &Tensor,
+    ) -> Result<Tensor> {
+        match layer {
+            Layer::FeatureAttention { weight, bias } => {
+                let f = *input.size().last().unwrap_or(&1) as f64;
+                let a = attention_weights(input, weight, bias)?;
+                let a0 = attention_weights(reference, weight, bias)?;
+                let dy = layer.forward(input)?.f_sub(&layer.forward(reference)?)?;
+                if relevance.size() != dy.size() {
+                    return Err(LrpError::ShapeMismatch {
+                        what: "relevance of the FeatureAttention layer output".into(),
+                        expected: format!("the input's shape {:?}", dy.size()),
+                        got: relevance.size(),
+                    });
+                }
+                let gate = reference
+                    .f_mul(&a.f_sub(&a0)?)?
+                    .f_mul_scalar(f)?
+                    .f_div(&stabilize(&dy, DEFAULT_STABILIZER)?)?;
+                Ok(relevance.f_sub(&relevance.f_mul(&gate)?)?)
+            }
+            _ => self.propagate(layer, input, relevance),
         }
     }
 }

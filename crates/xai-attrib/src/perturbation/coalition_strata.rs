@@ -29,11 +29,11 @@
 //! accurate Shapley value estimation via leverage score sampling": every coalition of
 //! size `s` has leverage `∝ 1 / C(M, s)`, so every size has the same total), or in
 //! proportion to the kernel mass `μ(s)` (SHAP's choice). Measured against exact Shapley
-//! values (`examples/kernel_shap_accuracy.rs`) the two are within a few percent of each
-//! other up to 16 groups; with 30 to 38 groups at 200 evaluations the leverage allocation
-//! is 10-20 % closer on the LSTM detector and the synthetic function (the middle sizes,
-//! which the kernel starves, carry most of the interactions), and within 8 % on the dense
-//! one.
+//! values (`benches/examples/kernel_shap_accuracy.rs`) the two are within a few percent of
+//! each other up to 16 groups; with 30 to 38 groups at 200 evaluations the leverage
+//! allocation is 10-20 % closer on the LSTM detector and the synthetic function (the
+//! middle sizes, which the kernel starves, carry most of the interactions), and within 8 %
+//! on the dense one.
 
 use std::collections::HashSet;
 

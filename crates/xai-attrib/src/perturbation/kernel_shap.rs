@@ -25,11 +25,11 @@
 //!   (Covert & Lee 2021). Repeated coalitions are evaluated once and weighted by their
 //!   count, so fewer than `n_samples` are evaluated.
 //!
-//! Measured against exact Shapley values (`examples/kernel_shap_accuracy.rs`, numbers in
-//! docs/performance.md): with up to 16 groups, 200 evaluations of the default are as
-//! close as Captum's estimator with 1000 on a strongly interacting function and closer on
-//! autoencoder detectors; with 38 sensors of an LSTM autoencoder they match it at about
-//! 310 evaluations.
+//! Measured against exact Shapley values (`benches/examples/kernel_shap_accuracy.rs`,
+//! numbers in docs/performance.md): with up to 16 groups, 200 evaluations of the default
+//! are as close as Captum's estimator with 1000 on a strongly interacting function and
+//! closer on autoencoder detectors; with 38 sensors of an LSTM autoencoder they match it
+//! at about 310 evaluations.
 //!
 //! The fit, in `f64`:
 //! * `efficiency = true` (default, as the SHAP package): `φ₀ = v(0)` and
