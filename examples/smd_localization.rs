@@ -4,15 +4,15 @@
 //! `data/smd/`; `--data-dir` takes any directory in the SMD layout. Per machine
 //! ([`PreparedMachine`]): min-max scaling, windows of 50, the 2+2-layer LSTM autoencoder
 //! trained once and cached under `--cache-dir`; then every method of the default set
-//! ([`paper1::default_methods`]: those above chance on both kinds of system of issue 18)
-//! explains the windows of every labelled region, each sensor's score is divided by its
-//! usual magnitude on normal windows (`--normalization scale`, the default), and the
-//! sensor scores are scored against the labelled sensors. `--methods paper1` runs paper
-//! 1's Table 1 plus LRP ([`paper1::methods`]) and two rows that are not in the papers:
-//! deviation LRP from each window's reconstruction and from the training mean
-//! ([`MethodSpec::lrp_deviation`]), next to paper 2's LRP, which stays the reproduction row.
-//! `--synthetic few-sensors|correlated-group` runs on synthetic machines of either regime
-//! of issue 18 instead of SMD.
+//! ([`paper1::default_methods`]: those above chance on both kinds of system of issue 18,
+//! deviation LRP included) explains the windows of every labelled region, each sensor's
+//! score is divided by its usual magnitude on normal windows (`--normalization scale`,
+//! the default), and the sensor scores are scored against the labelled sensors.
+//! `--methods paper1` runs paper 1's Table 1 plus LRP ([`paper1::methods`]) and two rows
+//! that are not in the papers: deviation LRP from each window's reconstruction and from
+//! the training mean ([`paper1::deviation_lrp`]), next to paper 2's LRP, which stays the
+//! reproduction row. `--synthetic few-sensors|correlated-group` runs on synthetic machines
+//! of either regime of issue 18 instead of SMD.
 //!
 //! Run: `cargo xtask demo` (or `cargo run --release --example smd_localization -- --help`).
 
@@ -26,8 +26,6 @@ use anomaly_xai::localizer::{
     paper1, LocalizationRun, Localizer, LocalizerConfig, MachineSettings, Normalization,
     PreparedMachine, WindowPolicy,
 };
-use anomaly_xai::lrp::RootPoint;
-use anomaly_xai::method::MethodSpec;
 use anomaly_xai::models::{ErrorNorm, ExplainedError};
 use anomaly_xai::plot::{draw_sensor_figure, SensorFigure};
 use anomaly_xai::{Error, Result};
@@ -283,11 +281,8 @@ fn localizer(args: &Args) -> Result<Localizer> {
     }
     let seeds: Vec<u64> = (0..n_seeds).collect();
     let (kernel, shapley) = if args.full { (1000, 25) } else { (200, 5) };
-    // Deviation LRP (not in paper 1), next to paper 2's LRP (the reproduction row): from
-    // each window's reconstruction and from the training mean; it sees a sensor that drops
-    // as one that rises.
-    let deviation_lrp =
-        || [RootPoint::Reconstruction, RootPoint::Baseline].map(MethodSpec::lrp_deviation);
+    // Deviation LRP (not in paper 1), next to paper 2's LRP (the reproduction row).
+    let deviation_lrp = paper1::deviation_lrp;
     let mut methods = match args.methods {
         MethodSet::Default => paper1::default_methods(50, kernel, shapley, &seeds)?,
         MethodSet::Paper1 => {
