@@ -54,12 +54,17 @@ fn run() -> anomaly_xai::Result<()> {
     ];
     let localizer = Localizer::new(LocalizerConfig::default(), methods);
     let test = scaler.transform(&m.test.view())?;
-    let run = localizer.run(
-        &Context::new(&model),
-        test.view(),
-        &m.regions,
-        &Protocol::paper(),
-    )?;
+    // The default normalization compares each sensor's score with its scores on normal
+    // windows the model was not fitted on: the last 20% of the training windows, which
+    // training kept for validation.
+    let n = train_t.size()[0];
+    let reference = train_t.narrow(0, n - n / 5, n / 5);
+    let ctx = Context {
+        train: Some(&train_t),
+        reference: Some(&reference),
+        ..Context::new(&model)
+    };
+    let run = localizer.run(&ctx, test.view(), &m.regions, &Protocol::paper())?;
     println!("{}", run.table()?.to_markdown());
     Ok(())
 }

@@ -3,11 +3,16 @@
 //! Data: SMD (OmniAnomaly, Su et al. KDD 2019, MIT licence). machine-1-2 ships in
 //! `data/smd/`; `--data-dir` takes any directory in the SMD layout. Per machine
 //! ([`PreparedMachine`]): min-max scaling, windows of 50, the 2+2-layer LSTM autoencoder
-//! trained once and cached under `--cache-dir`; then every method of paper 1's Table 1
-//! plus LRP ([`paper1::methods`]) explains the windows of every labelled region, and the
-//! sensor scores are scored against the labelled sensors. Two rows are not in the papers:
-//! deviation LRP from each window's reconstruction and from the training mean
-//! ([`MethodSpec::lrp_deviation`]), next to paper 2's LRP, which stays the reproduction row.
+//! trained once and cached under `--cache-dir`; then every method of the default set
+//! ([`paper1::default_methods`]: those above chance on both kinds of system of issue 18,
+//! deviation LRP included) explains the windows of every labelled region, each sensor's
+//! score is divided by its usual magnitude on normal windows (`--normalization scale`,
+//! the default), and the sensor scores are scored against the labelled sensors.
+//! `--methods paper1` runs paper 1's Table 1 plus LRP ([`paper1::methods`]) and two rows
+//! that are not in the papers: deviation LRP from each window's reconstruction and from
+//! the training mean ([`paper1::deviation_lrp`]), next to paper 2's LRP, which stays the
+//! reproduction row. `--synthetic few-sensors|correlated-group` runs on synthetic machines
+//! of either regime of issue 18 instead of SMD.
 //!
 //! Run: `cargo xtask demo` (or `cargo run --release --example smd_localization -- --help`).
 
@@ -15,13 +20,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use anomaly_xai::data::synthetic::{generate, Regime};
 use anomaly_xai::data::SmdMachine;
 use anomaly_xai::localizer::{
     paper1, LocalizationRun, Localizer, LocalizerConfig, MachineSettings, Normalization,
     PreparedMachine, WindowPolicy,
 };
-use anomaly_xai::lrp::RootPoint;
-use anomaly_xai::method::MethodSpec;
 use anomaly_xai::models::{ErrorNorm, ExplainedError};
 use anomaly_xai::plot::{draw_sensor_figure, SensorFigure};
 use anomaly_xai::{Error, Result};
@@ -31,8 +35,21 @@ use clap::{Parser, ValueEnum};
 #[command(about = "Sensor localization on SMD with every attribution method (paper 1, Table 1)")]
 struct Args {
     /// Directory in the SMD layout [default: the embedded data/smd]
-    #[arg(long)]
+    #[arg(long, conflicts_with = "synthetic")]
     data_dir: Option<PathBuf>,
+    /// Synthetic machines of one regime instead of SMD: `few-sensors` (a: few independent
+    /// sensors per anomaly) or `correlated-group` (b: many correlated sensors per anomaly,
+    /// most of them labelled)
+    #[arg(long)]
+    synthetic: Option<Regime>,
+    /// How many synthetic machines (seeds 0, 1, ...)
+    #[arg(long, default_value_t = 8)]
+    synthetic_machines: u64,
+    /// Which methods: `default` (every one above chance on both regimes), `paper1` (paper
+    /// 1's Table 1 plus LRP, as published, and deviation LRP), `all` (paper1 plus the
+    /// training-mean variants)
+    #[arg(long, value_enum, default_value_t = MethodSet::Default)]
+    methods: MethodSet,
     /// Comma-separated machine names, or `all` [default: every machine of --data-dir, else machine-1-2]
     #[arg(long)]
     machines: Option<String>,
@@ -83,8 +100,12 @@ struct Args {
     threads: i32,
     /// How sensor scores are compared with normal windows (`none` is paper 1's protocol;
     /// the raw scores are always reported too)
-    #[arg(long, value_enum, default_value_t = NormArg::Standardize)]
+    #[arg(long, value_enum, default_value_t = NormArg::Scale)]
     normalization: NormArg,
+    /// Also print the pooled tables of the same explanations under these normalizations
+    /// (comma-separated, e.g. `standardize,robust`)
+    #[arg(long, value_delimiter = ',', value_enum)]
+    compare: Vec<NormArg>,
     /// Normal reference windows for the normalization
     #[arg(long, default_value_t = 32)]
     reference_windows: i64,
@@ -106,6 +127,25 @@ enum NormArg {
     None,
     Standardize,
     Robust,
+    Scale,
+}
+
+impl From<NormArg> for Normalization {
+    fn from(n: NormArg) -> Self {
+        match n {
+            NormArg::None => Normalization::None,
+            NormArg::Standardize => Normalization::Standardize,
+            NormArg::Robust => Normalization::Robust,
+            NormArg::Scale => Normalization::Scale,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum MethodSet {
+    Default,
+    Paper1,
+    All,
 }
 
 fn main() -> ExitCode {
@@ -127,10 +167,13 @@ fn run(args: Args) -> Result<()> {
     localizer.config.check()?;
     let embedded = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/smd");
     let data_dir = args.data_dir.clone().unwrap_or(embedded);
-    let machines = match args.machines.as_deref() {
-        Some("all") | None if args.data_dir.is_some() => SmdMachine::list(&data_dir)?,
-        None => vec!["machine-1-2".to_string()],
-        Some(list) => list.split(',').map(|s| s.trim().to_string()).collect(),
+    let machines = match (args.synthetic, args.machines.as_deref()) {
+        (Some(regime), _) => (0..args.synthetic_machines)
+            .map(|seed| format!("{regime}-{seed}"))
+            .collect(),
+        (None, Some("all") | None) if args.data_dir.is_some() => SmdMachine::list(&data_dir)?,
+        (None, None) => vec!["machine-1-2".to_string()],
+        (None, Some(list)) => list.split(',').map(|s| s.trim().to_string()).collect(),
     };
     if machines.is_empty() {
         return Err(Error::InvalidSetting {
@@ -156,7 +199,10 @@ fn run(args: Args) -> Result<()> {
     let mut runs = Vec::new();
     for (i, name) in machines.iter().enumerate() {
         eprintln!("== {name} ({}/{})", i + 1, machines.len());
-        let machine = SmdMachine::load(&data_dir, name)?;
+        let machine = match args.synthetic {
+            Some(regime) => generate(&regime.config(i as u64))?.into_smd(name.clone()),
+            None => SmdMachine::load(&data_dir, name)?,
+        };
         let m = PreparedMachine::prepare(&machine, &settings, Some(&args.cache_dir), args.retrain)?;
         let run = localizer.run(
             &m.context(),
@@ -180,11 +226,32 @@ fn run(args: Args) -> Result<()> {
     if localizer.config.normalization != Normalization::None {
         println!("\n## The same explanations, not normalized\n\n{raw}");
     }
+    let mut compared = String::new();
+    for n in args.compare.iter().map(|&n| Normalization::from(n)) {
+        let renormalized = runs
+            .iter()
+            .map(|r| r.renormalized(n, &paper1::protocol()))
+            .collect::<Result<Vec<_>>>()?;
+        let all: Vec<&LocalizationRun> = renormalized.iter().collect();
+        let table = LocalizationRun::pooled_table(&all, false)?.to_markdown();
+        let section = format!(
+            "\n## The same explanations, normalization `{}`\n\n{table}",
+            n.name()
+        );
+        println!("{section}");
+        compared.push_str(&section);
+    }
     let md = format!(
-        "# SMD sensor localization\n\nmachines: {}\n\nregions: {}\n\nsettings: `{}`\n\ntotal time: {:.0} s\n\n{pooled}\n{}\n## The same explanations, not normalized\n\n{raw}",
+        "# SMD sensor localization\n\nmachines: {}\n\nregions: {}\n\nsettings: `{}`\n\nmethods: {}\n\ntotal time: {:.0} s\n\n{pooled}\n{}\n## The same explanations, not normalized\n\n{raw}\n{compared}",
         machines.join(", "),
         runs.iter().map(|r| r.regions.len()).sum::<usize>(),
         serde_json::to_string(&localizer.config)?,
+        localizer
+            .methods
+            .iter()
+            .map(|m| m.label())
+            .collect::<Vec<_>>()
+            .join(", "),
         started.elapsed().as_secs_f64(),
         LocalizationRun::timing_markdown(&all),
     );
@@ -214,11 +281,22 @@ fn localizer(args: &Args) -> Result<Localizer> {
     }
     let seeds: Vec<u64> = (0..n_seeds).collect();
     let (kernel, shapley) = if args.full { (1000, 25) } else { (200, 5) };
-    let mut methods = paper1::methods(50, kernel, shapley, &seeds)?;
-    // Deviation LRP (not in paper 1), next to paper 2's LRP (the reproduction row): from
-    // each window's reconstruction and from the training mean; it sees a sensor that drops
-    // as one that rises.
-    methods.extend([RootPoint::Reconstruction, RootPoint::Baseline].map(MethodSpec::lrp_deviation));
+    // Deviation LRP (not in paper 1), next to paper 2's LRP (the reproduction row).
+    let deviation_lrp = paper1::deviation_lrp;
+    let mut methods = match args.methods {
+        MethodSet::Default => paper1::default_methods(50, kernel, shapley, &seeds)?,
+        MethodSet::Paper1 => {
+            let mut paper = paper1::methods(50, kernel, shapley, &seeds)?;
+            paper.extend(deviation_lrp());
+            paper
+        }
+        MethodSet::All => {
+            let mut all = paper1::methods(50, kernel, shapley, &seeds)?;
+            all.extend(deviation_lrp());
+            all.extend(paper1::train_mean_variants(kernel, shapley, &seeds)?);
+            all
+        }
+    };
     for skip in args
         .skip
         .split(',')
@@ -255,11 +333,7 @@ fn localizer(args: &Args) -> Result<Localizer> {
         } else {
             error
         },
-        normalization: match args.normalization {
-            NormArg::None => Normalization::None,
-            NormArg::Standardize => Normalization::Standardize,
-            NormArg::Robust => Normalization::Robust,
-        },
+        normalization: args.normalization.into(),
         progress: !args.quiet,
         ..LocalizerConfig::default()
     };

@@ -10,7 +10,7 @@ use anomaly_xai::attrib::{BaselineSpec, FeatureAblation, IntegratedGradients, Oc
 use anomaly_xai::data::synthetic::{
     generate, AnomalyKind, Polarity, SyntheticConfig, SyntheticMachine,
 };
-use anomaly_xai::localizer::{LocalizationRun, Localizer, LocalizerConfig};
+use anomaly_xai::localizer::{LocalizationRun, Localizer, LocalizerConfig, Normalization};
 use anomaly_xai::lrp::{Preset, RootPoint};
 use anomaly_xai::method::{Context, MethodSpec};
 use anomaly_xai::metrics::{Column, Protocol, RankMetric, Region, Selection, SetScore};
@@ -48,6 +48,7 @@ fn machine_config(seed: u64, polarity: Polarity, len: RangeInclusive<usize>) -> 
         polarity,
         noise: 0.02,
         seed,
+        ..SyntheticConfig::default()
     }
 }
 
@@ -170,9 +171,12 @@ fn fixture(config: &SyntheticConfig) -> Fixture {
 }
 
 fn localizer(methods: Vec<MethodSpec>) -> Localizer {
+    // Raw scores: these checks are about the pipeline's plumbing, and the contexts here
+    // hold no reference windows (tests/localizer_regimes.rs runs the default).
     let config = LocalizerConfig {
         window: WINDOW,
         max_windows: 4,
+        normalization: Normalization::None,
         progress: false,
         ..LocalizerConfig::default()
     };

@@ -3,7 +3,7 @@
 
 use anomaly_xai::attrib::{IntegratedGradients, Occlusion};
 use anomaly_xai::data::synthetic::{generate, SyntheticConfig};
-use anomaly_xai::localizer::{Localizer, LocalizerConfig};
+use anomaly_xai::localizer::{Localizer, LocalizerConfig, Normalization};
 use anomaly_xai::method::{Context, MethodSpec};
 use anomaly_xai::metrics::Protocol;
 use anomaly_xai::models::{ArrayDetector, ErrorNorm};
@@ -15,6 +15,8 @@ fn localizer(method: MethodSpec) -> Localizer {
         window: 16,
         max_windows: 2,
         progress: false,
+        // No normal windows here: the errors under test come from the detector.
+        normalization: Normalization::None,
         ..LocalizerConfig::default()
     };
     Localizer::new(config, vec![method])

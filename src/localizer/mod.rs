@@ -5,7 +5,8 @@
 //! ([`WindowPolicy`]), has every method attribute the detector's explained error of those
 //! windows to their cells, folds the cell attributions back onto the region's time steps
 //! and averages them per sensor ([`region_scores`]). The per-region sensor scores are
-//! compared with the scores of normal windows ([`Normalization`]) and scored against the
+//! compared with the scores of normal windows ([`Normalization`]; by default each is
+//! divided by the sensor's usual magnitude there, which keeps its sign) and scored against the
 //! labelled sensors with a [`Protocol`] (paper 1's GT@120%, AT@80%, AT@5 × IoU/F1/Acc,
 //! plus HitRate and NDCG).
 //!
@@ -28,7 +29,11 @@
 //!     MethodSpec::residual(ErrorNorm::L1),
 //!     MethodSpec::attrib(Occlusion::params().window([50, 1]).strides([50, 1]).check()?),
 //! ];
-//! let run = Localizer::new(config, methods).run(&Context::new(&model), test.view(), &regions, &Protocol::paper())?;
+//! // Normal windows the model was not fitted on (e.g. its validation windows): the default
+//! // normalization compares every sensor's score with its scores there.
+//! let reference = tch::Tensor::rand([32, 50, 38], (tch::Kind::Float, tch::Device::Cpu));
+//! let ctx = Context { reference: Some(&reference), ..Context::new(&model) };
+//! let run = Localizer::new(config, methods).run(&ctx, test.view(), &regions, &Protocol::paper())?;
 //! println!("{}", run.table()?.to_markdown());
 //! # Ok(()) }
 //! ```
@@ -87,7 +92,8 @@ pub struct LocalizerConfig {
     pub error: ExplainedError,
     /// How cell attributions become sensor scores.
     pub aggregation: Aggregation,
-    /// Comparison of sensor scores with normal data.
+    /// Comparison of sensor scores with normal data (by default [`Normalization::Scale`],
+    /// which needs reference windows: [`Context::reference`]).
     pub normalization: Normalization,
     /// Which cells the perturbation methods perturb together.
     pub grouping: Grouping,
@@ -107,7 +113,7 @@ impl Default for LocalizerConfig {
             max_windows: 16,
             error: ExplainedError::default(),
             aggregation: Aggregation::RegionSteps,
-            normalization: Normalization::None,
+            normalization: Normalization::Scale,
             grouping: Grouping::PerSensor,
             progress: true,
         }
@@ -258,22 +264,21 @@ impl Localizer {
             })
     }
 
-    /// Centre and scale of every sensor's window score over the reference windows (see
-    /// [`Normalization::centre_scale`]).
+    /// Every reference window's score per sensor `[windows, sensors]` (the mean of the
+    /// method's cell attributions over the window), for the normalization.
     ///
     /// # Errors
     /// [`Error::InvalidSetting`] without reference windows; [`Error::Shape`] for fewer than
-    /// two; [`Error::NonFinite`] naming the reference windows when no sensor's score
-    /// varies over them (standardization would divide by zero).
-    pub fn reference_stats(
+    /// two.
+    pub fn reference_scores(
         &self,
         ctx: &Context<'_>,
         method: &PreparedMethod,
-    ) -> Result<(Array1<f64>, Array1<f64>)> {
+    ) -> Result<Array2<f64>> {
         let reference = ctx.reference.ok_or(Error::InvalidSetting {
             setting: "normalization",
             value: format!("{:?}", self.config.normalization),
-            rule: "needs reference windows (Context::reference)".into(),
+            rule: "needs normal reference windows in Context::reference (e.g. the validation part of the training windows); without any, use Normalization::None (raw scores)".into(),
         })?;
         let cells = self.explain(ctx, method, reference)?.mapv(f64::from);
         if cells.shape()[0] < 2 {
@@ -283,15 +288,37 @@ impl Localizer {
                 got: cells.shape().to_vec(),
             });
         }
-        // One score per window and sensor: the mean over the window's cells.
-        let per_window = cells.mean_axis(Axis(1)).expect("non-empty window");
-        let (centre, scale) = self.config.normalization.centre_scale(per_window.view());
+        Ok(cells.mean_axis(Axis(1)).expect("non-empty window"))
+    }
+
+    /// Centre and scale of every sensor's window score over the reference windows (see
+    /// [`Normalization::centre_scale`]).
+    ///
+    /// # Errors
+    /// As [`Localizer::reference_scores`]; [`Error::NonFinite`] naming the reference
+    /// windows when no sensor's score varies over them (standardization would divide by
+    /// zero).
+    pub fn reference_stats(
+        &self,
+        ctx: &Context<'_>,
+        method: &PreparedMethod,
+    ) -> Result<(Array1<f64>, Array1<f64>)> {
+        let per_window = self.reference_scores(ctx, method)?;
+        self.stats_of(method, per_window.view())
+    }
+
+    fn stats_of(
+        &self,
+        method: &PreparedMethod,
+        per_window: ndarray::ArrayView2<'_, f64>,
+    ) -> Result<(Array1<f64>, Array1<f64>)> {
+        let (centre, scale) = self.config.normalization.centre_scale(per_window);
         if scale.iter().all(|&s| s.is_nan() || s <= f64::MIN_POSITIVE) {
             return Err(Error::NonFinite {
                 what: format!(
-                    "standardization of {}: every sensor's score is constant over the {} reference windows",
+                    "normalization of {}: every sensor's score is constant over the {} reference windows",
                     method.spec().label(),
-                    cells.shape()[0]
+                    per_window.nrows()
                 ),
                 index: vec![],
             });
@@ -336,11 +363,13 @@ impl Localizer {
         let mut runs = Vec::with_capacity(prepared.len());
         for method in &prepared {
             bar.set_message(method.spec().label());
-            let stats = match self.config.normalization {
-                Normalization::None => None,
-                Normalization::Standardize | Normalization::Robust => {
-                    Some(self.reference_stats(ctx, method)?)
-                }
+            let reference = match self.config.normalization.needs_reference() {
+                true => Some(self.reference_scores(ctx, method)?),
+                false => None,
+            };
+            let stats = match &reference {
+                Some(r) => Some(self.stats_of(method, r.view())?),
+                None => None,
             };
             let mut scores = Array2::<f64>::zeros((regions.len(), sensors));
             let mut raw = Array2::<f64>::zeros((regions.len(), sensors));
@@ -349,7 +378,7 @@ impl Localizer {
                 let (mut s, secs) = self.explain_region(ctx, method, series, region)?;
                 raw.row_mut(i).assign(&s);
                 if let Some((centre, scale)) = &stats {
-                    s = (s - centre) / scale;
+                    s = self.config.normalization.apply(s.view(), centre, scale);
                 }
                 scores.row_mut(i).assign(&s);
                 seconds.push(secs);
@@ -363,6 +392,8 @@ impl Localizer {
             runs.push(MethodRun {
                 method: method.spec().clone(),
                 scores,
+                raw_scores: raw,
+                reference_scores: reference,
                 seconds,
                 report,
                 raw_report,

@@ -6,17 +6,26 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::method::MethodSpec;
-use crate::metrics::{Region, Report, Table, TableRow};
+use crate::metrics::{Protocol, Region, Report, Table, TableRow};
 
-use super::LocalizerConfig;
+use super::{LocalizerConfig, Normalization};
 
 /// Per-sensor scores of every region for one method and seed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MethodRun {
     /// The method (with the seed used).
     pub method: MethodSpec,
-    /// Region × sensor scores.
+    /// Region × sensor scores (normalized as the run's config says).
     pub scores: Array2<f64>,
+    /// Region × sensor scores before normalization (equal to `scores` without one).
+    #[serde(default)]
+    pub raw_scores: Array2<f64>,
+    /// With a normalization: every reference window's score per sensor
+    /// `[windows, sensors]`, from which the normalization took its statistics; kept so
+    /// that the same explanations can be compared under another normalization
+    /// ([`MethodRun::rescore`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_scores: Option<Array2<f64>>,
     /// Wall time per region, seconds.
     pub seconds: Vec<f64>,
     /// The scored report.
@@ -24,6 +33,38 @@ pub struct MethodRun {
     /// With a normalization: the report of the raw (not normalized) scores of the same
     /// explanations, so both protocols come from one run.
     pub raw_report: Option<Report>,
+}
+
+impl MethodRun {
+    /// The same explanations under `normalization`, scored with `protocol` against
+    /// `regions` (the run's): the normalized scores and their report.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSetting`] when `normalization` needs reference windows and the run
+    /// kept none (it ran without a normalization); the protocol's errors.
+    pub fn rescore(
+        &self,
+        normalization: Normalization,
+        regions: &[Region],
+        protocol: &Protocol,
+    ) -> Result<(Array2<f64>, Report)> {
+        let scores = match (&self.reference_scores, normalization) {
+            (_, Normalization::None) => self.raw_scores.clone(),
+            (Some(r), n) => n.apply_all(self.raw_scores.view(), r.view()),
+            (None, n) => {
+                return Err(Error::InvalidSetting {
+                    setting: "normalization",
+                    value: n.name().into(),
+                    rule: format!(
+                        "needs the reference scores, which the run of {} did not keep (it ran without a normalization)",
+                        self.method.label()
+                    ),
+                })
+            }
+        };
+        let report = protocol.evaluate_vectors(regions, scores.view())?;
+        Ok((scores, report))
+    }
 }
 
 /// Everything a [`super::Localizer::run`] produced.
@@ -46,6 +87,27 @@ impl LocalizationRun {
     /// last. Values are percentages.
     pub fn table(&self) -> Result<Table> {
         self.table_of(|r| &r.report)
+    }
+
+    /// The same run with every method's explanations normalized by `normalization`
+    /// instead ([`MethodRun::rescore`]) and scored with `protocol`; the raw scores and
+    /// their reports stay as they were.
+    ///
+    /// # Errors
+    /// As [`MethodRun::rescore`].
+    pub fn renormalized(
+        &self,
+        normalization: Normalization,
+        protocol: &Protocol,
+    ) -> Result<LocalizationRun> {
+        let mut out = self.clone();
+        out.config.normalization = normalization;
+        for run in &mut out.runs {
+            let (scores, report) = run.rescore(normalization, &self.regions, protocol)?;
+            run.scores = scores;
+            run.report = report;
+        }
+        Ok(out)
     }
 
     /// [`LocalizationRun::table`] of the raw scores, when the run normalized them.

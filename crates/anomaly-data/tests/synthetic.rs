@@ -1,7 +1,9 @@
 //! The synthetic machine generator: determinism, exact ground truth, the kinds' shapes,
 //! correlated sensors, and one error per impossible setting.
 
-use anomaly_data::synthetic::{generate, AnomalyKind, Polarity, SyntheticConfig};
+use anomaly_data::synthetic::{
+    generate, AnomalyKind, AnomalyTarget, Polarity, Regime, SyntheticConfig,
+};
 use anomaly_data::DataError;
 use ndarray::{Array2, Axis};
 use proptest::prelude::*;
@@ -531,6 +533,7 @@ prop_compose! {
             polarity,
             noise,
             seed,
+            ..SyntheticConfig::default()
         }
     }
 }
@@ -542,4 +545,218 @@ proptest! {
     fn invariants_hold_for_any_valid_config(c in small_config()) {
         check_invariants(&c);
     }
+}
+
+// ---- factor anomalies and the two regimes ------------------------------------------
+
+/// A small machine whose anomalies disturb one latent factor each.
+fn factor_cfg(seed: u64, kind: AnomalyKind) -> SyntheticConfig {
+    SyntheticConfig {
+        n_sensors: 12,
+        n_factors: 2,
+        target: AnomalyTarget::Factor,
+        magnitude: 1.0,
+        kinds: vec![kind],
+        seed,
+        ..SyntheticConfig::default()
+    }
+}
+
+#[test]
+fn a_factor_anomaly_moves_its_sensors_together_and_labels_the_ones_that_move_enough() {
+    for kind in AnomalyKind::ALL {
+        for seed in 0..3 {
+            let c = factor_cfg(seed, kind);
+            let m = generate(&c).unwrap();
+            assert_eq!(m.regions.len(), c.n_anomalies);
+            let diff = &m.test - &m.clean_test;
+            // Nothing changes outside the regions.
+            for (t, row) in diff.axis_iter(Axis(0)).enumerate() {
+                if !m.labels[t] {
+                    assert!(row.iter().all(|&d| d == 0.0), "step {t} changed");
+                }
+            }
+            for r in &m.regions {
+                let block = diff.slice(ndarray::s![r.start..r.end, ..]);
+                // Every sensor's displacement is its own multiple of one shape (the
+                // factor's disturbance): the block has rank one.
+                let (big_t, big_f) = {
+                    let mut best = (0, 0, 0.0f32);
+                    for ((t, f), &v) in block.indexed_iter() {
+                        if v.abs() > best.2 {
+                            best = (t, f, v.abs());
+                        }
+                    }
+                    (best.0, best.1)
+                };
+                for ((t, f), &v) in block.indexed_iter() {
+                    let cross = block[[t, big_f]] * block[[big_t, f]];
+                    let direct = v * block[[big_t, big_f]];
+                    assert!(
+                        (cross - direct).abs() <= 1e-4 * block[[big_t, big_f]].powi(2).max(1e-6),
+                        "{kind} seed {seed}: not rank one at ({t}, {f})"
+                    );
+                }
+                // The labelled sensors are exactly those displaced by min_displacement on
+                // average (or, when none is, the one displaced most).
+                let mean_abs: Vec<f32> = block
+                    .columns()
+                    .into_iter()
+                    .map(|c| c.iter().map(|v| v.abs()).sum::<f32>() / c.len() as f32)
+                    .collect();
+                let above: Vec<usize> = (0..c.n_sensors)
+                    .filter(|&f| mean_abs[f] >= c.min_displacement * (1.0 + 1e-5))
+                    .collect();
+                let below: Vec<usize> = (0..c.n_sensors)
+                    .filter(|&f| mean_abs[f] < c.min_displacement * (1.0 - 1e-5))
+                    .collect();
+                assert!(
+                    above.iter().all(|f| r.features.contains(f)),
+                    "{kind}: {r:?}"
+                );
+                if !above.is_empty() {
+                    assert!(
+                        below.iter().all(|f| !r.features.contains(f)),
+                        "{kind}: {r:?}"
+                    );
+                } else {
+                    assert_eq!(r.features.len(), 1);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn factor_anomalies_plant_into_the_same_normal_data() {
+    let sensors = generate(&cfg(4)).unwrap();
+    let factor = generate(&SyntheticConfig {
+        target: AnomalyTarget::Factor,
+        ..cfg(4)
+    })
+    .unwrap();
+    assert_eq!(sensors.train, factor.train);
+    assert_eq!(sensors.clean_test, factor.clean_test);
+    assert_ne!(sensors.test, factor.test);
+}
+
+#[test]
+fn a_negative_or_nan_min_displacement_is_an_error_naming_it() {
+    for v in [-0.1f32, f32::NAN] {
+        let e = generate(&SyntheticConfig {
+            min_displacement: v,
+            ..cfg(0)
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("min_displacement"), "{e}");
+    }
+}
+
+/// The expected GT@120% IoU of a random ranking for a region of `n` of `f` sensors:
+/// `k = ceil(1.2 n)` picks, IoU = i / (k + n − i), `i` hypergeometric.
+fn chance_iou(n: usize, f: usize) -> f64 {
+    let k = ((1.2 * n as f64) - 1e-9).ceil() as usize;
+    let k = k.min(f);
+    let ln_choose = |a: usize, b: usize| -> f64 {
+        (1..=b)
+            .map(|j| ((a + 1 - j) as f64).ln() - (j as f64).ln())
+            .sum()
+    };
+    let total = ln_choose(f, k);
+    (0..=k.min(n))
+        .filter(|&i| k - i <= f - n)
+        .map(|i| {
+            let p = (ln_choose(n, i) + ln_choose(f - n, k - i) - total).exp();
+            p * i as f64 / (k + n - i) as f64
+        })
+        .sum()
+}
+
+#[test]
+fn the_regimes_have_their_promised_shape_and_chance_level() {
+    for regime in Regime::ALL {
+        assert_eq!(regime.name().parse::<Regime>().unwrap(), regime);
+        let (mut sizes, mut chance) = (Vec::new(), 0.0);
+        for seed in 0..6 {
+            let c = regime.config(seed);
+            assert_eq!(c.seed, seed);
+            let m = generate(&c).unwrap();
+            assert_eq!(m.n_sensors(), 19);
+            assert_eq!(m.regions.len(), 12);
+            for r in &m.regions {
+                sizes.push(r.features.len());
+                chance += chance_iou(r.features.len(), 19) / 72.0;
+            }
+        }
+        let mean = sizes.iter().sum::<usize>() as f64 / sizes.len() as f64;
+        match regime {
+            // 1 to 3 sensors of 19: chance about 0.08.
+            Regime::FewSensors => {
+                assert!((1.5..2.5).contains(&mean), "{mean}");
+                assert!((0.05..0.12).contains(&chance), "{chance}");
+            }
+            // About half the sensors: chance about 0.4, as on the held-out system.
+            Regime::CorrelatedGroup => {
+                assert!((8.0..12.0).contains(&mean), "{mean}");
+                assert!((0.35..0.45).contains(&chance), "{chance}");
+            }
+        }
+    }
+    assert_eq!("b".parse::<Regime>().unwrap(), Regime::CorrelatedGroup);
+    assert!("c"
+        .parse::<Regime>()
+        .unwrap_err()
+        .to_string()
+        .contains("regime"));
+}
+
+#[test]
+fn noise_spread_gives_each_sensor_its_own_noise_level_within_the_promised_range() {
+    let c = SyntheticConfig {
+        n_sensors: 12,
+        n_train: 4000,
+        noise_spread: 1.0,
+        ..cfg(3)
+    };
+    let noisy = generate(&c).unwrap();
+    let quiet = generate(&SyntheticConfig {
+        noise: 0.0,
+        ..c.clone()
+    })
+    .unwrap();
+    let sd: Vec<f64> = (&noisy.train - &quiet.train)
+        .columns()
+        .into_iter()
+        .map(|col| {
+            let n = col.len() as f64;
+            let mean = col.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+            (col.iter()
+                .map(|&v| (f64::from(v) - mean).powi(2))
+                .sum::<f64>()
+                / n)
+                .sqrt()
+        })
+        .collect();
+    let e = std::f64::consts::E;
+    for s in &sd {
+        // noise · e^u, u in [-1, 1]; 4000 draws estimate σ within a few percent.
+        assert!((0.02 / e * 0.9..0.02 * e * 1.1).contains(s), "{sd:?}");
+    }
+    let (lo, hi) = sd
+        .iter()
+        .fold((f64::MAX, 0.0f64), |(l, h), &s| (l.min(s), h.max(s)));
+    assert!(hi / lo > 2.0, "{sd:?}");
+    // Without a spread every sensor has the same noise (the default output is pinned).
+    let flat = generate(&SyntheticConfig {
+        noise_spread: 0.0,
+        ..c
+    })
+    .unwrap();
+    assert_ne!(flat.train, noisy.train);
+    let bad = generate(&SyntheticConfig {
+        noise_spread: -1.0,
+        ..cfg(0)
+    })
+    .unwrap_err();
+    assert!(bad.to_string().contains("noise_spread"), "{bad}");
 }
