@@ -84,7 +84,7 @@ pub use method_spec::MethodSpec;
 pub use params::{Batching, DEFAULT_BATCH_SIZE};
 pub use perturbation::ablation::{FeatureAblation, FeatureAblationParams};
 pub use perturbation::kernel_shap::{CoalitionSampling, KernelShap, KernelShapParams};
-pub use perturbation::occlusion::{Occlusion, OcclusionParams};
+pub use perturbation::occlusion::{Occlusion, OcclusionParams, Strides};
 pub use perturbation::permutation::{FeaturePermutation, FeaturePermutationParams};
 pub use perturbation::shapley_sampling::{ShapleyValueSampling, ShapleyValueSamplingParams};
 pub use residual::Residual;
