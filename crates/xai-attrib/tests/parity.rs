@@ -26,7 +26,6 @@ use xai_attrib::{
 /// are skipped (and listed on stderr).
 const NOT_BUILT: &[&str] = &[
     "target",
-    "multiply_by_inputs",
     "mask_batch_dim",
     "mask_per_example",
 ];
@@ -140,6 +139,9 @@ fn method(case: &Value, seed: Option<u64>) -> Method {
             .map(|v| v.as_i64().unwrap())
             .collect()
     };
+    let multiply = s
+        .get("multiply_by_inputs")
+        .map_or(true, |v| v.as_bool().unwrap());
     let seed = seed.unwrap_or_else(|| s.get("seed").and_then(Value::as_u64).unwrap_or(0));
     match case["method"].as_str().unwrap() {
         "saliency" => Box::new(
@@ -163,7 +165,8 @@ fn method(case: &Value, seed: Option<u64>) -> Method {
                     .n_steps(int("n_steps"))
                     .method(q)
                     .batch_size(7)
-                    .convergence_delta(true)
+                    .multiply_by_inputs(multiply)
+                    .convergence_delta(multiply)
                     .check()
                     .unwrap(),
             )
@@ -173,7 +176,8 @@ fn method(case: &Value, seed: Option<u64>) -> Method {
                 .n_samples(int("n_samples"))
                 .stdevs(s["stdevs"].as_f64().unwrap())
                 .seed(seed)
-                .convergence_delta(true)
+                .multiply_by_inputs(multiply)
+                .convergence_delta(multiply)
                 .check()
                 .unwrap(),
         ),
@@ -288,7 +292,7 @@ fn run_fixture(name: &str) -> (usize, usize) {
 #[test]
 fn dense_autoencoder_matches_captum() {
     let (checked, skipped) = run_fixture("dense_ae");
-    assert_eq!((checked, skipped), (19, 3));
+    assert_eq!((checked, skipped), (20, 2));
 }
 
 #[test]
@@ -318,5 +322,5 @@ fn shapley_estimates_are_exact_on_an_additive_scorer() {
 #[test]
 fn linear_scorer_matches_captum() {
     let (checked, skipped) = run_fixture("linear");
-    assert_eq!((checked, skipped), (2, 1));
+    assert_eq!((checked, skipped), (3, 0));
 }
