@@ -84,7 +84,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for FeatureAblation {
             b,
             |jobs| {
                 let k = jobs.end - jobs.start;
-                let ablated = groups.members(jobs.start, k)?.f_unsqueeze(1)?;
+                let ablated = groups.members(jobs.start, k)?;
                 stack_rows(&ablated, &flat_ref, &flat_x, &shape)
             },
             |_, scores| {

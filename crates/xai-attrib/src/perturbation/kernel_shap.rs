@@ -52,7 +52,7 @@ use ae_models::convert::tensor_to_f64s;
 use crate::attribution::{Attribution, Attributions, Family, Request};
 use crate::baseline::References;
 use crate::engine::Engine;
-use crate::error::Result;
+use crate::error::{Result, XaiError};
 use crate::feature_mask::Groups;
 use crate::params::{Batching, UnknownKeys};
 use crate::perturbation::coalition_strata::sample_stratified;
@@ -261,6 +261,18 @@ impl<S: Scorer + ?Sized> Attribution<S> for KernelShap {
     fn attribute(&self, model: &S, x: &Tensor, req: &Request) -> Result<Attributions> {
         check_scorer_input(NAME, model, x)?;
         let groups = Groups::resolve(req.mask.as_ref(), x)?;
+        if groups.is_per_example() && groups.has_absent_group()? {
+            // One design (and one efficiency constraint) serves every sample; a group that
+            // some example lacks would be fitted as a column of noise there and take a
+            // share of that example's total.
+            return Err(XaiError::InvalidMask {
+                reason: format!(
+                    "{NAME} takes one mask per example only when every example uses all {} \
+                     groups; give each example its own call, or renumber",
+                    groups.n()
+                ),
+            });
+        }
         let (b, m, shape, n_cells) = (x.size()[0], groups.n(), sample_shape(x), cells(x));
         let device = x.device();
         let flat_x = x.f_reshape([b, n_cells])?;
@@ -299,9 +311,11 @@ impl<S: Scorer + ?Sized> Attribution<S> for KernelShap {
                 per_value,
                 |jobs| {
                     let j = Tensor::f_arange_start(jobs.start, jobs.end, (Kind::Int64, device))?;
-                    let present =
-                        groups.present(&z.f_index_select(0, &j.f_floor_divide_scalar(b)?)?)?;
                     let sample = j.f_remainder(b)?;
+                    let present = groups.present_for(
+                        &z.f_index_select(0, &j.f_floor_divide_scalar(b)?)?,
+                        &sample,
+                    )?;
                     let inputs = flat_x.f_index_select(0, &sample)?.f_unsqueeze(1)?;
                     let others = if shared {
                         refs.f_unsqueeze(0)?

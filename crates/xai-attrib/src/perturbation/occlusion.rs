@@ -315,10 +315,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for Occlusion {
         let scores = if groups.is_per_cell() {
             per_cell
         } else {
-            let means = groups
-                .sum(&per_cell)?
-                .f_div(&groups.counts()?.f_to_kind(x.kind())?)?;
-            groups.expand(&means)?
+            groups.expand(&groups.means(&per_cell)?)?
         };
         Ok(Attributions {
             scores,

@@ -108,7 +108,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for FeaturePermutation {
                 let k = jobs.end - jobs.start;
                 let order = perms.f_narrow(0, jobs.start * b, k * b)?;
                 let shuffled = flat.f_index_select(0, &order)?.f_reshape([k, b, n_cells])?;
-                let permuted = groups.members(jobs.start, k)?.f_unsqueeze(1)?;
+                let permuted = groups.members(jobs.start, k)?;
                 stack_rows(&permuted, &shuffled, &flat.f_unsqueeze(0)?, &shape)
             },
             |_, scores| {

@@ -146,7 +146,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for ShapleyValueSampling {
                 let p = j.f_floor_divide_scalar(inner)?;
                 let k = j.f_remainder(inner)?.f_add_scalar(1)?;
                 let cell_rank = groups.present(&rank.f_index_select(0, &p)?)?;
-                let present = cell_rank.f_lt_tensor(&k.f_unsqueeze(1)?)?.f_unsqueeze(1)?;
+                let present = cell_rank.f_lt_tensor(&k.f_reshape([-1, 1, 1])?)?;
                 stack_rows(&present, &flat_x, &flat_ref, &shape)
             },
             |_, scores| {
