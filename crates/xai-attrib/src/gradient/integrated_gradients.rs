@@ -24,7 +24,7 @@ use tch::Tensor;
 
 use crate::attribution::{Attribution, Attributions, Family, Request};
 use crate::completeness::delta_from_values;
-use crate::engine::Engine;
+use crate::engine::{batch_samples, Engine};
 use crate::error::{Result, XaiError};
 use crate::feature_mask::Groups;
 use crate::gradient::backprop::require_gradients;
@@ -240,7 +240,10 @@ impl<S: Scorer + ?Sized> Attribution<S> for IntegratedGradients {
         let delta = if self.params.convergence_delta {
             forward_evals += 2;
             let engine = Engine::quiet(model, NAME, self.params.batching.batch_size);
-            let f = engine.eval(&Tensor::f_cat(&[&reference, x], 0)?)?;
+            let f = engine.eval(
+                &Tensor::f_cat(&[&reference, x], 0)?,
+                &batch_samples(b, 2, x.device())?,
+            )?;
             let change = f.f_narrow(0, b, b)?.f_sub(&f.f_narrow(0, 0, b)?)?;
             Some(delta_from_values(&attributions, &change)?)
         } else {

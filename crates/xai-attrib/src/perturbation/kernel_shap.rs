@@ -277,21 +277,31 @@ impl<S: Scorer + ?Sized> Attribution<S> for KernelShap {
         let device = x.device();
         let flat_x = x.f_reshape([b, n_cells])?;
         let engine = Engine::new(model, NAME, self.params.batching);
-        let f_x = engine.eval(x)?;
+        let f_x = engine.eval_batch(x)?;
         let (refs, shared) = match req.baseline.references(x, NAME)? {
             References::PerSample(r) => (r.f_reshape([b, n_cells])?, false),
             References::Shared(d) => (d.f_reshape([d.size()[0], n_cells])?, true),
         };
         let per_value = if shared { refs.size()[0] } else { 1 };
-        let f_refs = engine.eval(&refs.f_reshape({
-            let mut s = vec![refs.size()[0]];
+        let n_refs = refs.size()[0];
+        let ref_rows = |copies: i64| -> Result<Tensor> {
+            let mut s = vec![n_refs * copies];
             s.extend_from_slice(&shape);
-            s
-        })?)?;
-        let f_empty = if shared {
-            f_refs.f_mean(f_refs.kind())?.f_expand([b], false)?
+            Ok(refs.f_repeat([copies, 1])?.f_reshape(&s)?)
+        };
+        let f_empty = if !shared {
+            engine.eval_batch(&ref_rows(1)?)?
+        } else if model.per_sample() {
+            // Each sample's own score of the background set: sample-major rows.
+            let samples =
+                Tensor::f_arange(b, (Kind::Int64, device))?.f_repeat_interleave_self_int(n_refs, 0, None)?;
+            engine
+                .eval(&ref_rows(b)?, &samples)?
+                .f_reshape([b, n_refs])?
+                .f_mean_dim(1, false, x.kind())?
         } else {
-            f_refs
+            let f_refs = engine.eval(&ref_rows(1)?, &Tensor::f_zeros([n_refs], (Kind::Int64, device))?)?;
+            f_refs.f_mean(f_refs.kind())?.f_expand([b], false)?
         };
         let (v_full, v_empty) = (tensor_to_f64s(&f_x)?, tensor_to_f64s(&f_empty)?);
         let phi = if m == 1 {
@@ -322,7 +332,8 @@ impl<S: Scorer + ?Sized> Attribution<S> for KernelShap {
                     } else {
                         refs.f_index_select(0, &sample)?.f_unsqueeze(1)?
                     };
-                    stack_rows(&present.f_unsqueeze(1)?, &inputs, &others, &shape)
+                    let rows = stack_rows(&present.f_unsqueeze(1)?, &inputs, &others, &shape)?;
+                    Ok((rows, sample.f_repeat_interleave_self_int(per_value, 0, None)?))
                 },
                 |_, scores| {
                     values.push(scores.f_mean_dim(1, false, scores.kind())?);

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
 use crate::attribution::{Attribution, Attributions, Family, Request};
-use crate::engine::Engine;
+use crate::engine::{batch_samples, Engine};
 use crate::error::{Result, XaiError};
 use crate::feature_mask::Groups;
 use crate::params::{Batching, UnknownKeys};
@@ -293,7 +293,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for Occlusion {
             Ok(mask)
         };
         let engine = Engine::new(model, NAME, self.params.batching);
-        let f_x = engine.eval(x)?;
+        let f_x = engine.eval_batch(x)?;
         let mut total = Tensor::f_zeros([b, n_cells], (x.kind(), device))?;
         let mut covered = Tensor::f_zeros([n_cells], (x.kind(), device))?;
         engine.run(
@@ -301,7 +301,8 @@ impl<S: Scorer + ?Sized> Attribution<S> for Occlusion {
             b,
             |jobs| {
                 let occluded = windows(jobs.start, jobs.end - jobs.start)?.f_unsqueeze(1)?;
-                stack_rows(&occluded, &flat_ref, &flat_x, &shape)
+                let rows = stack_rows(&occluded, &flat_ref, &flat_x, &shape)?;
+                Ok((rows, batch_samples(b, jobs.end - jobs.start, device)?))
             },
             |jobs, scores| {
                 let mask = windows(jobs.start, jobs.end - jobs.start)?.f_to_kind(x.kind())?;
