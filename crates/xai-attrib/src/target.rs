@@ -56,13 +56,13 @@ fn invalid(value: String, rule: &'static str) -> XaiError {
 ///
 /// ```
 /// use tch::{Kind, Tensor};
-/// use xai_attrib::{Attribution, Baseline, IntegratedGradients, Request, TargetScorer};
-/// // Two outputs: y = x W with W = [[1, 0], [0, 2]]; sample 0 explains column 0, sample 1 column 1.
+/// use xai_attrib::{Attribution, Request, Saliency, TargetScorer};
+/// // Two outputs: y = x W with W = [[1, 0], [0, 2]]; sample 0 explains column 0, sample 1
+/// // column 1, so their gradients are W's columns.
 /// let w = Tensor::from_slice(&[1.0f64, 0.0, 0.0, 2.0]).reshape([2, 2]);
 /// let model = TargetScorer::new("linear", move |x: &Tensor| Ok(x.f_matmul(&w)?), [0, 1])?;
 /// let x = Tensor::from_slice(&[1.0f64, 1.0, 1.0, 1.0]).reshape([2, 2]);
-/// let ig = IntegratedGradients::params().n_steps(2).check()?;
-/// let a = ig.attribute(&model, &x, &Request::with_baseline(Baseline::Zero))?;
+/// let a = Saliency::default().attribute(&model, &x, &Request::default())?;
 /// assert_eq!(Vec::<f64>::try_from(a.scores.flatten(0, -1)).unwrap(), vec![1.0, 0.0, 0.0, 2.0]);
 /// # Ok::<(), xai_attrib::XaiError>(())
 /// ```
