@@ -139,7 +139,8 @@ where
                 "must be below the number of outputs",
             ));
         }
-        Ok(y.f_gather(1, &columns.f_unsqueeze(1)?, false)?.f_squeeze_dim(1)?)
+        Ok(y.f_gather(1, &columns.f_unsqueeze(1)?, false)?
+            .f_squeeze_dim(1)?)
     }
 }
 

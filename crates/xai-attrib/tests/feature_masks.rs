@@ -43,7 +43,12 @@ fn a_leading_batch_dimension_of_one_is_the_same_mask() {
     for m in methods() {
         let plain = m.attribute(&f, &x, &req(ids(&groups, &[7]))).unwrap();
         let batch1 = m.attribute(&f, &x, &req(ids(&groups, &[1, 7]))).unwrap();
-        assert_eq!(values(&plain.scores), values(&batch1.scores), "{}", m.name());
+        assert_eq!(
+            values(&plain.scores),
+            values(&batch1.scores),
+            "{}",
+            m.name()
+        );
     }
 }
 
@@ -65,7 +70,11 @@ fn one_mask_per_example_gives_each_sample_what_its_own_mask_gives_it_alone() {
             let alone = m
                 .attribute(&f, &x.narrow(0, i as i64, 1), &req(ids(own, &[7])))
                 .unwrap();
-            assert_close(&together.scores.narrow(0, i as i64, 1), &alone.scores, 1e-12);
+            assert_close(
+                &together.scores.narrow(0, i as i64, 1),
+                &alone.scores,
+                1e-12,
+            );
         }
     }
 }
@@ -82,7 +91,10 @@ fn per_example_groups_on_a_linear_scorer_are_exact() {
         .unwrap();
     // Sample 0: groups {0,1} → 3, {2,3} → 7. Sample 1: {1,2} → 0 + 3, {0,3} → 2 − 4.
     assert_eq!(values(&a.scores), vec![3., 3., 7., 7., -2., 3., 3., -2.]);
-    assert_eq!(values(&m.group_means(&a.scores).unwrap()), vec![3., 7., 3., -2.]);
+    assert_eq!(
+        values(&m.group_means(&a.scores).unwrap()),
+        vec![3., 7., 3., -2.]
+    );
     // Feature Permutation swaps each sample's own group with the other sample's cells.
     let p = FeaturePermutation::default()
         .attribute(&linear(&w), &x, &req)
@@ -103,7 +115,10 @@ fn a_group_missing_from_one_example_gets_nothing_there() {
         .attribute(&linear(&w), &x, &req)
         .unwrap();
     assert_close(&a.scores, &t64(&[1., 2., 3., 1., 5., 5.], &[2, 3]), 1e-12);
-    assert_eq!(values(&m.group_means(&a.scores).unwrap()), vec![1., 2., 3., 1., 5., 0.]);
+    assert_eq!(
+        values(&m.group_means(&a.scores).unwrap()),
+        vec![1., 2., 3., 1., 5., 0.]
+    );
     // Kernel SHAP fits one design for the batch; it refuses such a mask, saying why.
     let err = KernelShap::default()
         .attribute(&linear(&w), &x, &req)

@@ -196,7 +196,11 @@ fn windows_and_strides_are_checked() {
 fn one_stride_number_is_every_dimension_s_stride() {
     let x = t64(&wave(12, 0.0), &[1, 4, 3]);
     let f = linear(&t64(&wave(12, 0.5), &[4, 3]));
-    let scalar = Occlusion::params().window([2, 2]).strides(2).check().unwrap();
+    let scalar = Occlusion::params()
+        .window([2, 2])
+        .strides(2)
+        .check()
+        .unwrap();
     assert_eq!(scalar.strides(), &[2, 2]);
     let per_dim = Occlusion::params()
         .window([2, 2])
@@ -219,7 +223,10 @@ fn one_stride_number_is_every_dimension_s_stride() {
             .check()
             .unwrap_err()
             .to_string();
-        assert!(err.contains(&format!("strides = {bad} must be ≥ 1")), "{err}");
+        assert!(
+            err.contains(&format!("strides = {bad} must be ≥ 1")),
+            "{err}"
+        );
     }
     let err = serde_json::from_str::<Occlusion>(r#"{"window": [2], "strides": 0}"#)
         .unwrap_err()

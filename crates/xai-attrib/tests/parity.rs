@@ -144,7 +144,7 @@ fn method(case: &Value, seed: Option<u64>) -> Method {
     };
     let multiply = s
         .get("multiply_by_inputs")
-        .map_or(true, |v| v.as_bool().unwrap());
+        .is_none_or(|v| v.as_bool().unwrap());
     let seed = seed.unwrap_or_else(|| s.get("seed").and_then(Value::as_u64).unwrap_or(0));
     match case["method"].as_str().unwrap() {
         "saliency" => Box::new(

@@ -34,7 +34,13 @@ type Method = Box<dyn for<'s> Attribution<dyn Scorer + 's>>;
 fn exact_methods() -> Vec<Method> {
     vec![
         Box::new(FeatureAblation::params().batch_size(2).check().unwrap()),
-        Box::new(Occlusion::params().window([1]).batch_size(5).check().unwrap()),
+        Box::new(
+            Occlusion::params()
+                .window([1])
+                .batch_size(5)
+                .check()
+                .unwrap(),
+        ),
         Box::new(
             ShapleyValueSampling::params()
                 .n_permutations(2)
@@ -50,7 +56,13 @@ fn exact_methods() -> Vec<Method> {
                 .check()
                 .unwrap(),
         ),
-        Box::new(GradientShap::params().n_samples(3).batch_size(2).check().unwrap()),
+        Box::new(
+            GradientShap::params()
+                .n_samples(3)
+                .batch_size(2)
+                .check()
+                .unwrap(),
+        ),
     ]
 }
 
@@ -121,7 +133,11 @@ fn bad_targets_are_errors_naming_the_value() {
         .attribute(&model([0, 1]), &x, &req)
         .unwrap_err();
     assert!(matches!(err, XaiError::InvalidParam { .. }), "{err}");
-    assert!(err.to_string().contains("[0, 1] (2 targets) for a batch of 3"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("[0, 1] (2 targets) for a batch of 3"),
+        "{err}"
+    );
     let err = FeatureAblation::default()
         .attribute(&model(3), &x, &req)
         .unwrap_err()
@@ -137,12 +153,19 @@ fn bad_targets_are_errors_naming_the_value() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("target = -1 must be ≥ 0"), "{err}");
-    let flat = TargetScorer::new("flat", |x: &Tensor| Ok(x.f_sum_dim_intlist(1, false, x.kind())?), 0)
-        .unwrap();
+    let flat = TargetScorer::new(
+        "flat",
+        |x: &Tensor| Ok(x.f_sum_dim_intlist(1, false, x.kind())?),
+        0,
+    )
+    .unwrap();
     let err = Saliency::default().attribute(&flat, &x, &req).unwrap_err();
     assert!(matches!(err, XaiError::ShapeMismatch { .. }), "{err}");
     // JSON: a number or a list.
-    assert_eq!(serde_json::from_str::<Target>("2").unwrap(), Target::Index(2));
+    assert_eq!(
+        serde_json::from_str::<Target>("2").unwrap(),
+        Target::Index(2)
+    );
     assert_eq!(
         serde_json::from_str::<Target>("[0, 2]").unwrap(),
         Target::PerSample(vec![0, 2])

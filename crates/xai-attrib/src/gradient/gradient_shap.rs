@@ -269,7 +269,8 @@ impl<S: Scorer + ?Sized> Attribution<S> for GradientShap {
                 if self.params.convergence_delta {
                     let both = Tensor::f_cat(&[&reference, &input], 0)?
                         .f_reshape(sample_shape(2 * len))?;
-                    let f = engine.eval(&both, &Tensor::f_cat(&[batch.samples, batch.samples], 0)?)?;
+                    let f =
+                        engine.eval(&both, &Tensor::f_cat(&[batch.samples, batch.samples], 0)?)?;
                     let change = f.f_narrow(0, len, len)?.f_sub(&f.f_narrow(0, 0, len)?)?;
                     let d = delta_from_values(&attr, &change)?;
                     delta_total = delta_total.f_index_add(0, batch.samples, &d)?;

@@ -293,14 +293,17 @@ impl<S: Scorer + ?Sized> Attribution<S> for KernelShap {
             engine.eval_batch(&ref_rows(1)?)?
         } else if model.per_sample() {
             // Each sample's own score of the background set: sample-major rows.
-            let samples =
-                Tensor::f_arange(b, (Kind::Int64, device))?.f_repeat_interleave_self_int(n_refs, 0, None)?;
+            let samples = Tensor::f_arange(b, (Kind::Int64, device))?
+                .f_repeat_interleave_self_int(n_refs, 0, None)?;
             engine
                 .eval(&ref_rows(b)?, &samples)?
                 .f_reshape([b, n_refs])?
                 .f_mean_dim(1, false, x.kind())?
         } else {
-            let f_refs = engine.eval(&ref_rows(1)?, &Tensor::f_zeros([n_refs], (Kind::Int64, device))?)?;
+            let f_refs = engine.eval(
+                &ref_rows(1)?,
+                &Tensor::f_zeros([n_refs], (Kind::Int64, device))?,
+            )?;
             f_refs.f_mean(f_refs.kind())?.f_expand([b], false)?
         };
         let (v_full, v_empty) = (tensor_to_f64s(&f_x)?, tensor_to_f64s(&f_empty)?);
@@ -333,7 +336,10 @@ impl<S: Scorer + ?Sized> Attribution<S> for KernelShap {
                         refs.f_index_select(0, &sample)?.f_unsqueeze(1)?
                     };
                     let rows = stack_rows(&present.f_unsqueeze(1)?, &inputs, &others, &shape)?;
-                    Ok((rows, sample.f_repeat_interleave_self_int(per_value, 0, None)?))
+                    Ok((
+                        rows,
+                        sample.f_repeat_interleave_self_int(per_value, 0, None)?,
+                    ))
                 },
                 |_, scores| {
                     values.push(scores.f_mean_dim(1, false, scores.kind())?);

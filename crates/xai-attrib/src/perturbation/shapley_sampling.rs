@@ -134,9 +134,9 @@ impl<S: Scorer + ?Sized> Attribution<S> for ShapleyValueSampling {
             .f_to_device(device)?;
         let engine = Engine::new(model, NAME, self.params.batching);
         let ends = engine.eval(
-                &Tensor::f_cat(&[&reference, x], 0)?,
-                &batch_samples(b, 2, x.device())?,
-            )?;
+            &Tensor::f_cat(&[&reference, x], 0)?,
+            &batch_samples(b, 2, x.device())?,
+        )?;
         let (f_ref, f_x) = (ends.f_narrow(0, 0, b)?, ends.f_narrow(0, b, b)?);
         // Job j is prefix length k = j % (G − 1) + 1 of permutation j / (G − 1).
         let inner = n - 1;
