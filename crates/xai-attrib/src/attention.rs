@@ -37,10 +37,7 @@ impl AttentionReadout {
         let scores = if groups.is_per_cell() {
             weights
         } else {
-            let means = groups
-                .sum(&weights)?
-                .f_div(&groups.counts()?.f_to_kind(weights.kind())?)?;
-            groups.expand(&means)?
+            groups.expand(&groups.means(&weights)?)?
         };
         Ok(Attributions {
             scores,

@@ -57,11 +57,18 @@ impl<'a, S: Scorer + ?Sized> Engine<'a, S> {
     }
 
     /// Scores `[R, ..]` rows under no-grad, at most `batch_size` rows per call: `[R]`.
-    pub(crate) fn eval(&self, rows: &Tensor) -> Result<Tensor> {
-        self.eval_with(rows, &ProgressBar::hidden())
+    /// `samples[r]` is the explained sample row `r` stems from (see
+    /// [`Scorer::score_rows`]).
+    pub(crate) fn eval(&self, rows: &Tensor, samples: &Tensor) -> Result<Tensor> {
+        self.eval_with(rows, samples, &ProgressBar::hidden())
     }
 
-    fn eval_with(&self, rows: &Tensor, bar: &ProgressBar) -> Result<Tensor> {
+    /// Scores the explained batch itself, `[B, ..] -> [B]`.
+    pub(crate) fn eval_batch(&self, x: &Tensor) -> Result<Tensor> {
+        self.eval(x, &batch_samples(x.size()[0], 1, x.device())?)
+    }
+
+    fn eval_with(&self, rows: &Tensor, samples: &Tensor, bar: &ProgressBar) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
         let total = rows.size()[0];
         let mut outs = Vec::with_capacity((total / self.batch_size + 1) as usize);
@@ -69,7 +76,9 @@ impl<'a, S: Scorer + ?Sized> Engine<'a, S> {
         while start < total {
             let len = self.batch_size.min(total - start);
             let chunk = rows.f_narrow(0, start, len)?;
-            let out = self.scorer.score(&chunk)?;
+            let out = self
+                .scorer
+                .score_rows(&chunk, &samples.f_narrow(0, start, len)?)?;
             outs.push(check_scores(&self.scorer.describe(), &out, len)?.f_detach()?);
             self.rows.set(self.rows.get() + len);
             bar.inc(len as u64);
@@ -82,13 +91,14 @@ impl<'a, S: Scorer + ?Sized> Engine<'a, S> {
     }
 
     /// Runs `n_jobs` jobs of `rows_per_job` rows each. `build(jobs)` returns the rows of
-    /// those jobs stacked job-major, `[jobs.len() * rows_per_job, ..]`; `consume(jobs,
+    /// those jobs stacked job-major, `[jobs.len() * rows_per_job, ..]`, and the explained
+    /// sample of every row (`[jobs.len() * rows_per_job]`); `consume(jobs,
     /// scores)` receives their scores as `[jobs.len(), rows_per_job]`.
     pub(crate) fn run(
         &self,
         n_jobs: i64,
         rows_per_job: i64,
-        mut build: impl FnMut(Range<i64>) -> Result<Tensor>,
+        mut build: impl FnMut(Range<i64>) -> Result<(Tensor, Tensor)>,
         mut consume: impl FnMut(Range<i64>, &Tensor) -> Result<()>,
     ) -> Result<()> {
         if n_jobs == 0 {
@@ -100,7 +110,7 @@ impl<'a, S: Scorer + ?Sized> Engine<'a, S> {
         while first < n_jobs {
             let jobs = first..(first + per_call).min(n_jobs);
             let k = jobs.end - jobs.start;
-            let rows = build(jobs.clone())?;
+            let (rows, samples) = build(jobs.clone())?;
             if rows.size().first() != Some(&(k * rows_per_job)) {
                 return Err(XaiError::ShapeMismatch {
                     what: format!("{} perturbed batch", self.method),
@@ -108,7 +118,9 @@ impl<'a, S: Scorer + ?Sized> Engine<'a, S> {
                     got: rows.size(),
                 });
             }
-            let scores = self.eval_with(&rows, &bar)?.f_reshape([k, rows_per_job])?;
+            let scores = self
+                .eval_with(&rows, &samples, &bar)?
+                .f_reshape([k, rows_per_job])?;
             consume(jobs, &scores)?;
             first += k;
         }
@@ -119,6 +131,12 @@ impl<'a, S: Scorer + ?Sized> Engine<'a, S> {
     fn bar(&self, total: u64) -> ProgressBar {
         progress_bar(self.method, total, self.progress)
     }
+}
+
+/// The sample of every row when `k` copies of a batch of `b` are stacked: `[k · b]`,
+/// `0..b` repeated `k` times.
+pub(crate) fn batch_samples(b: i64, k: i64, device: tch::Device) -> Result<Tensor> {
+    Ok(Tensor::f_arange(b, (tch::Kind::Int64, device))?.f_repeat([k])?)
 }
 
 /// A progress bar over `total` rows of `method` on stderr, hidden unless `show` (indicatif
@@ -162,7 +180,11 @@ mod tests {
                         .clone()
                         .flat_map(|j| [j as f32, 10.0 * j as f32])
                         .collect();
-                    Ok(Tensor::from_slice(&v).reshape([-1, 1]))
+                    let k = jobs.end - jobs.start;
+                    Ok((
+                        Tensor::from_slice(&v).reshape([-1, 1]),
+                        batch_samples(2, k, Device::Cpu)?,
+                    ))
                 },
                 |jobs, scores| {
                     assert_eq!(scores.size(), vec![jobs.end - jobs.start, 2]);
@@ -185,7 +207,7 @@ mod tests {
         });
         let engine = Engine::quiet(&s, "test", 2);
         let rows = Tensor::ones([5, 3], (Kind::Float, Device::Cpu));
-        let out = engine.eval(&rows).unwrap();
+        let out = engine.eval_batch(&rows).unwrap();
         assert_eq!(out.size(), vec![5]);
         assert_eq!(*calls.borrow(), vec![2, 2, 1]);
     }
@@ -195,14 +217,14 @@ mod tests {
         let s = FnScorer::new("bad", |x: &Tensor| Ok(x.shallow_clone()));
         let engine = Engine::quiet(&s, "test", 8);
         let err = engine
-            .eval(&Tensor::ones([2, 3], (Kind::Float, Device::Cpu)))
+            .eval_batch(&Tensor::ones([2, 3], (Kind::Float, Device::Cpu)))
             .unwrap_err();
         assert!(err.to_string().contains("`bad`"), "{err}");
         let s = FnScorer::new("nan", |x: &Tensor| {
             Ok(x.f_sum_dim_intlist(1, false, Kind::Float)?.f_log()?)
         });
         let engine = Engine::quiet(&s, "test", 8);
-        let err = engine.eval(
+        let err = engine.eval_batch(
             &Tensor::zeros([2, 3], (Kind::Float, Device::Cpu))
                 .f_sub_scalar(1.0)
                 .unwrap(),

@@ -11,10 +11,28 @@ use tch::{Device, Kind, Tensor};
 use crate::error::{Result, XaiError};
 use crate::validate::{broadcasts_to, shape_str};
 
-/// Group ids for the cells of one sample: an `Int64` tensor of the sample's shape (or
-/// broadcastable to it) with values `0..n_groups`, every id used. Cells sharing an id are
-/// perturbed together and share one attribution. Every constructor checks the ids, so a
-/// mask is always valid.
+/// Group ids for the cells of a sample: an `Int64` tensor with values `0..n_groups`,
+/// every id used. Cells sharing an id are perturbed together and share one attribution.
+/// Every constructor checks the ids, so a mask is always valid.
+///
+/// The ids have the sample's shape or one that broadcasts to it (one mask for every
+/// sample), or, as Captum takes masks, one leading dimension more: `[1, ..]` (the same
+/// mask for every sample) or `[B, ..]` (one mask per example of a batch of `B`, so the
+/// groups may differ between samples; a group need not occur in every example, and an
+/// example gets no attribution from a group its mask lacks). Whether the leading
+/// dimension is a batch dimension is decided against the input: a mask with one
+/// dimension more than a sample has one.
+///
+/// ```
+/// use tch::Tensor;
+/// use xai_attrib::FeatureMask;
+/// // Two samples of 4 cells: sample 0 in halves, sample 1 alternating.
+/// let m = FeatureMask::from_tensor(&Tensor::from_slice(&[0i64, 0, 1, 1, 0, 1, 0, 1]).reshape([2, 4]))?;
+/// let scores = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0, 4.0]).reshape([2, 4]);
+/// let sums = m.group_sums(&scores)?;
+/// assert_eq!(Vec::<f32>::try_from(sums.flatten(0, -1)).unwrap(), vec![3.0, 7.0, 4.0, 6.0]);
+/// # Ok::<(), xai_attrib::XaiError>(())
+/// ```
 #[derive(Debug)]
 pub struct FeatureMask {
     ids: Tensor,
@@ -104,7 +122,7 @@ impl FeatureMask {
         Ok(mask)
     }
 
-    /// The group id of every cell of one sample (`Int64`).
+    /// The group ids as given (`Int64`): of one sample, or with a leading batch dimension.
     pub fn ids(&self) -> &Tensor {
         &self.ids
     }
@@ -151,9 +169,8 @@ impl FeatureMask {
     }
 
     /// Spreads group scores `[B, n_groups]` over the cells of samples of `sample_shape`:
-    /// every cell gets its group's score.
+    /// every cell gets its group's score (its own sample's group, for a per-example mask).
     pub fn expand(&self, group_scores: &Tensor, sample_shape: &[i64]) -> Result<Tensor> {
-        let groups = Groups::from_mask(self, sample_shape, group_scores.device())?;
         let size = group_scores.size();
         if size.len() != 2 || size[1] != self.n_groups {
             return Err(XaiError::ShapeMismatch {
@@ -162,22 +179,22 @@ impl FeatureMask {
                 got: size,
             });
         }
-        groups.expand(group_scores)
+        let mut batch = vec![size[0]];
+        batch.extend_from_slice(sample_shape);
+        Groups::from_mask(self, &batch, group_scores.device())?.expand(group_scores)
     }
 
     /// One value per group `[B, n_groups]` from per-cell scores `[B, ..]`: the mean over
     /// the group's cells (for masked attributions, where every cell carries the group's
-    /// value, this reads that value back).
+    /// value, this reads that value back). With a per-example mask, a group absent from a
+    /// sample's mask reads 0 there.
     pub fn group_means(&self, scores: &Tensor) -> Result<Tensor> {
-        let groups = Groups::from_mask(self, &scores.size()[1..], scores.device())?;
-        let sums = groups.sum(scores)?;
-        let counts = groups.counts()?.f_to_kind(scores.kind())?;
-        Ok(sums.f_div(&counts)?)
+        Groups::from_mask(self, &scores.size(), scores.device())?.means(scores)
     }
 
     /// The sum over each group's cells, `[B, n_groups]`, of per-cell scores `[B, ..]`.
     pub fn group_sums(&self, scores: &Tensor) -> Result<Tensor> {
-        Groups::from_mask(self, &scores.size()[1..], scores.device())?.sum(scores)
+        Groups::from_mask(self, &scores.size(), scores.device())?.sum(scores)
     }
 }
 
@@ -191,10 +208,11 @@ fn to_int64(ids: &Tensor) -> Result<Tensor> {
     }
 }
 
-/// A feature mask resolved against one sample shape: the flat group id of every cell.
+/// A feature mask resolved against a batch: the flat group id of every cell, shared by
+/// all samples (`P = 1`) or one row per sample (`P = B`, a per-example mask).
 #[derive(Debug)]
 pub(crate) struct Groups {
-    /// `[cells]` Int64 group ids.
+    /// `[P, cells]` Int64 group ids.
     ids: Tensor,
     n: i64,
     sample_shape: Vec<i64>,
@@ -202,15 +220,15 @@ pub(crate) struct Groups {
 }
 
 impl Groups {
-    /// The groups of `mask` for samples of `x`, or one group per cell without a mask.
+    /// The groups of `mask` for the batch `x`, or one group per cell without a mask.
     pub(crate) fn resolve(mask: Option<&FeatureMask>, x: &Tensor) -> Result<Groups> {
-        let sample = &x.size()[1..];
         match mask {
-            Some(m) => Groups::from_mask(m, sample, x.device()),
+            Some(m) => Groups::from_mask(m, &x.size(), x.device()),
             None => {
+                let sample = &x.size()[1..];
                 let n: i64 = sample.iter().product();
                 Ok(Groups {
-                    ids: Tensor::f_arange(n, (Kind::Int64, x.device()))?,
+                    ids: Tensor::f_arange(n, (Kind::Int64, x.device()))?.f_unsqueeze(0)?,
                     n,
                     sample_shape: sample.to_vec(),
                     per_cell: true,
@@ -219,22 +237,49 @@ impl Groups {
         }
     }
 
-    fn from_mask(mask: &FeatureMask, sample: &[i64], device: Device) -> Result<Groups> {
+    /// Resolves `mask` for a batch of shape `[B, ..sample]`: a mask with one dimension
+    /// more than a sample has a leading batch dimension (Captum's form), `1` (shared) or
+    /// `B` (one mask per example); otherwise it broadcasts to one sample.
+    fn from_mask(mask: &FeatureMask, batch: &[i64], device: Device) -> Result<Groups> {
+        let (b, sample) = (batch[0], &batch[1..]);
         let ids = &mask.ids;
-        if !broadcasts_to(&ids.size(), sample) {
+        let size = ids.size();
+        let (rows, per_sample) = if size.len() == sample.len() + 1 {
+            if size[0] != 1 && size[0] != b {
+                return Err(XaiError::ShapeMismatch {
+                    what: format!(
+                        "feature mask with a batch dimension of {} for a batch of {b}",
+                        size[0]
+                    ),
+                    expected: format!(
+                        "[1, ..] (one mask for every sample) or [{b}, ..] (one per sample) \
+                         broadcasting to one sample {}",
+                        shape_str(sample)
+                    ),
+                    got: size,
+                });
+            }
+            (size[0], ids.shallow_clone())
+        } else {
+            (1, ids.f_unsqueeze(0)?)
+        };
+        if !broadcasts_to(&per_sample.size()[1..], sample) {
             return Err(XaiError::ShapeMismatch {
                 what: "feature mask".into(),
                 expected: format!(
-                    "a shape that broadcasts to one sample {}",
+                    "a shape that broadcasts to one sample {}, perhaps after a leading batch \
+                     dimension of 1 or {b}",
                     shape_str(sample)
                 ),
-                got: ids.size(),
+                got: size,
             });
         }
-        let flat = ids
-            .f_expand(sample, false)?
+        let mut shape = vec![rows];
+        shape.extend_from_slice(sample);
+        let flat = per_sample
+            .f_expand(&shape, false)?
             .f_contiguous()?
-            .f_flatten(0, -1)?
+            .f_reshape([rows, -1])?
             .f_to_device(device)?;
         Ok(Groups {
             ids: flat,
@@ -254,20 +299,47 @@ impl Groups {
         self.per_cell
     }
 
+    /// Whether every sample has its own mask.
+    pub(crate) fn is_per_example(&self) -> bool {
+        self.ids.size()[0] > 1
+    }
+
     /// Number of cells of one sample.
     pub(crate) fn cells(&self) -> i64 {
-        self.ids.size()[0]
+        self.ids.size()[1]
     }
 
-    /// `[k, cells]` booleans: the cells of groups `first..first + k`.
+    /// `[k, P, cells]` booleans: the cells of groups `first..first + k` (in every sample
+    /// when `P = 1`, in each sample's own mask when `P = B`).
     pub(crate) fn members(&self, first: i64, k: i64) -> Result<Tensor> {
         let g = Tensor::f_arange_start(first, first + k, (Kind::Int64, self.ids.device()))?;
-        Ok(self.ids.f_unsqueeze(0)?.f_eq_tensor(&g.f_unsqueeze(1)?)?)
+        Ok(self
+            .ids
+            .f_unsqueeze(0)?
+            .f_eq_tensor(&g.f_reshape([k, 1, 1])?)?)
     }
 
-    /// `[k, cells]` booleans: the cells present under coalitions `z: [k, n]` (bool).
+    /// `[k, P, cells]`: the value of coalitions `z: [k, n]` at the group of every cell.
     pub(crate) fn present(&self, z: &Tensor) -> Result<Tensor> {
-        Ok(z.f_index_select(1, &self.ids)?)
+        let (k, p) = (z.size()[0], self.ids.size()[0]);
+        Ok(z.f_index_select(1, &self.ids.f_flatten(0, -1)?)?
+            .f_reshape([k, p, self.cells()])?)
+    }
+
+    /// `[k, cells]`: the value of coalition `z[i]` at the groups of sample `samples[i]`.
+    pub(crate) fn present_for(&self, z: &Tensor, samples: &Tensor) -> Result<Tensor> {
+        let k = z.size()[0];
+        let ids = if self.is_per_example() {
+            self.ids.f_index_select(0, samples)?
+        } else {
+            self.ids.f_expand([k, self.cells()], false)?
+        };
+        Ok(z.f_gather(1, &ids, false)?)
+    }
+
+    /// The ids `[B, cells]` of a batch of `b` samples.
+    fn batch_ids(&self, b: i64) -> Result<Tensor> {
+        Ok(self.ids.f_expand([b, self.cells()], false)?)
     }
 
     /// Group values `[B, n]` spread over cells: `[B, ..sample]`.
@@ -275,22 +347,39 @@ impl Groups {
         let b = g.size()[0];
         let mut shape = vec![b];
         shape.extend_from_slice(&self.sample_shape);
-        Ok(g.f_index_select(1, &self.ids)?.f_reshape(&shape)?)
+        Ok(g.f_gather(1, &self.batch_ids(b)?, false)?
+            .f_reshape(&shape)?)
     }
 
-    /// Per-group sums `[B, n]` of per-cell values `[B, ..]`.
+    /// Per-group sums `[B, n]` of per-cell values `[B, ..]` (0 for a group absent from a
+    /// sample's mask).
     pub(crate) fn sum(&self, cells: &Tensor) -> Result<Tensor> {
         let b = cells.size()[0];
         let flat = cells.f_reshape([b, -1])?;
         let zeros = Tensor::f_zeros([b, self.n], (cells.kind(), cells.device()))?;
-        Ok(zeros.f_index_add(1, &self.ids, &flat)?)
+        Ok(zeros.f_scatter_add(1, &self.batch_ids(b)?, &flat)?)
     }
 
-    /// Cells per group, `[n]` (Int64).
+    /// Cells per group, `[P, n]` (Int64; 0 for a group absent from a sample's mask).
     pub(crate) fn counts(&self) -> Result<Tensor> {
-        let ones = Tensor::f_ones([self.cells()], (Kind::Int64, self.ids.device()))?;
-        Ok(Tensor::f_zeros([self.n], (Kind::Int64, self.ids.device()))?
-            .f_index_add(0, &self.ids, &ones)?)
+        let p = self.ids.size()[0];
+        let ones = Tensor::f_ones([p, self.cells()], (Kind::Int64, self.ids.device()))?;
+        Ok(
+            Tensor::f_zeros([p, self.n], (Kind::Int64, self.ids.device()))?
+                .f_scatter_add(1, &self.ids, &ones)?,
+        )
+    }
+
+    /// Per-group means `[B, n]` of per-cell values `[B, ..]` (0 for a group absent from a
+    /// sample's mask).
+    pub(crate) fn means(&self, cells: &Tensor) -> Result<Tensor> {
+        let counts = self.counts()?.f_clamp_min(1)?.f_to_kind(cells.kind())?;
+        Ok(self.sum(cells)?.f_div(&counts)?)
+    }
+
+    /// Whether some sample's mask lacks some group (only possible per example).
+    pub(crate) fn has_absent_group(&self) -> Result<bool> {
+        Ok(self.counts()?.f_eq(0)?.f_any()?.f_int64_value(&[])? != 0)
     }
 
     /// With a mask, replaces per-cell attributions `[B, ..]` by their group sums spread

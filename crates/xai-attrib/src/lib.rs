@@ -8,7 +8,9 @@
 //!   reconstruction error, a forecaster's prediction error) with the
 //!   [`ae_models::ExplainedError`] to explain (L1 or L2, optionally restricted to some
 //!   time steps or sensors); [`FnScorer`] wraps a closure over tensors; [`ArrayScorer`] a
-//!   plain-Rust detector over `ndarray` (perturbation methods only).
+//!   plain-Rust detector over `ndarray` (perturbation methods only); [`TargetScorer`]
+//!   explains one output column of a multi-output model ([`Target`], Captum's `target`:
+//!   one column for every sample or one per sample).
 //! * [`Request`] carries the per-call [`Baseline`] and an optional [`FeatureMask`]
 //!   (e.g. [`FeatureMask::per_sensor`]).
 //! * [`MethodSpec`] is the one list of these methods with their checked settings, for
@@ -65,6 +67,7 @@ pub mod perturbation;
 pub mod residual;
 pub(crate) mod rng;
 pub mod scorer;
+pub mod target;
 pub mod validate;
 
 pub use array_scorer::ArrayScorer;
@@ -84,8 +87,9 @@ pub use method_spec::MethodSpec;
 pub use params::{Batching, DEFAULT_BATCH_SIZE};
 pub use perturbation::ablation::{FeatureAblation, FeatureAblationParams};
 pub use perturbation::kernel_shap::{CoalitionSampling, KernelShap, KernelShapParams};
-pub use perturbation::occlusion::{Occlusion, OcclusionParams};
+pub use perturbation::occlusion::{Occlusion, OcclusionParams, Strides};
 pub use perturbation::permutation::{FeaturePermutation, FeaturePermutationParams};
 pub use perturbation::shapley_sampling::{ShapleyValueSampling, ShapleyValueSamplingParams};
 pub use residual::Residual;
 pub use scorer::{FnScorer, Scorer};
+pub use target::{Target, TargetScorer};

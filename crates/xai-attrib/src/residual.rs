@@ -64,10 +64,7 @@ impl Residual {
         let scores = if groups.is_per_cell() {
             err
         } else {
-            let means = groups
-                .sum(&err)?
-                .f_div(&groups.counts()?.f_to_kind(err.kind())?)?;
-            groups.expand(&means)?
+            groups.expand(&groups.means(&err)?)?
         };
         Ok(Attributions {
             scores,

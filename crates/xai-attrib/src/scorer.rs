@@ -32,11 +32,44 @@ pub trait Scorer {
     fn sample_shape(&self) -> Option<Vec<i64>> {
         None
     }
+
+    /// Scores rows that a method built from the batch it explains: row `r` of `x` stems
+    /// from sample `samples[r]` (`[R]`, Int64) of that batch. Every method calls this
+    /// rather than [`Scorer::score`], so a scorer whose answer depends on the sample a row
+    /// explains (one target per sample, [`crate::TargetScorer`]) can tell. By default the
+    /// samples are ignored.
+    fn score_rows(&self, x: &Tensor, samples: &Tensor) -> Result<Tensor> {
+        let _ = samples;
+        self.score(x)
+    }
+
+    /// Whether [`Scorer::score_rows`] uses the samples (default `false`). A method that
+    /// would score rows shared by all samples (Kernel SHAP's background set) then scores
+    /// them once per sample.
+    fn per_sample(&self) -> bool {
+        false
+    }
+
+    /// Checks the batch `x` a method is about to explain, beyond its shape (e.g. that
+    /// there is one target per sample); `Ok` by default.
+    fn check_input(&self, x: &Tensor) -> Result<()> {
+        let _ = x;
+        Ok(())
+    }
 }
 
 impl<S: Scorer + ?Sized> Scorer for &S {
     fn score(&self, x: &Tensor) -> Result<Tensor> {
         (**self).score(x)
+    }
+    fn score_rows(&self, x: &Tensor, samples: &Tensor) -> Result<Tensor> {
+        (**self).score_rows(x, samples)
+    }
+    fn per_sample(&self) -> bool {
+        (**self).per_sample()
+    }
+    fn check_input(&self, x: &Tensor) -> Result<()> {
+        (**self).check_input(x)
     }
     fn differentiable(&self) -> bool {
         (**self).differentiable()
@@ -52,6 +85,15 @@ impl<S: Scorer + ?Sized> Scorer for &S {
 impl<S: Scorer + ?Sized> Scorer for Box<S> {
     fn score(&self, x: &Tensor) -> Result<Tensor> {
         (**self).score(x)
+    }
+    fn score_rows(&self, x: &Tensor, samples: &Tensor) -> Result<Tensor> {
+        (**self).score_rows(x, samples)
+    }
+    fn per_sample(&self) -> bool {
+        (**self).per_sample()
+    }
+    fn check_input(&self, x: &Tensor) -> Result<()> {
+        (**self).check_input(x)
     }
     fn differentiable(&self) -> bool {
         (**self).differentiable()

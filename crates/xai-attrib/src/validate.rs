@@ -51,6 +51,7 @@ pub(crate) fn check_scorer_input<S: Scorer + ?Sized>(
     x: &Tensor,
 ) -> Result<()> {
     check_batch(method, x)?;
+    scorer.check_input(x)?;
     if let Some(sample) = scorer.sample_shape() {
         if x.size()[1..] != sample[..] {
             return Err(XaiError::ShapeMismatch {

@@ -109,3 +109,38 @@ fn bad_settings_name_their_rule() {
     let back: GradientShap = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
     assert_eq!(back, m);
 }
+
+#[test]
+fn without_multiplying_by_inputs_a_linear_scorer_gives_its_weights() {
+    let w = t64(&wave(8, 0.2), &[8]);
+    let x = t64(&wave(24, 1.0), &[3, 8]);
+    let refs = t64(&wave(40, 2.0), &[5, 8]);
+    let m = GradientShap::params()
+        .n_samples(6)
+        .stdevs(0.3)
+        .multiply_by_inputs(false)
+        .check()
+        .unwrap();
+    let a = m
+        .attribute(
+            &linear(&w),
+            &x,
+            &Request::with_baseline(Baseline::Distribution(refs)),
+        )
+        .unwrap();
+    assert_close(&a.scores, &w.expand([3, 8], false), 1e-12);
+    let err = GradientShap::params()
+        .multiply_by_inputs(false)
+        .convergence_delta(true)
+        .check()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("convergence_delta = true needs multiply_by_inputs"),
+        "{err}"
+    );
+    let back: GradientShap =
+        serde_json::from_str(r#"{"n_samples": 6, "stdevs": 0.3, "multiply_by_inputs": false}"#)
+            .unwrap();
+    assert_eq!(back, m);
+}

@@ -141,3 +141,46 @@ fn float32_inputs_work_and_too_few_riemann_steps_are_rejected() {
     let back: IntegratedGradients = serde_json::from_str(&json).unwrap();
     assert_eq!(back.n_steps(), 9);
 }
+
+#[test]
+fn without_multiplying_by_inputs_it_is_the_path_averaged_gradient() {
+    // Linear scorer: the averaged gradient is w for every sample, whatever the baseline.
+    let w = t64(&wave(12, 0.5), &[3, 4]);
+    let x = t64(&wave(36, 1.0), &[3, 3, 4]);
+    let xp = t64(&wave(36, 4.0), &[3, 3, 4]);
+    let req = Request::with_baseline(Baseline::Tensor(xp.shallow_clone()));
+    let m = IntegratedGradients::params()
+        .n_steps(5)
+        .multiply_by_inputs(false)
+        .check()
+        .unwrap();
+    assert!(!Attribution::<dyn Scorer>::multiplies_by_inputs(&m));
+    let a = m.attribute(&linear(&w), &x, &req).unwrap();
+    assert_close(&a.scores, &w.expand([3, 3, 4], false), 1e-12);
+    assert!(a.delta.is_none());
+    // f(x) = x₀² + x₁ from 0: ∫₀¹ (2αx₀, 1) dα = (x₀, 1).
+    let f = xai_attrib::FnScorer::new("quad", |x: &Tensor| {
+        Ok(x.f_select(1, 0)?.f_square()?.f_add(&x.f_select(1, 1)?)?)
+    });
+    let x = t64(&[3.0, 2.0, -1.5, 4.0], &[2, 2]);
+    let a = m
+        .attribute(&f, &x, &Request::with_baseline(Baseline::Zero))
+        .unwrap();
+    assert_close(&a.scores, &t64(&[3.0, 1.0, -1.5, 1.0], &[2, 2]), 1e-12);
+    // The delta measures completeness, which only holds with the factor: refused.
+    let err = IntegratedGradients::params()
+        .multiply_by_inputs(false)
+        .convergence_delta(true)
+        .check()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("convergence_delta = true needs multiply_by_inputs"),
+        "{err}"
+    );
+    let spec: xai_attrib::MethodSpec = serde_json::from_str(
+        r#"{"integrated_gradients": {"n_steps": 5, "multiply_by_inputs": false}}"#,
+    )
+    .unwrap();
+    assert_eq!(spec, m.into());
+}

@@ -191,3 +191,45 @@ fn windows_and_strides_are_checked() {
         .unwrap_err();
     assert!(matches!(err, XaiError::ShapeMismatch { .. }), "{err}");
 }
+
+#[test]
+fn one_stride_number_is_every_dimension_s_stride() {
+    let x = t64(&wave(12, 0.0), &[1, 4, 3]);
+    let f = linear(&t64(&wave(12, 0.5), &[4, 3]));
+    let scalar = Occlusion::params()
+        .window([2, 2])
+        .strides(2)
+        .check()
+        .unwrap();
+    assert_eq!(scalar.strides(), &[2, 2]);
+    let per_dim = Occlusion::params()
+        .window([2, 2])
+        .strides([2, 2])
+        .check()
+        .unwrap();
+    let req = Request::default();
+    let a = scalar.attribute(&f, &x, &req).unwrap().scores;
+    let b = per_dim.attribute(&f, &x, &req).unwrap().scores;
+    assert_eq!(values(&a), values(&b));
+    // JSON takes a number or a list; a number < 1 is rejected, naming it.
+    let m: Occlusion = serde_json::from_str(r#"{"window": [2, 2], "strides": 2}"#).unwrap();
+    assert_eq!(m, scalar);
+    let m: Occlusion = serde_json::from_str(r#"{"window": [2, 1], "strides": [2, 1]}"#).unwrap();
+    assert_eq!(m.strides(), &[2, 1]);
+    for bad in [0, -3] {
+        let err = Occlusion::params()
+            .window([2, 2])
+            .strides(bad)
+            .check()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("strides = {bad} must be ≥ 1")),
+            "{err}"
+        );
+    }
+    let err = serde_json::from_str::<Occlusion>(r#"{"window": [2], "strides": 0}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("strides = 0"), "{err}");
+}

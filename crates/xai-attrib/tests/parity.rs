@@ -6,7 +6,7 @@
 //! Deterministic methods must match Captum elementwise (f32, `atol = rtol = 1e-5`); sampling
 //! methods must come within the fixture's tolerance of the exact values (Shapley values by
 //! enumeration, the Gradient SHAP expectation) for every listed seed. Cases whose `requires`
-//! names a feature not built yet are skipped and listed on stderr. Run with `--nocapture`
+//! names a feature parity.rs does not know fail. Run with `--nocapture`
 //! to see every case's largest difference.
 
 #[path = "../../../tests/fixtures/parity/reader.rs"]
@@ -19,8 +19,18 @@ use tch::{Device, Kind, Tensor};
 use xai_attrib::{
     Attribution, Baseline, ErrorScorer, FeatureAblation, FeatureMask, FeaturePermutation, FnScorer,
     GradientShap, InputXGradient, IntegratedGradients, KernelShap, Occlusion, Quadrature, Request,
-    Saliency, Scorer, ShapleyValueSampling,
+    Saliency, Scorer, ShapleyValueSampling, Strides, Target, TargetScorer,
 };
+
+/// The features a fixture case's `requires` may name (issue 17), all built: a case
+/// requiring anything else fails rather than being skipped.
+const BUILT: &[&str] = &[
+    "target",
+    "multiply_by_inputs",
+    "mask_batch_dim",
+    "mask_per_example",
+    "scalar_stride",
+];
 
 /// The model of a fixture.
 enum Model {
@@ -60,9 +70,9 @@ fn model(fixture: &Value) -> Model {
     }
 }
 
-/// What the case explains: the reconstruction error, or the model output (one column of it
-/// for a target — a scalar target is a scorer that picks that column).
-fn scorer<'m>(fixture: &Value, model: &'m Model, target: Option<i64>) -> Box<dyn Scorer + 'm> {
+/// What the case explains: the reconstruction error, or the model output (the target's
+/// column of it, one for every sample or one per sample).
+fn scorer<'m>(fixture: &Value, model: &'m Model, target: Option<Target>) -> Box<dyn Scorer + 'm> {
     let s = &fixture["scorer"];
     match (s["kind"].as_str().unwrap(), model) {
         ("reconstruction", m) => {
@@ -78,13 +88,14 @@ fn scorer<'m>(fixture: &Value, model: &'m Model, target: Option<i64>) -> Box<dyn
             };
             Box::new(ErrorScorer::new(ae, norm).expect("the fixture's model"))
         }
-        ("output", Model::Sequential(m)) => {
-            Box::new(FnScorer::new("classifier", move |x: &Tensor| {
-                let y = m.forward(x)?;
-                let t = target.expect("a multi-output model needs a target");
-                Ok(y.f_select(1, t)?)
-            }))
-        }
+        ("output", Model::Sequential(m)) => Box::new(
+            TargetScorer::new(
+                "classifier",
+                move |x: &Tensor| Ok(m.forward(x)?),
+                target.expect("a multi-output model needs a target"),
+            )
+            .expect("the fixture's target"),
+        ),
         ("output", Model::Additive(w, c)) => {
             Box::new(FnScorer::new("additive", move |x: &Tensor| {
                 let terms = x.f_tanh()?.f_mul(w)?.f_add(&x.f_square()?.f_mul(c)?)?;
@@ -131,6 +142,9 @@ fn method(case: &Value, seed: Option<u64>) -> Method {
             .map(|v| v.as_i64().unwrap())
             .collect()
     };
+    let multiply = s
+        .get("multiply_by_inputs")
+        .is_none_or(|v| v.as_bool().unwrap());
     let seed = seed.unwrap_or_else(|| s.get("seed").and_then(Value::as_u64).unwrap_or(0));
     match case["method"].as_str().unwrap() {
         "saliency" => Box::new(
@@ -154,7 +168,8 @@ fn method(case: &Value, seed: Option<u64>) -> Method {
                     .n_steps(int("n_steps"))
                     .method(q)
                     .batch_size(7)
-                    .convergence_delta(true)
+                    .multiply_by_inputs(multiply)
+                    .convergence_delta(multiply)
                     .check()
                     .unwrap(),
             )
@@ -164,7 +179,8 @@ fn method(case: &Value, seed: Option<u64>) -> Method {
                 .n_samples(int("n_samples"))
                 .stdevs(s["stdevs"].as_f64().unwrap())
                 .seed(seed)
-                .convergence_delta(true)
+                .multiply_by_inputs(multiply)
+                .convergence_delta(multiply)
                 .check()
                 .unwrap(),
         ),
@@ -172,7 +188,7 @@ fn method(case: &Value, seed: Option<u64>) -> Method {
         "occlusion" => Box::new(
             Occlusion::params()
                 .window(ints("window"))
-                .strides(ints("strides"))
+                .strides(serde_json::from_value::<Strides>(s["strides"].clone()).unwrap())
                 .check()
                 .unwrap(),
         ),
@@ -197,12 +213,11 @@ fn method(case: &Value, seed: Option<u64>) -> Method {
     }
 }
 
-/// Runs every case of `captum/<name>.json`; returns (checked, skipped).
-fn run_fixture(name: &str) -> (usize, usize) {
+/// Runs every case of `captum/<name>.json`; returns how many were checked.
+fn run_fixture(name: &str) -> usize {
     let fixture = reader::load("captum", name);
     let model = model(&fixture);
     let mut failures = Vec::new();
-    let mut skipped = Vec::new();
     let mut checked = 0;
     for case in fixture["cases"].as_array().unwrap() {
         let case_name = case["name"].as_str().unwrap().to_string();
@@ -212,13 +227,12 @@ fn run_fixture(name: &str) -> (usize, usize) {
             .iter()
             .map(|r| r.as_str().unwrap().to_string())
             .collect();
-        if !requires.is_empty() {
-            skipped.push((case_name, requires));
-            continue;
+        if let Some(r) = requires.iter().find(|r| !BUILT.contains(&r.as_str())) {
+            panic!("{name}/{case_name} requires `{r}`, which parity.rs does not know");
         }
         let target = case
             .get("target")
-            .map(|t| t.as_i64().expect("a scalar target"));
+            .map(|t| serde_json::from_value::<Target>(t.clone()).expect("a target"));
         let scorer = scorer(&fixture, &model, target);
         let x = reader::named(&fixture, case["input"].as_str().unwrap());
         let req = request(&fixture, case);
@@ -265,7 +279,6 @@ fn run_fixture(name: &str) -> (usize, usize) {
         }
         checked += 1;
     }
-    let n_skipped = reader::report_skipped(name, &skipped);
     assert!(
         failures.is_empty(),
         "{} cases differ from Captum:\n{}",
@@ -273,41 +286,35 @@ fn run_fixture(name: &str) -> (usize, usize) {
         failures.join("\n")
     );
     assert!(checked > 0, "{name}: no case checked");
-    (checked, n_skipped)
+    checked
 }
 
 #[test]
 fn dense_autoencoder_matches_captum() {
-    let (checked, skipped) = run_fixture("dense_ae");
-    assert_eq!((checked, skipped), (19, 3));
+    assert_eq!(run_fixture("dense_ae"), 22);
 }
 
 #[test]
 fn classifier_with_softmax_head_matches_captum() {
-    let (checked, skipped) = run_fixture("classifier");
-    assert_eq!((checked, skipped), (6, 3));
+    assert_eq!(run_fixture("classifier"), 9);
 }
 
 #[test]
 fn dilated_grouped_conv_autoencoder_matches_captum() {
-    let (checked, skipped) = run_fixture("conv_ae");
-    assert_eq!((checked, skipped), (8, 1));
+    assert_eq!(run_fixture("conv_ae"), 9);
 }
 
 #[test]
 fn lstm_autoencoder_from_a_pytorch_state_dict_matches_captum() {
-    let (checked, skipped) = run_fixture("lstm_ae");
-    assert_eq!((checked, skipped), (10, 1));
+    assert_eq!(run_fixture("lstm_ae"), 11);
 }
 
 #[test]
 fn shapley_estimates_are_exact_on_an_additive_scorer() {
-    let (checked, skipped) = run_fixture("additive");
-    assert_eq!((checked, skipped), (4, 0));
+    assert_eq!(run_fixture("additive"), 4);
 }
 
 #[test]
 fn linear_scorer_matches_captum() {
-    let (checked, skipped) = run_fixture("linear");
-    assert_eq!((checked, skipped), (2, 1));
+    assert_eq!(run_fixture("linear"), 3);
 }

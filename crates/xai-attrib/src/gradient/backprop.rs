@@ -25,7 +25,9 @@ pub(crate) fn require_gradients<S: Scorer + ?Sized>(
 }
 
 /// Scores and input gradients of `total` rows, `batching.batch_size` rows per
-/// forward/backward pass, with a progress bar when `batching.progress` (on a terminal). `build(start, len)` returns rows `start..start + len` (`[len, ..]`);
+/// forward/backward pass, with a progress bar when `batching.progress` (on a terminal).
+/// `build(start, len)` returns rows `start..start + len` (`[len, ..]`) and the explained
+/// sample of each (`[len]`, for [`Scorer::score_rows`]);
 /// `consume(start, len, scores [len], grads [len, ..])` receives their results.
 ///
 /// The gradient of the sum of the scores is taken, which is every row's own gradient
@@ -35,7 +37,7 @@ pub(crate) fn for_each_gradient<S: Scorer + ?Sized>(
     method: &'static str,
     total: i64,
     batching: Batching,
-    mut build: impl FnMut(i64, i64) -> Result<Tensor>,
+    mut build: impl FnMut(i64, i64) -> Result<(Tensor, Tensor)>,
     mut consume: impl FnMut(i64, i64, &Tensor, &Tensor) -> Result<()>,
 ) -> Result<()> {
     let batch = batching.batch_size.clamp(1, i64::MAX as usize) as i64;
@@ -44,8 +46,9 @@ pub(crate) fn for_each_gradient<S: Scorer + ?Sized>(
         let mut start = 0;
         while start < total {
             let len = batch.min(total - start);
-            let rows = build(start, len)?.f_detach()?.f_set_requires_grad(true)?;
-            let out = scorer.score(&rows)?;
+            let (rows, samples) = build(start, len)?;
+            let rows = rows.f_detach()?.f_set_requires_grad(true)?;
+            let out = scorer.score_rows(&rows, &samples)?;
             let out = check_scores(&scorer.describe(), &out, len)?;
             if !out.requires_grad() {
                 return Err(XaiError::NotDifferentiable {

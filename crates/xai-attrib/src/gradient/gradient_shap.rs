@@ -11,6 +11,10 @@
 //! averaged over the draws. This approximates SHAP values in expectation; for a linear
 //! scorer without noise every draw is exact, so the result is `(x − E[r]) ∘ w`.
 //!
+//! With `multiply_by_inputs(false)` (Captum's option of the same name) each draw
+//! contributes its gradient alone, without the `x̃ − r` factor: the expected gradient
+//! along the paths.
+//!
 //! The baseline may be a [`crate::Baseline::Distribution`] (the intended use, e.g. a
 //! background set of training windows) or any single reference (every draw then uses
 //! it). The convergence delta is Captum's per draw, `Σ a_draw − (f(x̃) − f(r))`,
@@ -48,6 +52,7 @@ pub struct GradientShapParams {
     stdevs: f64,
     seed: u64,
     convergence_delta: bool,
+    multiply_by_inputs: bool,
     #[serde(flatten)]
     batching: Batching,
     #[serde(flatten, skip_serializing)]
@@ -61,6 +66,7 @@ impl Default for GradientShapParams {
             stdevs: 0.0,
             seed: 0,
             convergence_delta: false,
+            multiply_by_inputs: true,
             batching: Batching::default(),
             unknown: UnknownKeys::default(),
         }
@@ -88,9 +94,26 @@ impl GradientShapParams {
         self
     }
 
+    /// Whether to multiply the path-averaged gradient by `x − x'` (default `true`, as
+    /// Captum's `multiply_by_inputs`). With `false` the attributions are the averaged
+    /// gradient alone (for a linear scorer: its weights), which no longer sum to
+    /// `f(x) − f(x')`, so the convergence delta cannot be asked for with it.
+    pub fn multiply_by_inputs(mut self, on: bool) -> Self {
+        self.multiply_by_inputs = on;
+        self
+    }
+
     /// Checks the settings.
     pub fn check(&self) -> Result<GradientShap> {
         self.unknown.reject(NAME)?;
+        if self.convergence_delta && !self.multiply_by_inputs {
+            return Err(XaiError::InvalidParam {
+                method: NAME,
+                param: "convergence_delta",
+                value: "true".into(),
+                rule: "needs multiply_by_inputs = true (without the x − x' factor the attributions do not sum to f(x) − f(x'))",
+            });
+        }
         at_least(NAME, "n_samples", self.n_samples, 1)?;
         self.batching.check(NAME)?;
         if !(self.stdevs.is_finite() && self.stdevs >= 0.0) {
@@ -134,6 +157,11 @@ impl GradientShap {
     pub fn convergence_delta(&self) -> bool {
         self.params.convergence_delta
     }
+
+    /// Whether the averaged gradient is multiplied by `x − x'`.
+    pub fn multiply_by_inputs(&self) -> bool {
+        self.params.multiply_by_inputs
+    }
 }
 
 method_params!(GradientShap, GradientShapParams, seeded);
@@ -148,7 +176,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for GradientShap {
     }
 
     fn multiplies_by_inputs(&self) -> bool {
-        true
+        self.params.multiply_by_inputs
     }
 
     fn attribute(&self, model: &S, x: &Tensor, req: &Request) -> Result<Attributions> {
@@ -231,15 +259,18 @@ impl<S: Scorer + ?Sized> Attribution<S> for GradientShap {
                     batch.end.f_reshape([len, cells])?,
                     batch.start.f_reshape([len, cells])?,
                 );
-                let attr = batch
-                    .grad
-                    .f_reshape([len, cells])?
-                    .f_mul(&input.f_sub(&reference)?)?;
+                let grad = batch.grad.f_reshape([len, cells])?;
+                let attr = if self.params.multiply_by_inputs {
+                    grad.f_mul(&input.f_sub(&reference)?)?
+                } else {
+                    grad
+                };
                 total = total.f_index_add(0, batch.samples, &attr)?;
                 if self.params.convergence_delta {
                     let both = Tensor::f_cat(&[&reference, &input], 0)?
                         .f_reshape(sample_shape(2 * len))?;
-                    let f = engine.eval(&both)?;
+                    let f =
+                        engine.eval(&both, &Tensor::f_cat(&[batch.samples, batch.samples], 0)?)?;
                     let change = f.f_narrow(0, len, len)?.f_sub(&f.f_narrow(0, 0, len)?)?;
                     let d = delta_from_values(&attr, &change)?;
                     delta_total = delta_total.f_index_add(0, batch.samples, &d)?;

@@ -12,6 +12,9 @@
 //! its mean). Every `(step, sample)` pair is one row; rows are evaluated `batch_size` at a
 //! time.
 //!
+//! With `multiply_by_inputs(false)` (Captum's option of the same name) the attributions
+//! are the integral alone, `∫₀¹ ∂f/∂x_i dα`, without the `x_i − x'_i` factor.
+//!
 //! Cost per sample: `n_steps` forward and backward passes, plus two forward passes for
 //! the delta (`f(x)`, `f(x')`) when `convergence_delta` is on (off by default, as in
 //! Captum).
@@ -21,8 +24,8 @@ use tch::Tensor;
 
 use crate::attribution::{Attribution, Attributions, Family, Request};
 use crate::completeness::delta_from_values;
-use crate::engine::Engine;
-use crate::error::Result;
+use crate::engine::{batch_samples, Engine};
+use crate::error::{Result, XaiError};
 use crate::feature_mask::Groups;
 use crate::gradient::backprop::require_gradients;
 use crate::gradient::path::path_gradients;
@@ -40,6 +43,7 @@ pub struct IntegratedGradientsParams {
     n_steps: usize,
     method: Quadrature,
     convergence_delta: bool,
+    multiply_by_inputs: bool,
     #[serde(flatten)]
     batching: Batching,
     #[serde(flatten, skip_serializing)]
@@ -52,6 +56,7 @@ impl Default for IntegratedGradientsParams {
             n_steps: 50,
             method: Quadrature::GaussLegendre,
             convergence_delta: false,
+            multiply_by_inputs: true,
             batching: Batching::default(),
             unknown: UnknownKeys::default(),
         }
@@ -78,9 +83,26 @@ impl IntegratedGradientsParams {
         self
     }
 
+    /// Whether to multiply the path-averaged gradient by `x − x'` (default `true`, as
+    /// Captum's `multiply_by_inputs`). With `false` the attributions are the averaged
+    /// gradient alone (for a linear scorer: its weights), which no longer sum to
+    /// `f(x) − f(x')`, so the convergence delta cannot be asked for with it.
+    pub fn multiply_by_inputs(mut self, on: bool) -> Self {
+        self.multiply_by_inputs = on;
+        self
+    }
+
     /// Checks the settings.
     pub fn check(&self) -> Result<IntegratedGradients> {
         self.unknown.reject(NAME)?;
+        if self.convergence_delta && !self.multiply_by_inputs {
+            return Err(XaiError::InvalidParam {
+                method: NAME,
+                param: "convergence_delta",
+                value: "true".into(),
+                rule: "needs multiply_by_inputs = true (without the x − x' factor the attributions do not sum to f(x) − f(x'))",
+            });
+        }
         self.batching.check(NAME)?;
         let (alphas, weights) = self.method.nodes(self.n_steps)?;
         Ok(IntegratedGradients {
@@ -139,6 +161,11 @@ impl IntegratedGradients {
     pub fn convergence_delta(&self) -> bool {
         self.params.convergence_delta
     }
+
+    /// Whether the averaged gradient is multiplied by `x − x'`.
+    pub fn multiply_by_inputs(&self) -> bool {
+        self.params.multiply_by_inputs
+    }
 }
 
 impl Default for IntegratedGradients {
@@ -161,7 +188,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for IntegratedGradients {
     }
 
     fn multiplies_by_inputs(&self) -> bool {
-        true
+        self.params.multiply_by_inputs
     }
 
     fn attribute(&self, model: &S, x: &Tensor, req: &Request) -> Result<Attributions> {
@@ -204,12 +231,19 @@ impl<S: Scorer + ?Sized> Attribution<S> for IntegratedGradients {
                 Ok(())
             },
         )?;
-        let attributions = total.f_mul(&diff)?;
+        let attributions = if self.params.multiply_by_inputs {
+            total.f_mul(&diff)?
+        } else {
+            total
+        };
         let mut forward_evals = self.alphas.len();
         let delta = if self.params.convergence_delta {
             forward_evals += 2;
             let engine = Engine::quiet(model, NAME, self.params.batching.batch_size);
-            let f = engine.eval(&Tensor::f_cat(&[&reference, x], 0)?)?;
+            let f = engine.eval(
+                &Tensor::f_cat(&[&reference, x], 0)?,
+                &batch_samples(b, 2, x.device())?,
+            )?;
             let change = f.f_narrow(0, b, b)?.f_sub(&f.f_narrow(0, 0, b)?)?;
             Some(delta_from_values(&attributions, &change)?)
         } else {

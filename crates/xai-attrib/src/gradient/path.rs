@@ -59,8 +59,8 @@ pub(crate) fn path_gradients<S: Scorer + ?Sized>(
             column.extend(std::iter::repeat_n(1, start.dim() - 1));
             let alpha = alphas(&rows)?.f_reshape(&column)?;
             let point = start.f_add(&end.f_sub(&start)?.f_mul(&alpha)?)?;
-            *current.borrow_mut() = Some((rows, samples, start, end));
-            Ok(point)
+            *current.borrow_mut() = Some((rows, samples.shallow_clone(), start, end));
+            Ok((point, samples))
         },
         |_, _, _, grad| {
             let (rows, samples, start, end) = current

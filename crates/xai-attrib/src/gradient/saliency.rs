@@ -5,7 +5,7 @@
 //! baseline is not used. With a feature mask, every cell carries its group's sum.
 
 use serde::{Deserialize, Serialize};
-use tch::Tensor;
+use tch::{Kind, Tensor};
 
 use crate::attribution::{Attribution, Attributions, Family, Request};
 use crate::error::Result;
@@ -123,7 +123,10 @@ pub(crate) fn gradients<S: Scorer + ?Sized>(
         method,
         x.size()[0],
         batching,
-        |start, len| Ok(x.f_narrow(0, start, len)?),
+        |start, len| {
+            let samples = Tensor::f_arange_start(start, start + len, (Kind::Int64, x.device()))?;
+            Ok((x.f_narrow(0, start, len)?, samples))
+        },
         |_, _, _, g| {
             parts.push(g.shallow_clone());
             Ok(())

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 use crate::attribution::{Attribution, Attributions, Family, Request};
-use crate::engine::Engine;
+use crate::engine::{batch_samples, Engine};
 use crate::error::Result;
 use crate::feature_mask::Groups;
 use crate::params::{Batching, UnknownKeys};
@@ -77,15 +77,16 @@ impl<S: Scorer + ?Sized> Attribution<S> for FeatureAblation {
             .reference(x, NAME)?
             .f_reshape([1, b, cells(x)])?;
         let engine = Engine::new(model, NAME, self.params.batching);
-        let f_x = engine.eval(x)?;
+        let f_x = engine.eval_batch(x)?;
         let mut effects = Vec::new();
         engine.run(
             n,
             b,
             |jobs| {
                 let k = jobs.end - jobs.start;
-                let ablated = groups.members(jobs.start, k)?.f_unsqueeze(1)?;
-                stack_rows(&ablated, &flat_ref, &flat_x, &shape)
+                let ablated = groups.members(jobs.start, k)?;
+                let rows = stack_rows(&ablated, &flat_ref, &flat_x, &shape)?;
+                Ok((rows, batch_samples(b, k, x.device())?))
             },
             |_, scores| {
                 effects.push(f_x.f_unsqueeze(0)?.f_sub(scores)?);

@@ -52,7 +52,7 @@ use ae_models::convert::tensor_to_f64s;
 use crate::attribution::{Attribution, Attributions, Family, Request};
 use crate::baseline::References;
 use crate::engine::Engine;
-use crate::error::Result;
+use crate::error::{Result, XaiError};
 use crate::feature_mask::Groups;
 use crate::params::{Batching, UnknownKeys};
 use crate::perturbation::coalition_strata::sample_stratified;
@@ -261,25 +261,50 @@ impl<S: Scorer + ?Sized> Attribution<S> for KernelShap {
     fn attribute(&self, model: &S, x: &Tensor, req: &Request) -> Result<Attributions> {
         check_scorer_input(NAME, model, x)?;
         let groups = Groups::resolve(req.mask.as_ref(), x)?;
+        if groups.is_per_example() && groups.has_absent_group()? {
+            // One design (and one efficiency constraint) serves every sample; a group that
+            // some example lacks would be fitted as a column of noise there and take a
+            // share of that example's total.
+            return Err(XaiError::InvalidMask {
+                reason: format!(
+                    "{NAME} takes one mask per example only when every example uses all {} \
+                     groups; give each example its own call, or renumber",
+                    groups.n()
+                ),
+            });
+        }
         let (b, m, shape, n_cells) = (x.size()[0], groups.n(), sample_shape(x), cells(x));
         let device = x.device();
         let flat_x = x.f_reshape([b, n_cells])?;
         let engine = Engine::new(model, NAME, self.params.batching);
-        let f_x = engine.eval(x)?;
+        let f_x = engine.eval_batch(x)?;
         let (refs, shared) = match req.baseline.references(x, NAME)? {
             References::PerSample(r) => (r.f_reshape([b, n_cells])?, false),
             References::Shared(d) => (d.f_reshape([d.size()[0], n_cells])?, true),
         };
         let per_value = if shared { refs.size()[0] } else { 1 };
-        let f_refs = engine.eval(&refs.f_reshape({
-            let mut s = vec![refs.size()[0]];
+        let n_refs = refs.size()[0];
+        let ref_rows = |copies: i64| -> Result<Tensor> {
+            let mut s = vec![n_refs * copies];
             s.extend_from_slice(&shape);
-            s
-        })?)?;
-        let f_empty = if shared {
-            f_refs.f_mean(f_refs.kind())?.f_expand([b], false)?
+            Ok(refs.f_repeat([copies, 1])?.f_reshape(&s)?)
+        };
+        let f_empty = if !shared {
+            engine.eval_batch(&ref_rows(1)?)?
+        } else if model.per_sample() {
+            // Each sample's own score of the background set: sample-major rows.
+            let samples = Tensor::f_arange(b, (Kind::Int64, device))?
+                .f_repeat_interleave_self_int(n_refs, 0, None)?;
+            engine
+                .eval(&ref_rows(b)?, &samples)?
+                .f_reshape([b, n_refs])?
+                .f_mean_dim(1, false, x.kind())?
         } else {
-            f_refs
+            let f_refs = engine.eval(
+                &ref_rows(1)?,
+                &Tensor::f_zeros([n_refs], (Kind::Int64, device))?,
+            )?;
+            f_refs.f_mean(f_refs.kind())?.f_expand([b], false)?
         };
         let (v_full, v_empty) = (tensor_to_f64s(&f_x)?, tensor_to_f64s(&f_empty)?);
         let phi = if m == 1 {
@@ -299,16 +324,22 @@ impl<S: Scorer + ?Sized> Attribution<S> for KernelShap {
                 per_value,
                 |jobs| {
                     let j = Tensor::f_arange_start(jobs.start, jobs.end, (Kind::Int64, device))?;
-                    let present =
-                        groups.present(&z.f_index_select(0, &j.f_floor_divide_scalar(b)?)?)?;
                     let sample = j.f_remainder(b)?;
+                    let present = groups.present_for(
+                        &z.f_index_select(0, &j.f_floor_divide_scalar(b)?)?,
+                        &sample,
+                    )?;
                     let inputs = flat_x.f_index_select(0, &sample)?.f_unsqueeze(1)?;
                     let others = if shared {
                         refs.f_unsqueeze(0)?
                     } else {
                         refs.f_index_select(0, &sample)?.f_unsqueeze(1)?
                     };
-                    stack_rows(&present.f_unsqueeze(1)?, &inputs, &others, &shape)
+                    let rows = stack_rows(&present.f_unsqueeze(1)?, &inputs, &others, &shape)?;
+                    Ok((
+                        rows,
+                        sample.f_repeat_interleave_self_int(per_value, 0, None)?,
+                    ))
                 },
                 |_, scores| {
                     values.push(scores.f_mean_dim(1, false, scores.kind())?);

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
 use crate::attribution::{Attribution, Attributions, Family, Request};
-use crate::engine::Engine;
+use crate::engine::{batch_samples, Engine};
 use crate::error::{Result, XaiError};
 use crate::feature_mask::Groups;
 use crate::params::{Batching, UnknownKeys};
@@ -34,7 +34,7 @@ const NAME: &str = "occlusion";
 #[serde(default)]
 pub struct OcclusionParams {
     window: Vec<i64>,
-    strides: Option<Vec<i64>>,
+    strides: Option<Strides>,
     #[serde(flatten)]
     batching: Batching,
     #[serde(flatten, skip_serializing)]
@@ -49,9 +49,10 @@ impl OcclusionParams {
         self
     }
 
-    /// Strides, one per dimension (default 1 everywhere; each ≤ the window's size in its
-    /// dimension unless the window spans the whole dimension, as in Captum).
-    pub fn strides(mut self, strides: impl Into<Vec<i64>>) -> Self {
+    /// Strides: one per dimension (`[2, 1]`), or one number for every dimension (`2`, as
+    /// Captum accepts). Default 1 everywhere; each ≥ 1 and ≤ the window's size in its
+    /// dimension unless the window spans the whole dimension, as in Captum.
+    pub fn strides(mut self, strides: impl Into<Strides>) -> Self {
         self.strides = Some(strides.into());
         self
     }
@@ -80,10 +81,21 @@ impl OcclusionParams {
                 "must be ≥ 1 in every dimension",
             ));
         }
-        let strides = self
-            .strides
-            .clone()
-            .unwrap_or_else(|| vec![1; self.window.len()]);
+        let strides = match &self.strides {
+            None => vec![1; self.window.len()],
+            Some(Strides::All(s)) => vec![*s; self.window.len()],
+            Some(Strides::PerDim(s)) => s.clone(),
+        };
+        if let Some(Strides::All(s)) = self.strides {
+            if s < 1 {
+                return Err(XaiError::InvalidParam {
+                    method: NAME,
+                    param: "strides",
+                    value: s.to_string(),
+                    rule: "must be ≥ 1",
+                });
+            }
+        }
         if strides.len() != self.window.len() {
             return Err(bad(
                 "strides",
@@ -99,6 +111,41 @@ impl OcclusionParams {
             params: self.clone(),
             strides,
         })
+    }
+}
+
+/// Occlusion's strides: one number for every dimension, or one per dimension. In JSON
+/// `2` or `[2, 1]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Strides {
+    /// The same stride along every dimension of the window.
+    All(i64),
+    /// One stride per window dimension.
+    PerDim(Vec<i64>),
+}
+
+impl From<i64> for Strides {
+    fn from(s: i64) -> Self {
+        Strides::All(s)
+    }
+}
+
+impl From<Vec<i64>> for Strides {
+    fn from(s: Vec<i64>) -> Self {
+        Strides::PerDim(s)
+    }
+}
+
+impl From<&[i64]> for Strides {
+    fn from(s: &[i64]) -> Self {
+        Strides::PerDim(s.to_vec())
+    }
+}
+
+impl<const N: usize> From<[i64; N]> for Strides {
+    fn from(s: [i64; N]) -> Self {
+        Strides::PerDim(s.to_vec())
     }
 }
 
@@ -135,7 +182,8 @@ impl Occlusion {
         &self.params.window
     }
 
-    /// The strides.
+    /// The strides, one per window dimension (a single number given as the setting is
+    /// repeated for every dimension).
     pub fn strides(&self) -> &[i64] {
         &self.strides
     }
@@ -245,7 +293,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for Occlusion {
             Ok(mask)
         };
         let engine = Engine::new(model, NAME, self.params.batching);
-        let f_x = engine.eval(x)?;
+        let f_x = engine.eval_batch(x)?;
         let mut total = Tensor::f_zeros([b, n_cells], (x.kind(), device))?;
         let mut covered = Tensor::f_zeros([n_cells], (x.kind(), device))?;
         engine.run(
@@ -253,7 +301,8 @@ impl<S: Scorer + ?Sized> Attribution<S> for Occlusion {
             b,
             |jobs| {
                 let occluded = windows(jobs.start, jobs.end - jobs.start)?.f_unsqueeze(1)?;
-                stack_rows(&occluded, &flat_ref, &flat_x, &shape)
+                let rows = stack_rows(&occluded, &flat_ref, &flat_x, &shape)?;
+                Ok((rows, batch_samples(b, jobs.end - jobs.start, device)?))
             },
             |jobs, scores| {
                 let mask = windows(jobs.start, jobs.end - jobs.start)?.f_to_kind(x.kind())?;
@@ -267,10 +316,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for Occlusion {
         let scores = if groups.is_per_cell() {
             per_cell
         } else {
-            let means = groups
-                .sum(&per_cell)?
-                .f_div(&groups.counts()?.f_to_kind(x.kind())?)?;
-            groups.expand(&means)?
+            groups.expand(&groups.means(&per_cell)?)?
         };
         Ok(Attributions {
             scores,

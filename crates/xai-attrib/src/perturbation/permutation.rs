@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 use crate::attribution::{Attribution, Attributions, Family, Request};
-use crate::engine::Engine;
+use crate::engine::{batch_samples, Engine};
 use crate::error::{Result, XaiError};
 use crate::feature_mask::Groups;
 use crate::params::{Batching, UnknownKeys};
@@ -99,7 +99,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for FeaturePermutation {
         let perms = Tensor::f_from_slice(&perms)?.f_to_device(x.device())?;
         let flat = x.f_reshape([b, n_cells])?;
         let engine = Engine::new(model, NAME, self.params.batching);
-        let f_x = engine.eval(x)?;
+        let f_x = engine.eval_batch(x)?;
         let mut effects = Vec::new();
         engine.run(
             n,
@@ -108,8 +108,9 @@ impl<S: Scorer + ?Sized> Attribution<S> for FeaturePermutation {
                 let k = jobs.end - jobs.start;
                 let order = perms.f_narrow(0, jobs.start * b, k * b)?;
                 let shuffled = flat.f_index_select(0, &order)?.f_reshape([k, b, n_cells])?;
-                let permuted = groups.members(jobs.start, k)?.f_unsqueeze(1)?;
-                stack_rows(&permuted, &shuffled, &flat.f_unsqueeze(0)?, &shape)
+                let permuted = groups.members(jobs.start, k)?;
+                let rows = stack_rows(&permuted, &shuffled, &flat.f_unsqueeze(0)?, &shape)?;
+                Ok((rows, batch_samples(b, k, x.device())?))
             },
             |_, scores| {
                 effects.push(f_x.f_unsqueeze(0)?.f_sub(scores)?);

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
 use crate::attribution::{Attribution, Attributions, Family, Request};
-use crate::engine::Engine;
+use crate::engine::{batch_samples, Engine};
 use crate::error::Result;
 use crate::feature_mask::Groups;
 use crate::params::{Batching, UnknownKeys};
@@ -133,7 +133,10 @@ impl<S: Scorer + ?Sized> Attribution<S> for ShapleyValueSampling {
             .f_reshape([n_perm, n])?
             .f_to_device(device)?;
         let engine = Engine::new(model, NAME, self.params.batching);
-        let ends = engine.eval(&Tensor::f_cat(&[&reference, x], 0)?)?;
+        let ends = engine.eval(
+            &Tensor::f_cat(&[&reference, x], 0)?,
+            &batch_samples(b, 2, x.device())?,
+        )?;
         let (f_ref, f_x) = (ends.f_narrow(0, 0, b)?, ends.f_narrow(0, b, b)?);
         // Job j is prefix length k = j % (G − 1) + 1 of permutation j / (G − 1).
         let inner = n - 1;
@@ -146,8 +149,9 @@ impl<S: Scorer + ?Sized> Attribution<S> for ShapleyValueSampling {
                 let p = j.f_floor_divide_scalar(inner)?;
                 let k = j.f_remainder(inner)?.f_add_scalar(1)?;
                 let cell_rank = groups.present(&rank.f_index_select(0, &p)?)?;
-                let present = cell_rank.f_lt_tensor(&k.f_unsqueeze(1)?)?.f_unsqueeze(1)?;
-                stack_rows(&present, &flat_x, &flat_ref, &shape)
+                let present = cell_rank.f_lt_tensor(&k.f_reshape([-1, 1, 1])?)?;
+                let rows = stack_rows(&present, &flat_x, &flat_ref, &shape)?;
+                Ok((rows, batch_samples(b, jobs.end - jobs.start, device)?))
             },
             |_, scores| {
                 prefix_scores.push(scores.shallow_clone());
