@@ -26,9 +26,10 @@ how to compare:
   largest error Captum itself shows over 200 seeds (recorded beside it). On an additive
   scorer every Shapley estimate is exact, so there atol is 1e-5.
 
-`requires` lists features of ours a case needs that are not there yet ("target" for one target
-per sample, "multiply_by_inputs", "mask_batch_dim" for a `[1, ..]` mask, "mask_per_example" for
-a `[B, ..]` mask, "scalar_stride"); the Rust tests skip such cases and say so.
+`requires` lists the options of ours a case exercises ("target" for one target per sample,
+"multiply_by_inputs", "mask_batch_dim" for a `[1, ..]` mask, "mask_per_example" for a `[B, ..]`
+mask, "scalar_stride"); the Rust tests run every case and fail on a requirement they do not
+know, so a new option cannot be skipped silently.
 
 Floats are written so that parsing them as f64 and rounding to the tensor's dtype gives back
 exactly the value the reference computed. Runs single-threaded on the CPU, seeded: the output
