@@ -29,12 +29,7 @@ pub fn methods(
     shapley_permutations: usize,
     seeds: &[u64],
 ) -> Result<Vec<MethodSpec>> {
-    let whole = || {
-        Occlusion::params()
-            .window([window, 1])
-            .strides([window, 1])
-            .check()
-    };
+    let whole = || whole_sensor_occlusion(window);
     Ok(vec![
         MethodSpec::residual(ErrorNorm::L1),
         MethodSpec::residual(ErrorNorm::L2),
@@ -100,12 +95,7 @@ pub fn default_methods(
     shapley_permutations: usize,
     seeds: &[u64],
 ) -> Result<Vec<MethodSpec>> {
-    let whole = || {
-        Occlusion::params()
-            .window([window, 1])
-            .strides([window, 1])
-            .check()
-    };
+    let whole = || whole_sensor_occlusion(window);
     let mut m = vec![
         MethodSpec::residual(ErrorNorm::L1),
         MethodSpec::residual(ErrorNorm::L2),
@@ -177,6 +167,14 @@ pub fn protocol() -> Protocol {
         SetScore::PAPER.to_vec(),
         vec![RankMetric::HIT_150, RankMetric::NDCG_150],
     )
+}
+
+/// Occlusion of one sensor over the whole window at a time (paper 1's `50x1`).
+fn whole_sensor_occlusion(window: i64) -> crate::attrib::Result<Occlusion> {
+    Occlusion::params()
+        .window([window, 1])
+        .strides([window, 1])
+        .check()
 }
 
 #[cfg(test)]

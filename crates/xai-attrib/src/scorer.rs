@@ -58,53 +58,36 @@ pub trait Scorer {
     }
 }
 
-impl<S: Scorer + ?Sized> Scorer for &S {
-    fn score(&self, x: &Tensor) -> Result<Tensor> {
-        (**self).score(x)
-    }
-    fn score_rows(&self, x: &Tensor, samples: &Tensor) -> Result<Tensor> {
-        (**self).score_rows(x, samples)
-    }
-    fn per_sample(&self) -> bool {
-        (**self).per_sample()
-    }
-    fn check_input(&self, x: &Tensor) -> Result<()> {
-        (**self).check_input(x)
-    }
-    fn differentiable(&self) -> bool {
-        (**self).differentiable()
-    }
-    fn describe(&self) -> String {
-        (**self).describe()
-    }
-    fn sample_shape(&self) -> Option<Vec<i64>> {
-        (**self).sample_shape()
-    }
+/// A reference or a box to a scorer is that scorer.
+macro_rules! delegate_scorer {
+    ($($ptr:ty),*) => {$(
+        impl<S: Scorer + ?Sized> Scorer for $ptr {
+            fn score(&self, x: &Tensor) -> Result<Tensor> {
+                (**self).score(x)
+            }
+            fn score_rows(&self, x: &Tensor, samples: &Tensor) -> Result<Tensor> {
+                (**self).score_rows(x, samples)
+            }
+            fn per_sample(&self) -> bool {
+                (**self).per_sample()
+            }
+            fn check_input(&self, x: &Tensor) -> Result<()> {
+                (**self).check_input(x)
+            }
+            fn differentiable(&self) -> bool {
+                (**self).differentiable()
+            }
+            fn describe(&self) -> String {
+                (**self).describe()
+            }
+            fn sample_shape(&self) -> Option<Vec<i64>> {
+                (**self).sample_shape()
+            }
+        }
+    )*};
 }
 
-impl<S: Scorer + ?Sized> Scorer for Box<S> {
-    fn score(&self, x: &Tensor) -> Result<Tensor> {
-        (**self).score(x)
-    }
-    fn score_rows(&self, x: &Tensor, samples: &Tensor) -> Result<Tensor> {
-        (**self).score_rows(x, samples)
-    }
-    fn per_sample(&self) -> bool {
-        (**self).per_sample()
-    }
-    fn check_input(&self, x: &Tensor) -> Result<()> {
-        (**self).check_input(x)
-    }
-    fn differentiable(&self) -> bool {
-        (**self).differentiable()
-    }
-    fn describe(&self) -> String {
-        (**self).describe()
-    }
-    fn sample_shape(&self) -> Option<Vec<i64>> {
-        (**self).sample_shape()
-    }
-}
+delegate_scorer!(&S, Box<S>);
 
 /// A scorer from a closure over tensors, e.g. a hand-written detector or a toy model in a
 /// test. It is differentiable exactly when the closure uses differentiable tch ops; say
