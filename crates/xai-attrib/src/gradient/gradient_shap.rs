@@ -36,7 +36,7 @@ use crate::engine::Engine;
 use crate::error::{Result, XaiError};
 use crate::feature_mask::Groups;
 use crate::gradient::backprop::require_gradients;
-use crate::gradient::path::path_gradients;
+use crate::gradient::path::{delta_needs_inputs, path_gradients};
 use crate::params::{Batching, UnknownKeys};
 use crate::rng::{seeded, standard_normal};
 use crate::scorer::Scorer;
@@ -106,14 +106,7 @@ impl GradientShapParams {
     /// Checks the settings.
     pub fn check(&self) -> Result<GradientShap> {
         self.unknown.reject(NAME)?;
-        if self.convergence_delta && !self.multiply_by_inputs {
-            return Err(XaiError::InvalidParam {
-                method: NAME,
-                param: "convergence_delta",
-                value: "true".into(),
-                rule: "needs multiply_by_inputs = true (without the x − x' factor the attributions do not sum to f(x) − f(x'))",
-            });
-        }
+        delta_needs_inputs(NAME, self.convergence_delta, self.multiply_by_inputs)?;
         at_least(NAME, "n_samples", self.n_samples, 1)?;
         self.batching.check(NAME)?;
         if !(self.stdevs.is_finite() && self.stdevs >= 0.0) {

@@ -25,10 +25,10 @@ use tch::Tensor;
 use crate::attribution::{Attribution, Attributions, Family, Request};
 use crate::completeness::delta_from_values;
 use crate::engine::{batch_samples, Engine};
-use crate::error::{Result, XaiError};
+use crate::error::Result;
 use crate::feature_mask::Groups;
 use crate::gradient::backprop::require_gradients;
-use crate::gradient::path::path_gradients;
+use crate::gradient::path::{delta_needs_inputs, path_gradients};
 use crate::gradient::quadrature::Quadrature;
 use crate::params::{Batching, UnknownKeys};
 use crate::scorer::Scorer;
@@ -95,14 +95,7 @@ impl IntegratedGradientsParams {
     /// Checks the settings.
     pub fn check(&self) -> Result<IntegratedGradients> {
         self.unknown.reject(NAME)?;
-        if self.convergence_delta && !self.multiply_by_inputs {
-            return Err(XaiError::InvalidParam {
-                method: NAME,
-                param: "convergence_delta",
-                value: "true".into(),
-                rule: "needs multiply_by_inputs = true (without the x − x' factor the attributions do not sum to f(x) − f(x'))",
-            });
-        }
+        delta_needs_inputs(NAME, self.convergence_delta, self.multiply_by_inputs)?;
         self.batching.check(NAME)?;
         let (alphas, weights) = self.method.nodes(self.n_steps)?;
         Ok(IntegratedGradients {

@@ -10,7 +10,7 @@ use std::cell::RefCell;
 
 use tch::{Device, Kind, Tensor};
 
-use crate::error::Result;
+use crate::error::{Result, XaiError};
 use crate::gradient::backprop::for_each_gradient;
 use crate::params::Batching;
 use crate::scorer::Scorer;
@@ -76,4 +76,22 @@ pub(crate) fn path_gradients<S: Scorer + ?Sized>(
             })
         },
     )
+}
+
+/// The convergence delta measures `Σ attributions − (f(x) − f(x'))`, which means nothing
+/// once the attributions are not multiplied by `x − x'`: the pair is refused.
+pub(crate) fn delta_needs_inputs(
+    method: &'static str,
+    convergence_delta: bool,
+    multiply_by_inputs: bool,
+) -> Result<()> {
+    if convergence_delta && !multiply_by_inputs {
+        return Err(XaiError::InvalidParam {
+            method,
+            param: "convergence_delta",
+            value: "true".into(),
+            rule: "needs multiply_by_inputs = true (without the x − x' factor the attributions do not sum to f(x) − f(x'))",
+        });
+    }
+    Ok(())
 }
