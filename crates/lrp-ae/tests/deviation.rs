@@ -7,8 +7,11 @@ mod common;
 use std::sync::Arc;
 
 use ae_models::layer::forward_recording;
-use ae_models::{Activation, Autoencoder, ErrorNorm, ExplainedError, Layer, LstmWeights};
-use common::{conv, linear, max_abs_diff, rng, t, to_vec, uniform, Stack};
+use ae_models::{Activation, Autoencoder, ErrorNorm, ExplainedError, Layer};
+use common::{
+    conv, linear, lstm_weights, matvec, max_abs_diff, nested, rng, sigmoid, stab, t, to_vec,
+    uniform, Stack,
+};
 use lrp_ae::deviation::{error_multiplier, Reference, RootPoint};
 use lrp_ae::lstm::lstm_relevance;
 use lrp_ae::lstm_deviation::lstm_deviation_relevance;
@@ -190,22 +193,6 @@ fn with_a_zero_reference_delta_epsilon_is_epsilon() {
     }
 }
 
-fn lstm_weights(g: &mut rand_chacha::ChaCha8Rng, i: i64, h: i64, bias: f64) -> LstmWeights {
-    let b = |g: &mut rand_chacha::ChaCha8Rng| {
-        if bias > 0.0 {
-            uniform(g, &[4 * h], -bias, bias)
-        } else {
-            Tensor::zeros([4 * h], (Kind::Double, Device::Cpu))
-        }
-    };
-    LstmWeights {
-        w_ih: uniform(g, &[4 * h, i], -0.8, 0.8),
-        w_hh: uniform(g, &[4 * h, h], -0.8, 0.8),
-        b_ih: b(g),
-        b_hh: b(g),
-    }
-}
-
 /// The LSTM limit: a zero reference through a bias-free layer has zero cell states and
 /// candidates, every gate share vanishes and the deviation rule is Arras et al.'s rule.
 #[test]
@@ -345,24 +332,6 @@ fn conv_nets_with_biases_conserve_the_error_deviation() {
     }
 }
 
-fn sigmoid(v: f64) -> f64 {
-    1.0 / (1.0 + (-v).exp())
-}
-
-fn stab(z: f64, eps: f64) -> f64 {
-    if z >= 0.0 {
-        z + eps
-    } else {
-        z - eps
-    }
-}
-
-fn matvec(m: &[f64], cols: usize, r0: usize, n: usize, v: &[f64]) -> Vec<f64> {
-    (0..n)
-        .map(|r| (0..cols).map(|c| m[(r0 + r) * cols + c] * v[c]).sum())
-        .collect()
-}
-
 /// One step of the cell: (h_prev, c_prev, i, f, g, o, c, h, z) with `z` all four gates'
 /// pre-activations.
 type StepState = (
@@ -471,10 +440,6 @@ fn reference_rule(
         r_c_next = r_c_prev;
     }
     (r_x, by_eps)
-}
-
-fn nested(t: &Tensor) -> Vec<Vec<f64>> {
-    (0..t.size()[0]).map(|k| to_vec(&t.get(k))).collect()
 }
 
 /// The LSTM deviation rule against an independent plain-Rust implementation that books

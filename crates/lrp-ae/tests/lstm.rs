@@ -9,31 +9,12 @@ use ae_models::train::{train, TrainConfig};
 use ae_models::{
     Autoencoder, ErrorNorm, ExplainedError, Layer, LstmAe, LstmAeConfig, LstmWeights, Trainable,
 };
-use common::{rng, to_vec, uniform, Stack};
+use common::{lstm_weights, matvec, nested, rng, sigmoid, stab, to_vec, uniform, Stack};
 use lrp_ae::lstm::lstm_relevance;
 use lrp_ae::rules::{Epsilon, Pass};
 use lrp_ae::{LayerClass, LayerMap, Lrp, Preset, Reference};
 use rand::Rng;
 use tch::{Device, Kind, Tensor};
-
-fn sigmoid(v: f64) -> f64 {
-    1.0 / (1.0 + (-v).exp())
-}
-
-fn stab(z: f64, eps: f64) -> f64 {
-    if z >= 0.0 {
-        z + eps
-    } else {
-        z - eps
-    }
-}
-
-/// Row-major matrix–vector product `m [rows, cols] · v` for rows `r0..r0+n`.
-fn matvec(m: &[f64], cols: usize, r0: usize, n: usize, v: &[f64]) -> Vec<f64> {
-    (0..n)
-        .map(|r| (0..cols).map(|c| m[(r0 + r) * cols + c] * v[c]).sum())
-        .collect()
-}
 
 /// One sample `x [T][I]`, relevance `r [T][H]`: returns `(R_x [T][I], absorbed)`, where
 /// `absorbed` is the relevance the cell splits and the candidate maps leave behind.
@@ -102,33 +83,12 @@ fn reference(
     (r_x, absorbed)
 }
 
-fn weights(g: &mut rand_chacha::ChaCha8Rng, i: i64, h: i64, bias: f64) -> LstmWeights {
-    let b = |g: &mut rand_chacha::ChaCha8Rng| {
-        if bias > 0.0 {
-            uniform(g, &[4 * h], -bias, bias)
-        } else {
-            Tensor::zeros([4 * h], (Kind::Double, Device::Cpu))
-        }
-    };
-    LstmWeights {
-        w_ih: uniform(g, &[4 * h, i], -0.8, 0.8),
-        w_hh: uniform(g, &[4 * h, h], -0.8, 0.8),
-        b_ih: b(g),
-        b_hh: b(g),
-    }
-}
-
-fn nested(t: &Tensor) -> Vec<Vec<f64>> {
-    let s = t.size();
-    (0..s[0]).map(|k| to_vec(&t.get(k))).collect()
-}
-
 #[test]
 fn the_lstm_rule_matches_the_reference_and_books_every_absorbed_share() {
     let mut g = rng(31);
     let (i_sz, h_sz, t_len) = (3i64, 5i64, 6i64);
     for (bias, eps) in [(0.5, 1e-3), (0.0, 0.1), (0.3, 0.0)] {
-        let w = weights(&mut g, i_sz, h_sz, bias);
+        let w = lstm_weights(&mut g, i_sz, h_sz, bias);
         let x = uniform(&mut g, &[2, t_len, i_sz], -1.0, 1.0);
         let r = uniform(&mut g, &[2, t_len, h_sz], -0.2, 1.0);
         let got = lstm_relevance(&w, &x, &r, eps).unwrap();
@@ -169,7 +129,7 @@ fn the_lstm_rule_matches_the_reference_and_books_every_absorbed_share() {
 fn without_biases_an_lstm_layer_conserves_up_to_epsilon() {
     let mut g = rng(32);
     for trial in 0..5 {
-        let w = weights(&mut g, 4, 6, 0.0);
+        let w = lstm_weights(&mut g, 4, 6, 0.0);
         let x = uniform(&mut g, &[3, 8, 4], -1.0, 1.0);
         let r = uniform(&mut g, &[3, 8, 6], 0.0, 1.0);
         for eps in [1e-9, 1e-3] {
@@ -417,7 +377,7 @@ fn the_worked_example_of_the_docs() {
 #[test]
 fn lstm_input_and_relevance_shapes_are_checked() {
     let mut g = rng(35);
-    let w = weights(&mut g, 3, 4, 0.1);
+    let w = lstm_weights(&mut g, 3, 4, 0.1);
     let x = uniform(&mut g, &[2, 5, 3], 0.0, 1.0);
     let e = lstm_relevance(
         &w,

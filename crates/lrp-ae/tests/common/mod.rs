@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use ae_models::{Autoencoder, Layer};
+use ae_models::{Autoencoder, Layer, LstmWeights};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tch::{Device, Kind, Tensor};
@@ -96,4 +96,48 @@ pub fn data_dir() -> Option<PathBuf> {
         dir = d.parent().map(PathBuf::from);
     }
     None
+}
+
+/// The logistic function, for plain-Rust reference implementations of the LSTM cell.
+pub fn sigmoid(v: f64) -> f64 {
+    1.0 / (1.0 + (-v).exp())
+}
+
+/// `z + ε·sign(z)` (sign(0) = +1), the ε stabiliser of the reference implementations.
+pub fn stab(z: f64, eps: f64) -> f64 {
+    if z >= 0.0 {
+        z + eps
+    } else {
+        z - eps
+    }
+}
+
+/// Row-major matrix–vector product `m [rows, cols] · v` for rows `r0..r0+n`.
+pub fn matvec(m: &[f64], cols: usize, r0: usize, n: usize, v: &[f64]) -> Vec<f64> {
+    (0..n)
+        .map(|r| (0..cols).map(|c| m[(r0 + r) * cols + c] * v[c]).sum())
+        .collect()
+}
+
+/// Seeded LSTM weights for `i` inputs and `h` units, uniform in ±0.8; biases uniform in
+/// ±`bias`, or zero when `bias` is 0.
+pub fn lstm_weights(g: &mut ChaCha8Rng, i: i64, h: i64, bias: f64) -> LstmWeights {
+    let b = |g: &mut ChaCha8Rng| {
+        if bias > 0.0 {
+            uniform(g, &[4 * h], -bias, bias)
+        } else {
+            Tensor::zeros([4 * h], (Kind::Double, Device::Cpu))
+        }
+    };
+    LstmWeights {
+        w_ih: uniform(g, &[4 * h, i], -0.8, 0.8),
+        w_hh: uniform(g, &[4 * h, h], -0.8, 0.8),
+        b_ih: b(g),
+        b_hh: b(g),
+    }
+}
+
+/// The rows of a 2-D tensor as vectors.
+pub fn nested(t: &Tensor) -> Vec<Vec<f64>> {
+    (0..t.size()[0]).map(|k| to_vec(&t.get(k))).collect()
 }
