@@ -371,19 +371,22 @@ impl Localizer {
                 Some(r) => Some(self.stats_of(method, r.view())?),
                 None => None,
             };
-            let mut scores = Array2::<f64>::zeros((regions.len(), sensors));
             let mut raw = Array2::<f64>::zeros((regions.len(), sensors));
             let mut seconds = Vec::with_capacity(regions.len());
             for (i, region) in regions.iter().enumerate() {
-                let (mut s, secs) = self.explain_region(ctx, method, series, region)?;
+                let (s, secs) = self.explain_region(ctx, method, series, region)?;
                 raw.row_mut(i).assign(&s);
-                if let Some((centre, scale)) = &stats {
-                    s = self.config.normalization.apply(s.view(), centre, scale);
-                }
-                scores.row_mut(i).assign(&s);
                 seconds.push(secs);
                 bar.inc(1);
             }
+            let scores = match &stats {
+                Some((centre, scale)) => {
+                    self.config
+                        .normalization
+                        .normalize(raw.view(), centre, scale)
+                }
+                None => raw.clone(),
+            };
             let report = protocol.evaluate_vectors(regions, scores.view())?;
             let raw_report = match stats {
                 Some(_) => Some(protocol.evaluate_vectors(regions, raw.view())?),

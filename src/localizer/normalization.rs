@@ -1,6 +1,6 @@
 //! Comparing a method's sensor scores with the scores it gives normal data.
 
-use ndarray::{Array1, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::stats::median;
@@ -121,15 +121,15 @@ impl Normalization {
         (centre, scale.mapv(|s| s.max(floor)))
     }
 
-    /// One region's sensor scores compared with normal data: `(raw − centre) / scale`
-    /// with the [`Normalization::centre_scale`] of the reference windows; `None` returns
-    /// `raw` as it is.
-    pub fn apply(
+    /// Region scores `[regions, sensors]` compared with normal data: `(raw − centre) /
+    /// scale` per sensor, with the [`Normalization::centre_scale`] of the reference
+    /// windows; `None` returns `raw` as it is.
+    pub fn normalize(
         self,
-        raw: ArrayView1<'_, f64>,
+        raw: ArrayView2<'_, f64>,
         centre: &Array1<f64>,
         scale: &Array1<f64>,
-    ) -> Array1<f64> {
+    ) -> Array2<f64> {
         match self {
             Normalization::None => raw.to_owned(),
             _ => (&raw - centre) / scale,
@@ -142,17 +142,12 @@ impl Normalization {
         self,
         raw: ArrayView2<'_, f64>,
         reference: ArrayView2<'_, f64>,
-    ) -> ndarray::Array2<f64> {
+    ) -> Array2<f64> {
         if self == Normalization::None {
             return raw.to_owned();
         }
         let (centre, scale) = self.centre_scale(reference);
-        let mut out = raw.to_owned();
-        for mut row in out.rows_mut() {
-            let n = self.apply(row.view(), &centre, &scale);
-            row.assign(&n);
-        }
-        out
+        self.normalize(raw, &centre, &scale)
     }
 }
 
