@@ -14,6 +14,8 @@
 //!
 //! Run: `cargo run --release --example corruption_validation -- --help`.
 
+mod common;
+
 use std::fs;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,13 +66,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    match run(Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit_code(run(Args::parse()))
 }
 
 fn run(args: Args) -> Result<()> {

@@ -25,13 +25,7 @@ use anomaly_xai::{Error, Result};
 use tch::Device;
 
 fn main() -> std::process::ExitCode {
-    match run(std::env::args().any(|a| a == "--retrain")) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    common::exit_code(run(std::env::args().any(|a| a == "--retrain")))
 }
 
 fn run(retrain: bool) -> Result<()> {

@@ -12,6 +12,8 @@
 //!
 //! Run: `cargo run --release --example image_defects -- --help`.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -95,13 +97,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    match run(Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit_code(run(Args::parse()))
 }
 
 fn run(args: Args) -> Result<()> {

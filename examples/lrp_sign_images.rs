@@ -17,6 +17,8 @@
 //!
 //! Run: `cargo run --release --example lrp_sign_images -- --help`.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -69,13 +71,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    match run(Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit_code(run(Args::parse()))
 }
 
 fn data(args: &Args, polarity: Polarity) -> Result<(Vec<ImageSample>, Vec<ImageSample>)> {

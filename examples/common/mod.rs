@@ -1,9 +1,12 @@
-//! What the "your detector" examples share: the embedded SMD machine prepared as the demo
-//! prepares it, paper 1's methods that a detector can serve, and tables side by side.
+//! What the examples share: how a `main` reports an error, and for the "your detector"
+//! examples the embedded SMD machine prepared as the demo prepares it, paper 1's methods
+//! that a detector can serve, and tables side by side.
 
 #![allow(dead_code)]
 
+use std::fmt::Display;
 use std::path::Path;
+use std::process::ExitCode;
 use std::time::Instant;
 
 use anomaly_xai::attrib::Family;
@@ -19,6 +22,19 @@ use anomaly_xai::models::windows::sliding_windows;
 use anomaly_xai::Result;
 use ndarray::Array2;
 use tch::{Device, Tensor};
+
+/// The exit status of an example's `run`: on an error, its message (the `Display` the
+/// crates write with care, not the `Debug` form a `main` returning `Result` prints) after
+/// `error:`, and failure.
+pub fn exit_code<E: Display>(result: std::result::Result<(), E>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// The embedded machine (`data/smd`, machine-1-2).
 pub fn smd() -> Result<SmdMachine> {
