@@ -38,23 +38,8 @@ use crate::rule::stabilize;
 /// `h_{t-1}` backward. The hidden states come from the fused layer, the gates of all steps
 /// from one batched product, and the input relevance of all steps from another.
 pub fn lstm_relevance(w: &LstmWeights, x: &Tensor, r_out: &Tensor, eps: f64) -> Result<Tensor> {
-    let (hs, is) = (w.hidden_size(), w.input_size());
-    let dims = x.size();
-    if dims.len() != 3 || dims[2] != is || dims[1] < 1 {
-        return Err(LrpError::ShapeMismatch {
-            what: "LSTM layer input".into(),
-            expected: format!("[B, T ≥ 1, {is}]"),
-            got: dims,
-        });
-    }
-    let (b, t_len) = (dims[0], dims[1]);
-    if r_out.size() != [b, t_len, hs] {
-        return Err(LrpError::ShapeMismatch {
-            what: "relevance of the LSTM layer output".into(),
-            expected: format!("[{b}, {t_len}, {hs}]"),
-            got: r_out.size(),
-        });
-    }
+    let (b, t_len) = check_shapes(w, x, r_out)?;
+    let hs = w.hidden_size();
     let opts = (x.kind(), x.device());
     let CellRun {
         h_prev,
@@ -88,6 +73,29 @@ pub fn lstm_relevance(w: &LstmWeights, x: &Tensor, r_out: &Tensor, eps: f64) -> 
 }
 
 /// Everything of one step-by-step run of the cell that the rules need, `[B, T, H]` each.
+/// Checks an LSTM layer's input `x: [B, T ≥ 1, I]` and the relevance of its output
+/// `[B, T, H]`; returns `(B, T)`.
+pub(crate) fn check_shapes(w: &LstmWeights, x: &Tensor, r_out: &Tensor) -> Result<(i64, i64)> {
+    let (hs, is) = (w.hidden_size(), w.input_size());
+    let dims = x.size();
+    if dims.len() != 3 || dims[2] != is || dims[1] < 1 {
+        return Err(LrpError::ShapeMismatch {
+            what: "LSTM layer input".into(),
+            expected: format!("[B, T ≥ 1, {is}]"),
+            got: dims,
+        });
+    }
+    let (b, t_len) = (dims[0], dims[1]);
+    if r_out.size() != [b, t_len, hs] {
+        return Err(LrpError::ShapeMismatch {
+            what: "relevance of the LSTM layer output".into(),
+            expected: format!("[{b}, {t_len}, {hs}]"),
+            got: r_out.size(),
+        });
+    }
+    Ok((b, t_len))
+}
+
 pub(crate) struct CellRun {
     /// Hidden states `h_t` (from the fused layer).
     pub h: Tensor,

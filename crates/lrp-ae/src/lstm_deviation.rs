@@ -25,7 +25,7 @@ use ae_models::LstmWeights;
 use tch::Tensor;
 
 use crate::error::{LrpError, Result};
-use crate::lstm::run_cell;
+use crate::lstm::{check_shapes, run_cell};
 use crate::rule::stabilize;
 
 /// Redistributes the relevance `r_out: [B, T, H]` of the deviation of an LSTM layer's
@@ -44,29 +44,14 @@ pub fn lstm_deviation_relevance(
     r_out: &Tensor,
     eps: f64,
 ) -> Result<Tensor> {
-    let (hs, is) = (w.hidden_size(), w.input_size());
-    let dims = x.size();
-    if dims.len() != 3 || dims[2] != is || dims[1] < 1 {
-        return Err(LrpError::ShapeMismatch {
-            what: "LSTM layer input".into(),
-            expected: format!("[B, T ≥ 1, {is}]"),
-            got: dims,
-        });
-    }
-    let (b, t_len) = (dims[0], dims[1]);
+    let (b, t_len) = check_shapes(w, x, r_out)?;
+    let hs = w.hidden_size();
     let r0 = x0.size();
-    if r0.len() != 3 || (r0[0] != 1 && r0[0] != b) || r0[1..] != dims[1..] {
+    if r0.len() != 3 || (r0[0] != 1 && r0[0] != b) || r0[1..] != x.size()[1..] {
         return Err(LrpError::ShapeMismatch {
             what: "reference input of the LSTM layer".into(),
-            expected: format!("[{b} or 1, {t_len}, {is}]"),
+            expected: format!("[{b} or 1, {t_len}, {}]", w.input_size()),
             got: r0,
-        });
-    }
-    if r_out.size() != [b, t_len, hs] {
-        return Err(LrpError::ShapeMismatch {
-            what: "relevance of the LSTM layer output".into(),
-            expected: format!("[{b}, {t_len}, {hs}]"),
-            got: r_out.size(),
         });
     }
     let opts = (x.kind(), x.device());
