@@ -142,6 +142,29 @@ impl fmt::Display for OutputCells {
     }
 }
 
+/// An axis restriction that lists no position.
+fn empty_indices(axis: i64) -> ModelError {
+    ModelError::InvalidParam {
+        what: "explained error",
+        param: "cells.indices",
+        value: format!("[] on axis {axis}"),
+        rule: "must list at least one position (leave the axis out for all)",
+    }
+}
+
+/// A mask must hold as many cells as its shape.
+fn check_mask_len(shape: &[i64], cells: &[bool]) -> Result<()> {
+    let n: i64 = shape.iter().product();
+    if shape.iter().any(|&d| d < 0) || n as usize != cells.len() {
+        return Err(ModelError::ShapeMismatch {
+            what: "explained error mask".into(),
+            expected: format!("{} cells for shape {shape:?}", n.max(0)),
+            got: vec![cells.len() as i64],
+        });
+    }
+    Ok(())
+}
+
 /// The cells kept by one restriction, as a boolean tensor of `sample` shape.
 fn restriction_mask(r: &CellRestriction, sample: &[i64]) -> Result<Tensor> {
     let nd = sample.len() as i64;
@@ -157,12 +180,7 @@ fn restriction_mask(r: &CellRestriction, sample: &[i64]) -> Result<Tensor> {
                 });
             }
             if indices.is_empty() {
-                return Err(ModelError::InvalidParam {
-                    what: "explained error",
-                    param: "cells.indices",
-                    value: format!("[] on axis {axis}"),
-                    rule: "must list at least one position (leave the axis out for all)",
-                });
+                return Err(empty_indices(*axis));
             }
             let len = sample[ax as usize];
             let mut keep = vec![false; len as usize];
@@ -185,14 +203,7 @@ fn restriction_mask(r: &CellRestriction, sample: &[i64]) -> Result<Tensor> {
                 .f_expand(sample, false)?)
         }
         CellRestriction::Mask { shape, cells } => {
-            let n: i64 = shape.iter().product();
-            if shape.iter().any(|&d| d < 0) || n as usize != cells.len() {
-                return Err(ModelError::ShapeMismatch {
-                    what: "explained error mask".into(),
-                    expected: format!("{} cells for shape {shape:?}", n.max(0)),
-                    got: vec![cells.len() as i64],
-                });
-            }
+            check_mask_len(shape, cells)?;
             let fits = shape.len() <= sample.len()
                 && shape
                     .iter()
@@ -258,23 +269,9 @@ impl ExplainedError {
         for r in self.cells.restrictions() {
             match r {
                 CellRestriction::Axis { axis, indices } if indices.is_empty() => {
-                    return Err(ModelError::InvalidParam {
-                        what: "explained error",
-                        param: "cells.indices",
-                        value: format!("[] on axis {axis}"),
-                        rule: "must list at least one position (leave the axis out for all)",
-                    })
+                    return Err(empty_indices(*axis))
                 }
-                CellRestriction::Mask { shape, cells } => {
-                    let n: i64 = shape.iter().product();
-                    if shape.iter().any(|&d| d < 0) || n as usize != cells.len() {
-                        return Err(ModelError::ShapeMismatch {
-                            what: "explained error mask".into(),
-                            expected: format!("{} cells for shape {shape:?}", n.max(0)),
-                            got: vec![cells.len() as i64],
-                        });
-                    }
-                }
+                CellRestriction::Mask { shape, cells } => check_mask_len(shape, cells)?,
                 _ => {}
             }
         }
