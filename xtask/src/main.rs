@@ -76,11 +76,7 @@ fn main() -> ExitCode {
         "features" => features(),
         "package" => package(),
         "msrv" => msrv(true),
-        "ci" => lint()
-            .and_then(|()| features())
-            .and_then(|()| test(&[]))
-            .and_then(|()| package())
-            .and_then(|()| msrv(false)),
+        "ci" => ci(),
         "crosscheck" => crosscheck(&args),
         "torchscript" => torchscript(),
         "bench" => bench(&args),
@@ -292,8 +288,20 @@ fn run(c: &mut Command) -> Result<(), String> {
     }
 }
 
+/// What `.ci/run` calls: the lint gates, the feature matrix, the README's tests, the
+/// crates.io packaging and the MSRV check, stopping at the first failure.
+fn ci() -> Result<(), String> {
+    // Clippy and rustdoc write metadata only; the disk fills when the tests link.
+    lint()?;
+    features()?;
+    test(&[])?;
+    package()?;
+    msrv(false)
+}
+
 fn test(extra: &[String]) -> Result<(), String> {
     let torch = Torch::ensure(false)?;
+    warn_if_disk_short();
     let started = Instant::now();
     let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
     let mut args = vec!["test", "--workspace", "--all-targets", "--features", FULL];
@@ -324,6 +332,41 @@ fn demo(extra: &[String]) -> Result<(), String> {
     ]);
     c.args(extra.iter().filter(|a| *a != "--"));
     run(&mut c)
+}
+
+/// What a clean `cargo xtask ci` writes under `target/` (measured: about 5.3 GB), with room
+/// to spare.
+const BUILD_DISK_GB: f64 = 8.0;
+
+/// Warns when the disk that holds `target/` has less free space than a clean build writes.
+/// A full disk does not fail with a message of cargo's own: the linker dies with SIGBUS
+/// ("ld terminated with signal 7 [Bus error]") while it maps a test binary, which reads like
+/// a toolchain bug. A warning, not an error, because the estimate is not exact and an
+/// incremental build needs far less.
+fn warn_if_disk_short() {
+    let target = root().join("target");
+    let probe = if target.exists() { target } else { root() };
+    let Ok(out) = Command::new("df").arg("-Pk").arg(&probe).output() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let free_kb = text
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|v| v.parse::<f64>().ok());
+    if let Some(kb) = free_kb {
+        let gb = kb / 1024.0 / 1024.0;
+        if gb < BUILD_DISK_GB {
+            eprintln!(
+                "xtask: warning: {gb:.1} GB free on the disk of {} (a clean build writes about \
+                 {BUILD_DISK_GB:.0} GB); if the linker dies with SIGBUS (signal 7), the disk is full",
+                probe.display()
+            );
+        } else {
+            eprintln!("xtask: {gb:.0} GB free on the disk of {}", probe.display());
+        }
+    }
 }
 
 /// The facade's optional parts, which every example and test is built with; spelled out
