@@ -2,7 +2,7 @@
 //! machine and predicts the 50th; its anomaly score is the forecast error, and every
 //! method explains that error (the cells it predicts; the 49 context steps carry none of
 //! it, yet receive attribution through the forecast). Its table is printed next to the
-//! LSTM autoencoder's, with the same windows, methods and standardization.
+//! LSTM autoencoder's, with the same windows, methods and normalization.
 //!
 //! Both models train on the demo's windows (stride 10) with the demo's settings and are
 //! cached under `results/cache` (`--retrain` trains them again).

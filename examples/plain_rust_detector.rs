@@ -6,7 +6,7 @@
 //!
 //! * SMD machine-1-2 (embedded): each time step of a window is reconstructed from its
 //!   38 sensors; its table is printed next to the LSTM autoencoder's (the demo's model,
-//!   trained once and cached), same windows, methods and standardization.
+//!   trained once and cached), same windows, methods and normalization.
 //! * Breast cancer (`--tabular-dir`, default `../shared/data/tabular`): paper 2's corruption
 //!   validation (null and random corruptions of one feature of held-out benign rows, each
 //!   detector's own anomalous ones kept), recall@1 and @3 of the corrupted feature, next to

@@ -1,9 +1,9 @@
 //! A detector trained in PyTorch, localized in Rust: an LSTM autoencoder trained on the
 //! embedded SMD machine by `xtask/torchscript/make_models.py` (`cargo xtask torchscript`)
 //! and exported with `torch.jit.script`, loaded as a [`TorchScriptDetector`] and explained
-//! by every method of paper 1 that a TorchScript module can serve: the perturbation methods
-//! and, through libtorch's autograd inside the module, the gradient methods. LRP needs a
-//! layer list and is refused up front (printed below).
+//! by every default method of the main job that a TorchScript module can serve: the
+//! perturbation methods and, through libtorch's autograd inside the module, the gradient
+//! methods. LRP needs a layer list and is refused up front (printed below).
 //!
 //! The preprocessing is the one the model was trained with (and the demo's): min-max scaling
 //! fitted on the training half, test values clipped to ±3, windows of 50.

@@ -12,8 +12,7 @@ use std::time::Instant;
 use anomaly_xai::attrib::Family;
 use anomaly_xai::data::SmdMachine;
 use anomaly_xai::localizer::{
-    paper1, LocalizationRun, Localizer, LocalizerConfig, MachineSettings, Normalization,
-    PreparedMachine,
+    paper1, LocalizationRun, Localizer, LocalizerConfig, MachineSettings, PreparedMachine,
 };
 use anomaly_xai::method::{Context, Method};
 use anomaly_xai::metrics::{Table, TableRow};
@@ -61,12 +60,14 @@ pub fn training_windows(machine: &SmdMachine, m: &PreparedMachine) -> Result<Ten
     Ok(array_to_tensor(&w.data.view().into_dyn(), Device::Cpu)?)
 }
 
-/// The demo's pipeline: paper 1's methods (2 seeds for the sampling ones) that need
-/// neither an attention model nor a layer list, keeping the gradient methods only when
-/// `gradients`; 8 windows per region, sensor scores standardized against the normal
-/// reference windows.
+/// The main job's pipeline: its default methods ([`paper1::default_methods`], 2 seeds for
+/// the sampling ones) that need neither an attention model nor a layer list, keeping the
+/// gradient methods only when `gradients`; 8 windows per region, sensor scores under the
+/// default normalization against the normal reference windows. A user's detector gets
+/// the defaults that held on both kinds of system, not paper 1's list (whose zero
+/// baselines and Saliency fall to chance where a fault moves a correlated group).
 pub fn localizer(gradients: bool) -> Result<Localizer> {
-    let mut methods = paper1::methods(50, 200, 5, &[0, 1])?;
+    let mut methods = paper1::default_methods(50, 200, 5, &[0, 1])?;
     methods.retain(|m| match &m.method {
         Method::Attention | Method::Lrp { .. } => false,
         Method::Attrib(a) => gradients || a.family() != Family::Gradient,
@@ -74,7 +75,6 @@ pub fn localizer(gradients: bool) -> Result<Localizer> {
     });
     let config = LocalizerConfig {
         max_windows: 8,
-        normalization: Normalization::Standardize,
         ..LocalizerConfig::default()
     };
     Ok(Localizer::new(config, methods))
