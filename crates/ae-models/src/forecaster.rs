@@ -407,8 +407,9 @@ impl Detector for LstmForecaster {
     fn cell_errors(&self, x: &Tensor, norm: ErrorNorm) -> Result<Tensor> {
         self.check_windows(x)?;
         let (context, _) = self.split().split(x)?;
+        // The context is part of the windows just checked: no second check.
         self.split()
-            .cell_errors(x, &self.net.forward(&context)?, norm)
+            .cell_errors(x, &forward_layers(&self.net.layers, &context)?, norm)
     }
 
     fn predicted_cells(&self) -> OutputCells {
@@ -432,7 +433,8 @@ impl TrainableDetector for LstmForecaster {
     fn targets_and_predictions(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
         self.check_windows(x)?;
         let (context, target) = self.split().split(x)?;
-        Ok((target, self.net.forward(&context)?))
+        // The context is part of the windows just checked: no second check.
+        Ok((target, forward_layers(&self.net.layers, &context)?))
     }
 }
 
