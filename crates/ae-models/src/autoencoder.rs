@@ -4,6 +4,7 @@ use ndarray::{ArrayView, Dimension};
 use tch::{Device, Kind, Tensor};
 
 use crate::convert::first_non_finite;
+use crate::detector::check_samples;
 use crate::error::{ModelError, Result};
 use crate::layer::{forward_layers, Layer};
 
@@ -88,17 +89,28 @@ pub fn check_batch<A: Autoencoder + ?Sized>(model: &A, x: &Tensor) -> Result<()>
 /// # Ok::<(), ModelError>(())
 /// ```
 pub fn check_input<A: Autoencoder + ?Sized>(model: &A, x: &Tensor, what: &str) -> Result<()> {
-    check_batch(model, x).map_err(|e| match e {
-        ModelError::ShapeMismatch { expected, got, .. } => ModelError::ShapeMismatch {
-            what: format!("{what} input"),
-            expected,
-            got,
-        },
-        other => other,
-    })?;
+    check_f32_samples(
+        what,
+        &model.sample_shape(),
+        x,
+        "autoencoder input (models hold f32 parameters)",
+    )
+}
+
+/// Checks that `x` is a batch of samples of shape `sample` (as
+/// [`crate::detector::check_samples`], errors naming `"{what} input"`), of dtype `f32`
+/// ([`ModelError::UnsupportedDtype`] naming `dtype_what`) and finite (naming
+/// `"{what} input"`); the input check of the models, the trainer and the forecaster.
+pub(crate) fn check_f32_samples(
+    what: &str,
+    sample: &[i64],
+    x: &Tensor,
+    dtype_what: &'static str,
+) -> Result<()> {
+    check_samples(what, sample, x)?;
     if x.kind() != Kind::Float {
         return Err(ModelError::UnsupportedDtype {
-            what: "autoencoder input (models hold f32 parameters)",
+            what: dtype_what,
             dtype: format!("{:?}", x.kind()),
         });
     }

@@ -38,10 +38,10 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use tch::{nn, Device, Kind, Tensor};
+use tch::{nn, Device, Tensor};
 
-use crate::autoencoder::{check_finite, check_input, Autoencoder, Trainable};
-use crate::detector::{check_samples, Detector};
+use crate::autoencoder::{check_f32_samples, check_input, Autoencoder, Trainable};
+use crate::detector::Detector;
 use crate::error::{checked_serde, ModelError, Result};
 use crate::explained_error::{CellRestriction, OutputCells};
 use crate::init::{Draw, ParamBuilder};
@@ -383,14 +383,12 @@ impl LstmForecaster {
 
     /// Checks a batch of windows: shape, `f32`, finite.
     fn check_windows(&self, x: &Tensor) -> Result<()> {
-        check_samples("LstmForecaster", &Detector::sample_shape(self), x)?;
-        if x.kind() != Kind::Float {
-            return Err(ModelError::UnsupportedDtype {
-                what: "LstmForecaster input (the model holds f32 parameters)",
-                dtype: format!("{:?}", x.kind()),
-            });
-        }
-        check_finite(x, "LstmForecaster input")
+        check_f32_samples(
+            "LstmForecaster",
+            &Detector::sample_shape(self),
+            x,
+            "LstmForecaster input (the model holds f32 parameters)",
+        )
     }
 }
 
@@ -441,6 +439,7 @@ impl TrainableDetector for LstmForecaster {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tch::Kind;
     use crate::explained_error::ExplainedError;
 
     #[test]

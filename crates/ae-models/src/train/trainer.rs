@@ -15,9 +15,8 @@ use super::config::TrainConfig;
 use super::early_stop::{EarlyStopping, Verdict};
 use super::progress;
 use super::trainable_detector::TrainableDetector;
-use crate::autoencoder::{check_finite, check_finite_array};
+use crate::autoencoder::{check_f32_samples, check_finite_array};
 use crate::convert::array_to_tensor;
-use crate::detector::check_samples;
 use crate::error::{ModelError, Result};
 
 /// Why training ended.
@@ -270,14 +269,12 @@ pub fn train_array<M: TrainableDetector + ?Sized>(
 
 /// Checks that `data` is a batch of `model`'s samples, `f32` and finite.
 fn check_data<M: TrainableDetector + ?Sized>(model: &M, data: &Tensor) -> Result<()> {
-    check_samples("train", &model.sample_shape(), data)?;
-    if data.kind() != Kind::Float {
-        return Err(ModelError::UnsupportedDtype {
-            what: "autoencoder input (models hold f32 parameters)",
-            dtype: format!("{:?}", data.kind()),
-        });
-    }
-    check_finite(data, "train input")
+    check_f32_samples(
+        "train",
+        &model.sample_shape(),
+        data,
+        "autoencoder input (models hold f32 parameters)",
+    )
 }
 
 /// The mean cell error of the cells `model` predicts in the batch `x`: for an autoencoder
