@@ -47,7 +47,7 @@ use crate::explained_error::{CellRestriction, OutputCells};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Layer};
 use crate::lstm::lstm_weights;
-use crate::persist::{Overwrite, ParamShape, SavedFiles, SavedModel};
+use crate::persist::{Overwrite, SavedFiles, SavedModel};
 use crate::recon_error::{cell_errors, ErrorNorm};
 use crate::state_dict::StateDict;
 use crate::train::TrainableDetector;
@@ -136,32 +136,6 @@ impl LstmForecasterConfig {
         }
         Ok(())
     }
-}
-
-/// The name and shape of every parameter of a forecaster of `cfg`, computed without
-/// building it (loading compares them with the files first).
-pub(crate) fn parameter_shapes(cfg: &LstmForecasterConfig) -> Result<Vec<ParamShape>> {
-    cfg.check()?;
-    let mut shapes = Vec::new();
-    let mut push = |name: String, shape: Vec<i64>| shapes.push(ParamShape { name, shape });
-    let mut input = cfg.n_features;
-    for (k, &h) in cfg.hidden.iter().enumerate() {
-        let gates = h.checked_mul(4).ok_or_else(|| ModelError::InvalidParam {
-            what: "LstmForecasterConfig",
-            param: "hidden",
-            value: h.to_string(),
-            rule: "is too large (4 gates of it overflow)",
-        })?;
-        push(format!("encoder.weight_ih_l{k}"), vec![gates, input]);
-        push(format!("encoder.weight_hh_l{k}"), vec![gates, h]);
-        push(format!("encoder.bias_ih_l{k}"), vec![gates]);
-        push(format!("encoder.bias_hh_l{k}"), vec![gates]);
-        input = h;
-    }
-    let out = cfg.horizon * cfg.n_features;
-    push("output.weight".into(), vec![out, input]);
-    push("output.bias".into(), vec![out]);
-    Ok(shapes)
 }
 
 /// The forecasting network `[B, C, F] -> [B, horizon, F]` as a layer list. It is a layer-list
@@ -484,26 +458,6 @@ mod tests {
             err.contains("[batch, 4, 2]") && err.contains("[4, 3, 2]"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn shapes_without_building_match_the_built_model() {
-        let cfg = LstmForecasterConfig {
-            n_features: 3,
-            context: 6,
-            horizon: 2,
-            hidden: vec![5, 4],
-        };
-        let f = LstmForecaster::seeded(&cfg, Device::Cpu, 0).unwrap();
-        let built: Vec<ParamShape> = f
-            .parameters()
-            .iter()
-            .map(|(n, t)| ParamShape {
-                name: n.clone(),
-                shape: t.size(),
-            })
-            .collect();
-        assert_eq!(parameter_shapes(&cfg).unwrap(), built);
     }
 
     #[test]

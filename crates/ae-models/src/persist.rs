@@ -640,7 +640,7 @@ impl SavedModel for ForecastNet {
     }
 
     fn parameter_shapes(config: &LstmForecasterConfig) -> Result<Vec<ParamShape>> {
-        crate::forecaster::parameter_shapes(config)
+        shapes::forecaster(config)
     }
 }
 

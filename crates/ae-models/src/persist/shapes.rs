@@ -3,12 +3,14 @@
 //! Loading compares these names and shapes with the manifest and with the weights file's
 //! header before it allocates the model, so a corrupted configuration (say a layer of
 //! 10¹¹ units) is an error instead of an allocation that aborts the process. The lists
-//! mirror the models' constructors (`dense.rs`, `lstm.rs`, `attention.rs`, `conv.rs`); a
-//! test builds every kind and compares, so the two cannot drift apart unnoticed.
+//! mirror the models' constructors (`dense.rs`, `lstm.rs`, `attention.rs`, `conv.rs`,
+//! `forecaster.rs`); tests build every kind and compare, so the two cannot drift apart
+//! unnoticed.
 
 use crate::conv::ConvAeConfig;
 use crate::dense::DenseAeConfig;
 use crate::error::{ModelError, Result};
+use crate::forecaster::LstmForecasterConfig;
 use crate::lstm::LstmAeConfig;
 use crate::persist::ParamShape;
 
@@ -30,12 +32,21 @@ impl Shapes {
         }
     }
 
-    fn lstm(&mut self, prefix: &str, k: usize, input: i64, hidden: i64) -> Result<()> {
+    /// The weights of LSTM layer `k`; a `hidden` whose 4 gates overflow is an error naming
+    /// `config`, the config type and its hidden-size parameter.
+    fn lstm(
+        &mut self,
+        config: (&'static str, &'static str),
+        prefix: &str,
+        k: usize,
+        input: i64,
+        hidden: i64,
+    ) -> Result<()> {
         let gates = hidden
             .checked_mul(4)
             .ok_or_else(|| ModelError::InvalidParam {
-                what: "LstmAeConfig",
-                param: "hidden size",
+                what: config.0,
+                param: config.1,
                 value: hidden.to_string(),
                 rule: "is too large (4 gates of it overflow)",
             })?;
@@ -71,6 +82,9 @@ pub(crate) fn dense(cfg: &DenseAeConfig) -> Result<Vec<ParamShape>> {
     Ok(s.0)
 }
 
+/// The config type and hidden-size parameter an LSTM autoencoder's overflow error names.
+const LSTM_AE: (&str, &str) = ("LstmAeConfig", "hidden size");
+
 /// The parameters of an [`crate::LstmAe`] of `cfg`, or of an [`crate::AttentionLstmAe`]
 /// when `attention`.
 pub(crate) fn lstm(cfg: &LstmAeConfig, attention: bool) -> Result<Vec<ParamShape>> {
@@ -82,7 +96,7 @@ pub(crate) fn lstm(cfg: &LstmAeConfig, attention: bool) -> Result<Vec<ParamShape
     }
     let mut input = f;
     for (k, &h) in cfg.encoder_hidden.iter().enumerate() {
-        s.lstm("encoder", k, input, h)?;
+        s.lstm(LSTM_AE, "encoder", k, input, h)?;
         input = h;
     }
     if let Some(l) = cfg.latent {
@@ -90,10 +104,23 @@ pub(crate) fn lstm(cfg: &LstmAeConfig, attention: bool) -> Result<Vec<ParamShape
         input = l;
     }
     for (k, &h) in cfg.decoder_hidden.iter().enumerate() {
-        s.lstm("decoder", k, input, h)?;
+        s.lstm(LSTM_AE, "decoder", k, input, h)?;
         input = h;
     }
     s.affine("output", vec![f, input], true);
+    Ok(s.0)
+}
+
+/// The parameters of an [`crate::LstmForecaster`] of `cfg`.
+pub(crate) fn forecaster(cfg: &LstmForecasterConfig) -> Result<Vec<ParamShape>> {
+    cfg.check()?;
+    let mut s = Shapes::default();
+    let mut input = cfg.n_features;
+    for (k, &h) in cfg.hidden.iter().enumerate() {
+        s.lstm(("LstmForecasterConfig", "hidden"), "encoder", k, input, h)?;
+        input = h;
+    }
+    s.affine("output", vec![cfg.horizon * cfg.n_features, input], true);
     Ok(s.0)
 }
 
@@ -116,7 +143,7 @@ pub(crate) fn conv(cfg: &ConvAeConfig) -> Result<Vec<ParamShape>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AttentionLstmAe, ConvAe, DenseAe, LstmAe, Trainable};
+    use crate::{AttentionLstmAe, ConvAe, DenseAe, LstmAe, LstmForecaster, Trainable};
     use tch::Device;
 
     fn built<M: Trainable>(m: &M) -> Vec<ParamShape> {
@@ -155,6 +182,26 @@ mod tests {
         cfg.bias = false;
         let m = ConvAe::seeded(&cfg, Device::Cpu, 0).unwrap();
         assert_eq!(conv(&cfg).unwrap(), built(&m));
+    }
+
+    #[test]
+    fn the_forecaster_list_equals_what_its_constructor_builds() {
+        let cfg = LstmForecasterConfig {
+            n_features: 3,
+            context: 6,
+            horizon: 2,
+            hidden: vec![5, 4],
+        };
+        let f = LstmForecaster::seeded(&cfg, Device::Cpu, 0).unwrap();
+        let built: Vec<ParamShape> = f
+            .parameters()
+            .iter()
+            .map(|(n, t)| ParamShape {
+                name: n.clone(),
+                shape: t.size(),
+            })
+            .collect();
+        assert_eq!(forecaster(&cfg).unwrap(), built);
     }
 
     #[test]
