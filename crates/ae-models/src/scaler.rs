@@ -85,14 +85,7 @@ impl MinMaxScaler {
     /// # Errors
     /// [`ModelError::InvalidParam`] unless both bounds are finite and `low < high`.
     pub fn with_clip(&self, low: f32, high: f32) -> Result<Self> {
-        if !(low.is_finite() && high.is_finite() && low < high) {
-            return Err(ModelError::InvalidParam {
-                what: "MinMaxScaler",
-                param: "clip",
-                value: format!("[{low}, {high}]"),
-                rule: "must be finite with low < high",
-            });
-        }
+        check_clip(low, high)?;
         Ok(MinMaxScaler {
             clip: Some((low, high)),
             ..self.clone()
@@ -163,13 +156,7 @@ impl MinMaxScaler {
             );
         }
         if let Some((low, high)) = self.clip {
-            if !(low.is_finite() && high.is_finite() && low < high) {
-                return bad(
-                    "clip",
-                    format!("[{low}, {high}]"),
-                    "must be finite with low < high",
-                );
-            }
+            check_clip(low, high)?;
         }
         Ok(())
     }
@@ -224,6 +211,20 @@ impl MinMaxScaler {
         }
         check_finite_array(data, what)
     }
+}
+
+/// The clip rule of [`MinMaxScaler::with_clip`] and [`MinMaxScaler::check`]: both bounds
+/// finite and `low < high`.
+fn check_clip(low: f32, high: f32) -> Result<()> {
+    if !(low.is_finite() && high.is_finite() && low < high) {
+        return Err(ModelError::InvalidParam {
+            what: "MinMaxScaler",
+            param: "clip",
+            value: format!("[{low}, {high}]"),
+            rule: "must be finite with low < high",
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
