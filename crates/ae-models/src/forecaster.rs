@@ -413,8 +413,8 @@ impl TrainableDetector for LstmForecaster {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tch::Kind;
     use crate::explained_error::ExplainedError;
+    use tch::Kind;
 
     #[test]
     fn errors_sit_at_the_predicted_steps_and_gradients_reach_the_context() {
