@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
 use crate::error::{Result, XaiError};
-use crate::scorer::Scorer;
+use crate::scorer::{FnScorer, Scorer};
 
 /// Which output column is explained: one for every sample, or one per sample. In JSON
 /// `2` or `[0, 2, 1]`.
@@ -67,10 +67,8 @@ fn invalid(value: String, rule: &'static str) -> XaiError {
 /// # Ok::<(), xai_attrib::XaiError>(())
 /// ```
 pub struct TargetScorer<F> {
-    name: String,
-    f: F,
+    inner: FnScorer<F>,
     target: Target,
-    differentiable: bool,
 }
 
 impl<F> TargetScorer<F>
@@ -96,16 +94,14 @@ where
             _ => {}
         }
         Ok(TargetScorer {
-            name: name.into(),
-            f,
+            inner: FnScorer::new(name, f),
             target,
-            differentiable: true,
         })
     }
 
     /// Declares that `f` cannot be differentiated (gradient methods then refuse it).
     pub fn non_differentiable(mut self) -> Self {
-        self.differentiable = false;
+        self.inner = self.inner.non_differentiable();
         self
     }
 
@@ -116,12 +112,12 @@ where
 
     /// The model's answer `[R, K]`, checked.
     fn outputs(&self, x: &Tensor) -> Result<Tensor> {
-        let y = (self.f)(x)?;
+        let y = self.inner.score(x)?;
         let rows = x.size().first().copied().unwrap_or(0);
         let size = y.size();
         if size.len() != 2 || size[0] != rows {
             return Err(XaiError::ShapeMismatch {
-                what: format!("output of multi-output model `{}`", self.name),
+                what: format!("output of multi-output model `{}`", self.inner.name),
                 expected: format!("[{rows}, outputs]"),
                 got: size,
             });
@@ -135,7 +131,7 @@ where
         let max = columns.f_max()?.f_int64_value(&[])?;
         if max >= k {
             return Err(invalid(
-                format!("{max} for `{}` with {k} outputs", self.name),
+                format!("{max} for `{}` with {k} outputs", self.inner.name),
                 "must be below the number of outputs",
             ));
         }
@@ -188,25 +184,23 @@ where
         if let Target::PerSample(ts) = &self.target {
             let b = x.size().first().copied().unwrap_or(0);
             if ts.len() as i64 != b {
-                return Err(XaiError::InvalidParam {
-                    method: "target",
-                    param: "target",
-                    value: format!("{ts:?} ({} targets) for a batch of {b}", ts.len()),
-                    rule: "must name one column per sample",
-                });
+                return Err(invalid(
+                    format!("{ts:?} ({} targets) for a batch of {b}", ts.len()),
+                    "must name one column per sample",
+                ));
             }
         }
         Ok(())
     }
 
     fn differentiable(&self) -> bool {
-        self.differentiable
+        self.inner.differentiable
     }
 
     fn describe(&self) -> String {
         match &self.target {
-            Target::Index(t) => format!("{} [target {t}]", self.name),
-            Target::PerSample(ts) => format!("{} [targets {ts:?}]", self.name),
+            Target::Index(t) => format!("{} [target {t}]", self.inner.name),
+            Target::PerSample(ts) => format!("{} [targets {ts:?}]", self.inner.name),
         }
     }
 }
@@ -214,9 +208,9 @@ where
 impl<F> std::fmt::Debug for TargetScorer<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TargetScorer")
-            .field("name", &self.name)
+            .field("name", &self.inner.name)
             .field("target", &self.target)
-            .field("differentiable", &self.differentiable)
+            .field("differentiable", &self.inner.differentiable)
             .finish()
     }
 }
