@@ -125,18 +125,37 @@ where
         Ok(y)
     }
 
+    /// The error for column `column` of a model with `k` outputs.
+    fn beyond_outputs(&self, column: i64, k: i64) -> XaiError {
+        invalid(
+            format!("{column} for `{}` with {k} outputs", self.inner.name),
+            "must be below the number of outputs",
+        )
+    }
+
     /// Picks column `columns[r]` of row `r`, checking each against the `K` outputs.
     fn pick(&self, y: &Tensor, columns: &Tensor) -> Result<Tensor> {
         let k = y.size()[1];
         let max = columns.f_max()?.f_int64_value(&[])?;
         if max >= k {
-            return Err(invalid(
-                format!("{max} for `{}` with {k} outputs", self.inner.name),
-                "must be below the number of outputs",
-            ));
+            return Err(self.beyond_outputs(max, k));
         }
         Ok(y.f_gather(1, &columns.f_unsqueeze(1)?, false)?
             .f_squeeze_dim(1)?)
+    }
+
+    /// Picks column `t` of every row, checked against the `K` outputs on the host (no
+    /// index tensor, no device sync); contiguous, as [`Self::pick`]'s gather is.
+    fn pick_one(&self, y: &Tensor, t: i64) -> Result<Tensor> {
+        let size = y.size();
+        let (rows, k) = (size[0], size[1]);
+        if rows == 0 {
+            return Ok(y.f_sum_dim_intlist(1, false, y.kind())?);
+        }
+        if t >= k {
+            return Err(self.beyond_outputs(t, k));
+        }
+        Ok(y.f_select(1, t)?.f_contiguous()?)
     }
 }
 
@@ -156,7 +175,7 @@ where
         let y = self.outputs(x)?;
         let rows = y.size()[0];
         let columns = match &self.target {
-            Target::Index(t) => Tensor::f_full([rows], *t, (Kind::Int64, x.device()))?,
+            Target::Index(t) => return self.pick_one(&y, *t),
             Target::PerSample(ts) => {
                 let n = ts.len() as i64;
                 if rows > 0 && samples.f_max()?.f_int64_value(&[])? >= n {
