@@ -42,7 +42,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::coalitions::{binomial, Design};
+use super::coalitions::{binomial, size_mass, Design};
 
 /// How Kernel SHAP chooses its coalitions when it cannot enumerate all `2^M` of them.
 ///
@@ -67,11 +67,6 @@ pub enum CoalitionSampling {
     /// regression (Musco & Witter 2024), which bound its error for any game.
     #[default]
     StratifiedLeverage,
-}
-
-/// The Shapley-kernel mass of all coalitions of size `s` together.
-fn size_mass(m: usize, s: usize) -> f64 {
-    (m - 1) as f64 / (s * (m - s)) as f64
 }
 
 /// One size pair `{k, m − k}` (a single size when `k = m − k`).
