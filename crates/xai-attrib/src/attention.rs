@@ -34,11 +34,7 @@ impl AttentionReadout {
         let groups = Groups::resolve(req.mask.as_ref(), x)?;
         let _guard = tch::no_grad_guard();
         let weights = model.attention_per_step(x)?.f_to_kind(x.kind())?;
-        let scores = if groups.is_per_cell() {
-            weights
-        } else {
-            groups.expand(&groups.means(&weights)?)?
-        };
+        let scores = groups.mean_cells(&weights)?;
         Ok(Attributions {
             scores,
             delta: None,

@@ -6,7 +6,7 @@
 
 use tch::{Kind, Tensor};
 
-use crate::engine::{batch_samples, Engine};
+use crate::engine::Engine;
 use crate::error::{Result, XaiError};
 use crate::scorer::Scorer;
 
@@ -30,11 +30,9 @@ pub fn convergence_delta<S: Scorer + ?Sized>(
             });
         }
     }
-    let b = attributions.size()[0];
     let engine = Engine::quiet(scorer, "convergence_delta", usize::MAX);
-    let samples = batch_samples(b, 2, start.device())?;
-    let f = engine.eval(&Tensor::f_cat(&[start, end], 0)?, &samples)?;
-    let diff = f.f_narrow(0, b, b)?.f_sub(&f.f_narrow(0, 0, b)?)?;
+    let (f_start, f_end) = engine.eval_ends(start, end)?;
+    let diff = f_end.f_sub(&f_start)?;
     delta_from_values(attributions, &diff)
 }
 

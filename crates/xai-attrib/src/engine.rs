@@ -68,6 +68,17 @@ impl<'a, S: Scorer + ?Sized> Engine<'a, S> {
         self.eval(x, &batch_samples(x.size()[0], 1, x.device())?)
     }
 
+    /// Scores the two ends of a path, `start` and `end` (`[B, ..]` each), stacked into
+    /// one batch: `(f(start), f(end))`, `[B]` each.
+    pub(crate) fn eval_ends(&self, start: &Tensor, end: &Tensor) -> Result<(Tensor, Tensor)> {
+        let b = start.size()[0];
+        let f = self.eval(
+            &Tensor::f_cat(&[start, end], 0)?,
+            &batch_samples(b, 2, start.device())?,
+        )?;
+        Ok((f.f_narrow(0, 0, b)?, f.f_narrow(0, b, b)?))
+    }
+
     fn eval_with(&self, rows: &Tensor, samples: &Tensor, bar: &ProgressBar) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
         let total = rows.size()[0];

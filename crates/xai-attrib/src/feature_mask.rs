@@ -294,11 +294,6 @@ impl Groups {
         self.n
     }
 
-    /// Whether every cell is its own group (no mask given).
-    pub(crate) fn is_per_cell(&self) -> bool {
-        self.per_cell
-    }
-
     /// Whether every sample has its own mask.
     pub(crate) fn is_per_example(&self) -> bool {
         self.ids.size()[0] > 1
@@ -390,6 +385,16 @@ impl Groups {
             return Ok(cells.shallow_clone());
         }
         self.expand(&self.sum(cells)?)
+    }
+
+    /// With a mask, replaces per-cell values `[B, ..]` by their group means spread over
+    /// the group (so every cell carries its group's mean); without one, returns them
+    /// unchanged.
+    pub(crate) fn mean_cells(&self, cells: &Tensor) -> Result<Tensor> {
+        if self.per_cell {
+            return Ok(cells.shallow_clone());
+        }
+        self.expand(&self.means(cells)?)
     }
 }
 

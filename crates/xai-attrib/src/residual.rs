@@ -61,11 +61,7 @@ impl Residual {
         let groups = Groups::resolve(req.mask.as_ref(), x)?;
         let _guard = tch::no_grad_guard();
         let err = keep(detector.cell_errors(x, self.norm)?)?;
-        let scores = if groups.is_per_cell() {
-            err
-        } else {
-            groups.expand(&groups.means(&err)?)?
-        };
+        let scores = groups.mean_cells(&err)?;
         Ok(Attributions {
             scores,
             delta: None,

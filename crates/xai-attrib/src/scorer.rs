@@ -104,9 +104,9 @@ delegate_scorer!(&S, Box<S>);
 /// # Ok::<(), xai_attrib::XaiError>(())
 /// ```
 pub struct FnScorer<F> {
-    name: String,
+    pub(crate) name: String,
     f: F,
-    differentiable: bool,
+    pub(crate) differentiable: bool,
 }
 
 impl<F> FnScorer<F>

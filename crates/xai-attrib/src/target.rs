@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
 use crate::error::{Result, XaiError};
-use crate::scorer::Scorer;
+use crate::scorer::{FnScorer, Scorer};
 
 /// Which output column is explained: one for every sample, or one per sample. In JSON
 /// `2` or `[0, 2, 1]`.
@@ -67,10 +67,8 @@ fn invalid(value: String, rule: &'static str) -> XaiError {
 /// # Ok::<(), xai_attrib::XaiError>(())
 /// ```
 pub struct TargetScorer<F> {
-    name: String,
-    f: F,
+    inner: FnScorer<F>,
     target: Target,
-    differentiable: bool,
 }
 
 impl<F> TargetScorer<F>
@@ -96,16 +94,14 @@ where
             _ => {}
         }
         Ok(TargetScorer {
-            name: name.into(),
-            f,
+            inner: FnScorer::new(name, f),
             target,
-            differentiable: true,
         })
     }
 
     /// Declares that `f` cannot be differentiated (gradient methods then refuse it).
     pub fn non_differentiable(mut self) -> Self {
-        self.differentiable = false;
+        self.inner = self.inner.non_differentiable();
         self
     }
 
@@ -116,12 +112,12 @@ where
 
     /// The model's answer `[R, K]`, checked.
     fn outputs(&self, x: &Tensor) -> Result<Tensor> {
-        let y = (self.f)(x)?;
+        let y = self.inner.score(x)?;
         let rows = x.size().first().copied().unwrap_or(0);
         let size = y.size();
         if size.len() != 2 || size[0] != rows {
             return Err(XaiError::ShapeMismatch {
-                what: format!("output of multi-output model `{}`", self.name),
+                what: format!("output of multi-output model `{}`", self.inner.name),
                 expected: format!("[{rows}, outputs]"),
                 got: size,
             });
@@ -129,18 +125,37 @@ where
         Ok(y)
     }
 
+    /// The error for column `column` of a model with `k` outputs.
+    fn beyond_outputs(&self, column: i64, k: i64) -> XaiError {
+        invalid(
+            format!("{column} for `{}` with {k} outputs", self.inner.name),
+            "must be below the number of outputs",
+        )
+    }
+
     /// Picks column `columns[r]` of row `r`, checking each against the `K` outputs.
     fn pick(&self, y: &Tensor, columns: &Tensor) -> Result<Tensor> {
         let k = y.size()[1];
         let max = columns.f_max()?.f_int64_value(&[])?;
         if max >= k {
-            return Err(invalid(
-                format!("{max} for `{}` with {k} outputs", self.name),
-                "must be below the number of outputs",
-            ));
+            return Err(self.beyond_outputs(max, k));
         }
         Ok(y.f_gather(1, &columns.f_unsqueeze(1)?, false)?
             .f_squeeze_dim(1)?)
+    }
+
+    /// Picks column `t` of every row, checked against the `K` outputs on the host (no
+    /// index tensor, no device sync); contiguous, as [`Self::pick`]'s gather is.
+    fn pick_one(&self, y: &Tensor, t: i64) -> Result<Tensor> {
+        let size = y.size();
+        let (rows, k) = (size[0], size[1]);
+        if rows == 0 {
+            return Ok(y.f_sum_dim_intlist(1, false, y.kind())?);
+        }
+        if t >= k {
+            return Err(self.beyond_outputs(t, k));
+        }
+        Ok(y.f_select(1, t)?.f_contiguous()?)
     }
 }
 
@@ -160,7 +175,7 @@ where
         let y = self.outputs(x)?;
         let rows = y.size()[0];
         let columns = match &self.target {
-            Target::Index(t) => Tensor::f_full([rows], *t, (Kind::Int64, x.device()))?,
+            Target::Index(t) => return self.pick_one(&y, *t),
             Target::PerSample(ts) => {
                 let n = ts.len() as i64;
                 if rows > 0 && samples.f_max()?.f_int64_value(&[])? >= n {
@@ -188,25 +203,23 @@ where
         if let Target::PerSample(ts) = &self.target {
             let b = x.size().first().copied().unwrap_or(0);
             if ts.len() as i64 != b {
-                return Err(XaiError::InvalidParam {
-                    method: "target",
-                    param: "target",
-                    value: format!("{ts:?} ({} targets) for a batch of {b}", ts.len()),
-                    rule: "must name one column per sample",
-                });
+                return Err(invalid(
+                    format!("{ts:?} ({} targets) for a batch of {b}", ts.len()),
+                    "must name one column per sample",
+                ));
             }
         }
         Ok(())
     }
 
     fn differentiable(&self) -> bool {
-        self.differentiable
+        self.inner.differentiable
     }
 
     fn describe(&self) -> String {
         match &self.target {
-            Target::Index(t) => format!("{} [target {t}]", self.name),
-            Target::PerSample(ts) => format!("{} [targets {ts:?}]", self.name),
+            Target::Index(t) => format!("{} [target {t}]", self.inner.name),
+            Target::PerSample(ts) => format!("{} [targets {ts:?}]", self.inner.name),
         }
     }
 }
@@ -214,9 +227,9 @@ where
 impl<F> std::fmt::Debug for TargetScorer<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TargetScorer")
-            .field("name", &self.name)
+            .field("name", &self.inner.name)
             .field("target", &self.target)
-            .field("differentiable", &self.differentiable)
+            .field("differentiable", &self.inner.differentiable)
             .finish()
     }
 }

@@ -24,7 +24,7 @@ use tch::Tensor;
 
 use crate::attribution::{Attribution, Attributions, Family, Request};
 use crate::completeness::delta_from_values;
-use crate::engine::{batch_samples, Engine};
+use crate::engine::Engine;
 use crate::error::Result;
 use crate::feature_mask::Groups;
 use crate::gradient::backprop::require_gradients;
@@ -233,11 +233,8 @@ impl<S: Scorer + ?Sized> Attribution<S> for IntegratedGradients {
         let delta = if self.params.convergence_delta {
             forward_evals += 2;
             let engine = Engine::quiet(model, NAME, self.params.batching.batch_size);
-            let f = engine.eval(
-                &Tensor::f_cat(&[&reference, x], 0)?,
-                &batch_samples(b, 2, x.device())?,
-            )?;
-            let change = f.f_narrow(0, b, b)?.f_sub(&f.f_narrow(0, 0, b)?)?;
+            let (f_ref, f_x) = engine.eval_ends(&reference, x)?;
+            let change = f_x.f_sub(&f_ref)?;
             Some(delta_from_values(&attributions, &change)?)
         } else {
             None

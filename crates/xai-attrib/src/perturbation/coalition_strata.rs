@@ -42,7 +42,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::coalitions::{binomial, Design};
+use super::coalitions::{binomial, size_mass, Design};
 
 /// How Kernel SHAP chooses its coalitions when it cannot enumerate all `2^M` of them.
 ///
@@ -67,11 +67,6 @@ pub enum CoalitionSampling {
     /// regression (Musco & Witter 2024), which bound its error for any game.
     #[default]
     StratifiedLeverage,
-}
-
-/// The Shapley-kernel mass of all coalitions of size `s` together.
-fn size_mass(m: usize, s: usize) -> f64 {
-    (m - 1) as f64 / (s * (m - s)) as f64
 }
 
 /// One size pair `{k, m − k}` (a single size when `k = m − k`).
@@ -258,7 +253,7 @@ fn allocate(
 fn draw_pair(design: &mut Design, pair: Pair, units: usize, rng: &mut ChaCha8Rng) {
     let m = design.m;
     let k = pair.k;
-    let drawn = draw_distinct(m, k, units, pair.middle, rng);
+    let drawn = draw_distinct(m, pair, units, rng);
     let per_size = if pair.middle { 2 * units } else { units };
     let w_k = size_mass(m, k) / per_size as f64;
     let w_c = size_mass(m, m - k) / per_size as f64;
@@ -274,17 +269,12 @@ fn draw_pair(design: &mut Design, pair: Pair, units: usize, rng: &mut ChaCha8Rng
 /// Most subsets of one size that are listed to draw from without rejection.
 const MAX_LISTED: f64 = 1e6;
 
-/// `units` coalitions of size `k`, no two equal or (for the middle size) complementary.
-/// Drawn from a balanced stream; when more than half of them are wanted, they are picked
-/// from the full list instead, so that rejection never dominates.
-fn draw_distinct(
-    m: usize,
-    k: usize,
-    units: usize,
-    middle: bool,
-    rng: &mut ChaCha8Rng,
-) -> Vec<Vec<bool>> {
-    let available = binomial(m, k) / if middle { 2.0 } else { 1.0 };
+/// `units` coalitions of the pair's size `k`, no two equal or (for the middle size)
+/// complementary. Drawn from a balanced stream; when more than half of them are wanted,
+/// they are picked from the full list instead, so that rejection never dominates.
+fn draw_distinct(m: usize, pair: Pair, units: usize, rng: &mut ChaCha8Rng) -> Vec<Vec<bool>> {
+    let (k, middle) = (pair.k, pair.middle);
+    let available = pair.complement_pairs(m);
     if 2.0 * units as f64 > available && available <= MAX_LISTED {
         let mut all = Vec::new();
         for_each_subset(m, k, |z| {

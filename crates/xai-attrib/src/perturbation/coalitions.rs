@@ -46,6 +46,12 @@ pub(crate) fn binomial(m: usize, k: usize) -> f64 {
     (0..k).fold(1.0, |acc, i| acc * (m - i) as f64 / (i + 1) as f64)
 }
 
+/// The Shapley-kernel mass of all coalitions of size `s` out of `m` together,
+/// `(m − 1) / (s (m − s))`.
+pub(crate) fn size_mass(m: usize, s: usize) -> f64 {
+    (m - 1) as f64 / (s * (m - s)) as f64
+}
+
 /// Every proper coalition of `m ≤ 30` groups with its exact Shapley-kernel weight, scaled
 /// so that the weights average 1 (the scale of sampled coalitions).
 pub(crate) fn enumerate(m: usize) -> Design {
@@ -75,9 +81,7 @@ pub(crate) fn enumerate(m: usize) -> Design {
 /// one row whose weight counts its draws, which leaves the least-squares fit unchanged
 /// and saves their evaluations.
 pub(crate) fn sample_kernel(m: usize, draws: usize, paired: bool, rng: &mut ChaCha8Rng) -> Design {
-    let sizes: Vec<f64> = (1..m)
-        .map(|k| (m - 1) as f64 / (k * (m - k)) as f64)
-        .collect();
+    let sizes: Vec<f64> = (1..m).map(|k| size_mass(m, k)).collect();
     let total: f64 = sizes.iter().sum();
     let mut design = Design {
         m,

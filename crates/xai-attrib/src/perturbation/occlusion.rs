@@ -313,11 +313,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for Occlusion {
             },
         )?;
         let per_cell = total.f_div(&covered.f_unsqueeze(0)?)?.f_reshape(x.size())?;
-        let scores = if groups.is_per_cell() {
-            per_cell
-        } else {
-            groups.expand(&groups.means(&per_cell)?)?
-        };
+        let scores = groups.mean_cells(&per_cell)?;
         Ok(Attributions {
             scores,
             delta: None,

@@ -133,11 +133,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for ShapleyValueSampling {
             .f_reshape([n_perm, n])?
             .f_to_device(device)?;
         let engine = Engine::new(model, NAME, self.params.batching);
-        let ends = engine.eval(
-            &Tensor::f_cat(&[&reference, x], 0)?,
-            &batch_samples(b, 2, x.device())?,
-        )?;
-        let (f_ref, f_x) = (ends.f_narrow(0, 0, b)?, ends.f_narrow(0, b, b)?);
+        let (f_ref, f_x) = engine.eval_ends(&reference, x)?;
         // Job j is prefix length k = j % (G − 1) + 1 of permutation j / (G − 1).
         let inner = n - 1;
         let mut prefix_scores = Vec::new();
