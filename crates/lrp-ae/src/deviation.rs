@@ -34,7 +34,6 @@
 //! own reconstruction `x₀ = x̂`, the Deep Taylor root point nearest to `x` on the model's
 //! normal manifold (`f(x̂) ≈ x̂`, so `e(x₀) ≈ 0`), which costs a second forward pass.
 
-use ae_models::convert::first_non_finite;
 use ae_models::explained_error::per_sample_sum;
 use ae_models::layer::forward_recording;
 use ae_models::{Autoencoder, ErrorNorm, ExplainedError};
@@ -42,7 +41,7 @@ use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
 use crate::composite::Composite;
-use crate::error::{LrpError, Result};
+use crate::error::{check_finite, LrpError, Result};
 use crate::lrp::checked_input;
 use crate::propagate::{propagate_deviation, resolve_deviation_rules, LrpTrace};
 
@@ -202,12 +201,7 @@ pub(crate) fn explain_deviation<A: Autoencoder + ?Sized>(
     let relevance = direct.f_add(&through)?;
     // A finite input and reference can still overflow (f32 activations, huge weights): an
     // error naming the cell, never an infinite ranking.
-    if let Some(index) = first_non_finite(&relevance)? {
-        return Err(LrpError::NonFinite {
-            what: "lrp deviation relevance".into(),
-            index,
-        });
-    }
+    check_finite("lrp deviation relevance", &relevance)?;
     Ok(DeviationExplanation {
         relevance,
         direct,
@@ -234,12 +228,7 @@ fn checked_reference(x: &Tensor, reference: &Tensor) -> Result<Tensor> {
             reason: format!("dtype {:?} is not a floating-point type", reference.kind()),
         });
     }
-    if let Some(index) = first_non_finite(reference)? {
-        return Err(LrpError::NonFinite {
-            what: what.into(),
-            index,
-        });
-    }
+    check_finite(what, reference)?;
     let size = x.size();
     let sample = &size[1..];
     let got = reference.size();

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use ae_models::autoencoder::check_batch;
-use ae_models::convert::{first_non_finite, tensor_to_f64s};
+use ae_models::convert::tensor_to_f64s;
 use ae_models::explained_error::per_sample_sum;
 use ae_models::layer::forward_recording;
 use ae_models::{Autoencoder, ExplainedError};
@@ -14,7 +14,7 @@ use xai_attrib::{Attribution, Attributions, Baseline, Family, Request};
 
 use crate::composite::Composite;
 use crate::deviation::{explain_deviation, DeviationExplanation, Reference, RootPoint};
-use crate::error::{LrpError, Result};
+use crate::error::{check_finite, LrpError, Result};
 use crate::presets::Preset;
 use crate::propagate::{propagate, resolve_rules, LrpTrace};
 use crate::seed::output_relevance;
@@ -247,12 +247,7 @@ fn attribution_reference(root: RootPoint, baseline: &Baseline, x: &Tensor) -> Re
 /// Fails when the input relevance holds a non-finite value (naming it); returns the samples
 /// whose relevance is zero everywhere although their explained error is not.
 pub(crate) fn check_relevance(relevance: &Tensor, error: &Tensor) -> Result<Vec<usize>> {
-    if let Some(index) = first_non_finite(relevance)? {
-        return Err(LrpError::NonFinite {
-            what: "lrp input relevance".into(),
-            index,
-        });
-    }
+    check_finite("lrp input relevance", relevance)?;
     let magnitude = tensor_to_f64s(&per_sample_sum(&relevance.f_abs()?)?)?;
     let errors = tensor_to_f64s(error)?;
     Ok(magnitude
