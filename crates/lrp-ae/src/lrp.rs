@@ -290,46 +290,41 @@ impl<A: Autoencoder + ?Sized> Attribution<A> for Lrp {
     }
 
     fn attribute(&self, model: &A, x: &Tensor, req: &Request) -> xai_attrib::Result<Attributions> {
-        if let Some(root) = self.root {
-            xai_attrib::validate::check_batch("lrp", x)?;
-            let reference = attribution_reference(root, &req.baseline, x)?;
-            let e = self.explain_deviation(model, x, &reference)?;
-            let delta = e.delta()?;
-            let scores = match &req.mask {
-                Some(mask) => {
-                    mask.expand(&mask.group_sums(&e.relevance)?, &e.relevance.size()[1..])?
-                }
-                None => e.relevance,
-            };
-            return Ok(Attributions {
-                scores,
-                delta: Some(delta),
-                forward_evals: if root == RootPoint::Reconstruction {
+        let (relevance, delta, forward_evals) = match self.root {
+            Some(root) => {
+                xai_attrib::validate::check_batch("lrp", x)?;
+                let reference = attribution_reference(root, &req.baseline, x)?;
+                let e = self.explain_deviation(model, x, &reference)?;
+                let delta = e.delta()?;
+                let forward_evals = if root == RootPoint::Reconstruction {
                     2
                 } else {
                     1
-                },
-                backward_evals: 1,
-            });
-        }
-        let e = self.explain(model, x)?;
-        if let Some(&sample) = e.vanished.first() {
-            return Err(LrpError::VanishedRelevance {
-                sample,
-                count: e.vanished.len(),
-                error: tensor_to_f64s(&e.error)?[sample],
+                };
+                (e.relevance, delta, forward_evals)
             }
-            .into());
-        }
-        let delta = per_sample_sum(&e.relevance)?.f_sub(&e.error)?;
+            None => {
+                let e = self.explain(model, x)?;
+                if let Some(&sample) = e.vanished.first() {
+                    return Err(LrpError::VanishedRelevance {
+                        sample,
+                        count: e.vanished.len(),
+                        error: tensor_to_f64s(&e.error)?[sample],
+                    }
+                    .into());
+                }
+                let delta = per_sample_sum(&e.relevance)?.f_sub(&e.error)?;
+                (e.relevance, delta, 1)
+            }
+        };
         let scores = match &req.mask {
-            Some(mask) => mask.expand(&mask.group_sums(&e.relevance)?, &e.relevance.size()[1..])?,
-            None => e.relevance,
+            Some(mask) => mask.expand(&mask.group_sums(&relevance)?, &relevance.size()[1..])?,
+            None => relevance,
         };
         Ok(Attributions {
             scores,
             delta: Some(delta),
-            forward_evals: 1,
+            forward_evals,
             backward_evals: 1,
         })
     }
