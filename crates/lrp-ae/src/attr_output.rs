@@ -38,14 +38,13 @@
 use std::fmt;
 use std::sync::Arc;
 
-use ae_models::convert::first_non_finite;
 use ae_models::layer::forward_recording;
 use ae_models::{Autoencoder, Layer};
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 use crate::composite::Composite;
-use crate::error::{LrpError, Result};
+use crate::error::{check_finite, LrpError, Result};
 use crate::lrp::checked_input;
 use crate::presets::Preset;
 use crate::propagate::{propagate, resolve_rules, LrpTrace};
@@ -217,13 +216,8 @@ impl OutputRelevance {
                 r.f_to_kind(output.kind())?
             }
         };
-        match first_non_finite(&r)? {
-            None => Ok(r),
-            Some(index) => Err(LrpError::NonFinite {
-                what: "output relevance".into(),
-                index,
-            }),
-        }
+        check_finite("output relevance", &r)?;
+        Ok(r)
     }
 }
 
@@ -304,12 +298,7 @@ pub fn attr_output(
     let output = acts[layers.len()].shallow_clone();
     let output_relevance = tch::no_grad(|| from.relevance(&output))?;
     let (relevance, trace) = propagate(layers, &rules, &acts, &output_relevance)?;
-    if let Some(index) = first_non_finite(&relevance)? {
-        return Err(LrpError::NonFinite {
-            what: "lrp input relevance".into(),
-            index,
-        });
-    }
+    check_finite("lrp input relevance", &relevance)?;
     Ok(OutputExplanation {
         relevance,
         output_relevance,

@@ -34,15 +34,14 @@
 //! own reconstruction `x₀ = x̂`, the Deep Taylor root point nearest to `x` on the model's
 //! normal manifold (`f(x̂) ≈ x̂`, so `e(x₀) ≈ 0`), which costs a second forward pass.
 
-use ae_models::convert::first_non_finite;
 use ae_models::explained_error::per_sample_sum;
 use ae_models::layer::forward_recording;
-use ae_models::{Autoencoder, ErrorNorm, ExplainedError};
+use ae_models::{Autoencoder, ErrorNorm, ExplainedError, ResolvedError};
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
 use crate::composite::Composite;
-use crate::error::{LrpError, Result};
+use crate::error::{check_finite, LrpError, Result};
 use crate::lrp::checked_input;
 use crate::propagate::{propagate_deviation, resolve_deviation_rules, LrpTrace};
 
@@ -139,9 +138,20 @@ pub fn error_multiplier(
     x0_hat: &Tensor,
 ) -> Result<Tensor> {
     let resolved = error.resolve(&x.size()[1.min(x.dim())..], x.device())?;
+    multiplier(&resolved, x, x_hat, x0, x0_hat)
+}
+
+/// [`error_multiplier`] of an explained error already resolved against the sample shape.
+fn multiplier(
+    resolved: &ResolvedError,
+    x: &Tensor,
+    x_hat: &Tensor,
+    x0: &Tensor,
+    x0_hat: &Tensor,
+) -> Result<Tensor> {
     let r = x.f_sub(x_hat)?;
     let r0 = x0.f_sub(x0_hat)?.f_expand(r.size(), false)?;
-    let s = match error.norm {
+    let s = match resolved.norm() {
         ErrorNorm::L2 => r.f_add(&r0)?,
         ErrorNorm::L1 => {
             let same = r.f_mul(&r0)?.f_ge(0.0)?;
@@ -191,23 +201,22 @@ pub(crate) fn explain_deviation<A: Autoencoder + ?Sized>(
     })?;
     let x_hat = acts[layers.len()].shallow_clone();
     let x0_hat = &reference_acts[layers.len()];
-    let s = error_multiplier(error, &x, &x_hat, &x0, x0_hat)?;
+    // Resolved once for the multiplier and both errors: `x0` has `x`'s sample shape (the
+    // sweep checks it before the errors are computed).
+    let resolved = error.resolve(&x.size()[1.min(x.dim())..], x.device())?;
+    let s = multiplier(&resolved, &x, &x_hat, &x0, x0_hat)?;
     let direct = x.f_sub(&x0)?.f_mul(&s)?;
     let output_relevance = x_hat.f_sub(x0_hat)?.f_mul(&s)?.f_neg()?;
     let (through, trace) =
         propagate_deviation(layers, &rules, &acts, &reference_acts, &output_relevance)?;
-    let sample_errors =
-        |a: &Tensor, a_hat: &Tensor| -> Result<Tensor> { Ok(error.sample_errors(a, a_hat)?) };
+    let sample_errors = |a: &Tensor, a_hat: &Tensor| -> Result<Tensor> {
+        Ok(per_sample_sum(&resolved.cell_errors(a, a_hat)?)?)
+    };
     let reference_error = sample_errors(&x0, x0_hat)?.f_expand([b], false)?;
     let relevance = direct.f_add(&through)?;
     // A finite input and reference can still overflow (f32 activations, huge weights): an
     // error naming the cell, never an infinite ranking.
-    if let Some(index) = first_non_finite(&relevance)? {
-        return Err(LrpError::NonFinite {
-            what: "lrp deviation relevance".into(),
-            index,
-        });
-    }
+    check_finite("lrp deviation relevance", &relevance)?;
     Ok(DeviationExplanation {
         relevance,
         direct,
@@ -234,12 +243,7 @@ fn checked_reference(x: &Tensor, reference: &Tensor) -> Result<Tensor> {
             reason: format!("dtype {:?} is not a floating-point type", reference.kind()),
         });
     }
-    if let Some(index) = first_non_finite(reference)? {
-        return Err(LrpError::NonFinite {
-            what: what.into(),
-            index,
-        });
-    }
+    check_finite(what, reference)?;
     let size = x.size();
     let sample = &size[1..];
     let got = reference.size();

@@ -1,6 +1,8 @@
 //! The one error type of this crate.
 
+use ae_models::convert::first_non_finite;
 use ae_models::{LayerKind, ModelError};
+use tch::Tensor;
 use thiserror::Error;
 use xai_attrib::XaiError;
 
@@ -177,6 +179,18 @@ impl From<LrpError> for XaiError {
             LrpError::Model(m) => XaiError::Model(m),
             LrpError::Torch(t) => XaiError::Torch(t),
         }
+    }
+}
+
+/// Fails with [`LrpError::NonFinite`] naming `what` and the flat index of the first NaN or
+/// infinite value of `t`.
+pub(crate) fn check_finite(what: &str, t: &Tensor) -> Result<()> {
+    match first_non_finite(t)? {
+        None => Ok(()),
+        Some(index) => Err(LrpError::NonFinite {
+            what: what.into(),
+            index,
+        }),
     }
 }
 

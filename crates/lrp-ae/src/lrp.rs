@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use ae_models::autoencoder::check_batch;
-use ae_models::convert::{first_non_finite, tensor_to_f64s};
+use ae_models::convert::tensor_to_f64s;
 use ae_models::explained_error::per_sample_sum;
 use ae_models::layer::forward_recording;
 use ae_models::{Autoencoder, ExplainedError};
@@ -14,7 +14,7 @@ use xai_attrib::{Attribution, Attributions, Baseline, Family, Request};
 
 use crate::composite::Composite;
 use crate::deviation::{explain_deviation, DeviationExplanation, Reference, RootPoint};
-use crate::error::{LrpError, Result};
+use crate::error::{check_finite, LrpError, Result};
 use crate::presets::Preset;
 use crate::propagate::{propagate, resolve_rules, LrpTrace};
 use crate::seed::output_relevance;
@@ -247,12 +247,7 @@ fn attribution_reference(root: RootPoint, baseline: &Baseline, x: &Tensor) -> Re
 /// Fails when the input relevance holds a non-finite value (naming it); returns the samples
 /// whose relevance is zero everywhere although their explained error is not.
 pub(crate) fn check_relevance(relevance: &Tensor, error: &Tensor) -> Result<Vec<usize>> {
-    if let Some(index) = first_non_finite(relevance)? {
-        return Err(LrpError::NonFinite {
-            what: "lrp input relevance".into(),
-            index,
-        });
-    }
+    check_finite("lrp input relevance", relevance)?;
     let magnitude = tensor_to_f64s(&per_sample_sum(&relevance.f_abs()?)?)?;
     let errors = tensor_to_f64s(error)?;
     Ok(magnitude
@@ -295,46 +290,41 @@ impl<A: Autoencoder + ?Sized> Attribution<A> for Lrp {
     }
 
     fn attribute(&self, model: &A, x: &Tensor, req: &Request) -> xai_attrib::Result<Attributions> {
-        if let Some(root) = self.root {
-            xai_attrib::validate::check_batch("lrp", x)?;
-            let reference = attribution_reference(root, &req.baseline, x)?;
-            let e = self.explain_deviation(model, x, &reference)?;
-            let delta = e.delta()?;
-            let scores = match &req.mask {
-                Some(mask) => {
-                    mask.expand(&mask.group_sums(&e.relevance)?, &e.relevance.size()[1..])?
-                }
-                None => e.relevance,
-            };
-            return Ok(Attributions {
-                scores,
-                delta: Some(delta),
-                forward_evals: if root == RootPoint::Reconstruction {
+        let (relevance, delta, forward_evals) = match self.root {
+            Some(root) => {
+                xai_attrib::validate::check_batch("lrp", x)?;
+                let reference = attribution_reference(root, &req.baseline, x)?;
+                let e = self.explain_deviation(model, x, &reference)?;
+                let delta = e.delta()?;
+                let forward_evals = if root == RootPoint::Reconstruction {
                     2
                 } else {
                     1
-                },
-                backward_evals: 1,
-            });
-        }
-        let e = self.explain(model, x)?;
-        if let Some(&sample) = e.vanished.first() {
-            return Err(LrpError::VanishedRelevance {
-                sample,
-                count: e.vanished.len(),
-                error: tensor_to_f64s(&e.error)?[sample],
+                };
+                (e.relevance, delta, forward_evals)
             }
-            .into());
-        }
-        let delta = per_sample_sum(&e.relevance)?.f_sub(&e.error)?;
+            None => {
+                let e = self.explain(model, x)?;
+                if let Some(&sample) = e.vanished.first() {
+                    return Err(LrpError::VanishedRelevance {
+                        sample,
+                        count: e.vanished.len(),
+                        error: tensor_to_f64s(&e.error)?[sample],
+                    }
+                    .into());
+                }
+                let delta = per_sample_sum(&e.relevance)?.f_sub(&e.error)?;
+                (e.relevance, delta, 1)
+            }
+        };
         let scores = match &req.mask {
-            Some(mask) => mask.expand(&mask.group_sums(&e.relevance)?, &e.relevance.size()[1..])?,
-            None => e.relevance,
+            Some(mask) => mask.expand(&mask.group_sums(&relevance)?, &relevance.size()[1..])?,
+            None => relevance,
         };
         Ok(Attributions {
             scores,
             delta: Some(delta),
-            forward_evals: 1,
+            forward_evals,
             backward_evals: 1,
         })
     }

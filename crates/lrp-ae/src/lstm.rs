@@ -109,9 +109,8 @@ pub(crate) struct CellRun {
     pub i: Tensor,
     /// Forget gate.
     pub f: Tensor,
-    /// Output gate.
-    pub o: Tensor,
-    /// Pre-activations of all four gates `[B, T, 4H]` (PyTorch order i, f, g, o).
+    /// Pre-activations of all four gates `[B, T, 4H]` (PyTorch order i, f, g, o); the
+    /// output gate, which only the deviation rule needs, is computed there from them.
     pub z: Tensor,
     /// Candidate pre-activation `z^g`.
     pub zg: Tensor,
@@ -140,7 +139,6 @@ pub(crate) fn run_cell(w: &LstmWeights, x: &Tensor) -> Result<CellRun> {
     let zg = gates[2].shallow_clone();
     let g = zg.f_tanh()?;
     let ig = i.f_mul(&g)?;
-    let o = gates[3].f_sigmoid()?;
     let mut c = Tensor::f_zeros([b, hs], opts)?;
     let mut cells = Vec::with_capacity(t_len as usize);
     for t in 0..t_len {
@@ -156,7 +154,6 @@ pub(crate) fn run_cell(w: &LstmWeights, x: &Tensor) -> Result<CellRun> {
         c_prev,
         i,
         f,
-        o,
         z,
         zg,
         g,

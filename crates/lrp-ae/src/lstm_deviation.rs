@@ -25,7 +25,7 @@ use ae_models::LstmWeights;
 use tch::Tensor;
 
 use crate::error::{LrpError, Result};
-use crate::lstm::{check_shapes, run_cell};
+use crate::lstm::{check_shapes, run_cell, CellRun};
 use crate::rule::stabilize;
 
 /// Redistributes the relevance `r_out: [B, T, H]` of the deviation of an LSTM layer's
@@ -58,11 +58,14 @@ pub fn lstm_deviation_relevance(
     let run = run_cell(w, x)?;
     let base = run_cell(w, x0)?;
     let d = |a: &Tensor, b: &Tensor| a.f_sub(b);
+    // The output gate o = σ(z^o), of the run on `x` and of the run on `x0`.
+    let output_gate =
+        |run: &CellRun| -> Result<Tensor> { Ok(run.z.f_chunk(4, 2)?[3].f_sigmoid()?) };
     // h = o ⊙ tanh(c): the output gate's share of R(h_t), the rest goes to c_t.
     let to_o = base
         .c
         .f_tanh()?
-        .f_mul(&d(&run.o, &base.o)?)?
+        .f_mul(&d(&output_gate(&run)?, &output_gate(&base)?)?)?
         .f_div(&stabilize(&d(&run.h, &base.h)?, eps)?)?;
     // c = f ⊙ c_prev + i ⊙ g: shares of R(c_t), each over stab(Δc_t).
     let stab_c = stabilize(&d(&run.c, &base.c)?, eps)?;

@@ -230,7 +230,6 @@ pub fn epsilon_gamma_box(
 ) -> Result<Arc<dyn Composite>> {
     let eps = Epsilon::new(epsilon)?;
     let rest = pass_map()
-        .on(LayerClass::FeatureAttention, Pass)
         .on(
             LayerClass::Conv2d,
             Gamma::new(gamma)?.with_stabilizer(stabilizer)?,
@@ -244,11 +243,21 @@ pub fn epsilon_gamma_box(
     Ok(Arc::new(FirstLayer::new(first, rest)))
 }
 
-/// Pass on activations and routing layers, the start of every preset.
+/// Pass on activations, routing layers and feature attention, the start of every preset.
 fn pass_map() -> LayerMap {
     LayerMap::new()
         .on(LayerClass::Activation, Pass)
         .on(LayerClass::Routing, Pass)
+        .on(LayerClass::FeatureAttention, Pass)
+}
+
+/// `rule` on every dense, convolutional and LSTM layer, pass elsewhere.
+fn uniform(rule: impl Rule + Copy + 'static) -> Arc<dyn Composite> {
+    Arc::new(
+        pass_map()
+            .on(LayerClass::Affine, rule)
+            .on(LayerClass::Lstm, rule),
+    )
 }
 
 /// Named composites.
@@ -334,7 +343,6 @@ impl Preset {
         let signed = Epsilon::new(SIGNED_EPSILON)?;
         let paper = |first: LayerMap| -> Arc<dyn Composite> {
             let rest = pass()
-                .on(LayerClass::FeatureAttention, Pass)
                 .on_input(LayerClass::Affine, InputSign::Signed, signed)
                 .on(LayerClass::Affine, ZPlus::new())
                 .on(LayerClass::Lstm, signed);
@@ -348,7 +356,6 @@ impl Preset {
             Preset::EpsilonPlusFlat => {
                 let eps = Epsilon::new(DEFAULT_STABILIZER)?;
                 let rest = pass()
-                    .on(LayerClass::FeatureAttention, Pass)
                     .on(LayerClass::Conv2d, ZPlus::new())
                     .on(LayerClass::Linear, eps)
                     .on(LayerClass::Lstm, eps);
@@ -367,30 +374,9 @@ impl Preset {
                     DEFAULT_STABILIZER,
                 )?
             }
-            Preset::LstmDefault => Arc::new(
-                pass()
-                    .on(LayerClass::FeatureAttention, Pass)
-                    .on(LayerClass::Affine, signed)
-                    .on(LayerClass::Lstm, signed),
-            ),
-            Preset::Epsilon { eps } => {
-                let eps = Epsilon::new(eps)?;
-                Arc::new(
-                    pass()
-                        .on(LayerClass::FeatureAttention, Pass)
-                        .on(LayerClass::Affine, eps)
-                        .on(LayerClass::Lstm, eps),
-                )
-            }
-            Preset::Deviation { eps, .. } => {
-                let delta = DeltaEpsilon::new(eps)?;
-                Arc::new(
-                    pass()
-                        .on(LayerClass::FeatureAttention, Pass)
-                        .on(LayerClass::Affine, delta)
-                        .on(LayerClass::Lstm, delta),
-                )
-            }
+            Preset::LstmDefault => uniform(signed),
+            Preset::Epsilon { eps } => uniform(Epsilon::new(eps)?),
+            Preset::Deviation { eps, .. } => uniform(DeltaEpsilon::new(eps)?),
         })
     }
 

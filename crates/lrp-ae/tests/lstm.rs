@@ -9,7 +9,7 @@ use ae_models::train::{train, TrainConfig};
 use ae_models::{
     Autoencoder, ErrorNorm, ExplainedError, Layer, LstmAe, LstmAeConfig, LstmWeights, Trainable,
 };
-use common::{lstm_weights, matvec, nested, rng, sigmoid, stab, to_vec, uniform, Stack};
+use common::{lstm_weights, nested, rng, run_cell, stab, to_vec, uniform, Stack};
 use lrp_ae::lstm::lstm_relevance;
 use lrp_ae::rules::{Epsilon, Pass};
 use lrp_ae::{LayerClass, LayerMap, Lrp, Preset, Reference};
@@ -26,34 +26,16 @@ fn reference(
     r: &[Vec<f64>],
     eps: f64,
 ) -> (Vec<Vec<f64>>, f64) {
-    let [w_ih, w_hh, b_ih, b_hh] = w;
+    let (w_ih, w_hh) = (&w[0], &w[1]);
     let t_len = x.len();
-    let mut h = vec![0.0; h_sz];
-    let mut c = vec![0.0; h_sz];
-    let mut saved = Vec::new();
-    for xt in x {
-        let zx = matvec(w_ih, i_sz, 0, 4 * h_sz, xt);
-        let zh = matvec(w_hh, h_sz, 0, 4 * h_sz, &h);
-        let z: Vec<f64> = (0..4 * h_sz)
-            .map(|k| zx[k] + zh[k] + b_ih[k] + b_hh[k])
-            .collect();
-        let gi: Vec<f64> = (0..h_sz).map(|k| sigmoid(z[k])).collect();
-        let gf: Vec<f64> = (0..h_sz).map(|k| sigmoid(z[h_sz + k])).collect();
-        let gg: Vec<f64> = (0..h_sz).map(|k| z[2 * h_sz + k].tanh()).collect();
-        let go: Vec<f64> = (0..h_sz).map(|k| sigmoid(z[3 * h_sz + k])).collect();
-        let c_new: Vec<f64> = (0..h_sz).map(|k| gf[k] * c[k] + gi[k] * gg[k]).collect();
-        let h_new: Vec<f64> = (0..h_sz).map(|k| go[k] * c_new[k].tanh()).collect();
-        let zg: Vec<f64> = z[2 * h_sz..3 * h_sz].to_vec();
-        saved.push((h.clone(), c.clone(), gi, gf, gg, c_new.clone(), zg));
-        h = h_new;
-        c = c_new;
-    }
+    let saved = run_cell(w, i_sz, h_sz, x);
     let mut r_x = vec![vec![0.0; i_sz]; t_len];
     let mut r_h = vec![0.0; h_sz];
     let mut r_c_next = vec![0.0; h_sz];
     let mut absorbed = 0.0;
     for t in (0..t_len).rev() {
-        let (h_prev, c_prev, gi, gf, gg, c_t, zg) = &saved[t];
+        let (h_prev, c_prev, gi, gf, gg, _, c_t, _, z) = &saved[t];
+        let zg = &z[2 * h_sz..3 * h_sz];
         let mut r_h_prev = vec![0.0; h_sz];
         let mut r_c_prev = vec![0.0; h_sz];
         for k in 0..h_sz {

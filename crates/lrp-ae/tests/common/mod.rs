@@ -141,3 +141,53 @@ pub fn lstm_weights(g: &mut ChaCha8Rng, i: i64, h: i64, bias: f64) -> LstmWeight
 pub fn nested(t: &Tensor) -> Vec<Vec<f64>> {
     (0..t.size()[0]).map(|k| to_vec(&t.get(k))).collect()
 }
+
+/// One step of the cell: (h_prev, c_prev, i, f, g, o, c, h, z) with `z` all four gates'
+/// pre-activations.
+pub type StepState = (
+    Vec<f64>,
+    Vec<f64>,
+    Vec<f64>,
+    Vec<f64>,
+    Vec<f64>,
+    Vec<f64>,
+    Vec<f64>,
+    Vec<f64>,
+    Vec<f64>,
+);
+
+/// The plain-Rust LSTM cell (PyTorch gate order i, f, g, o) over one sample `x [T][I]`
+/// from zero states, with `w = [w_ih, w_hh, b_ih, b_hh]` flat row-major: every step's
+/// state.
+pub fn run_cell(w: &[Vec<f64>; 4], i_sz: usize, h_sz: usize, x: &[Vec<f64>]) -> Vec<StepState> {
+    let [w_ih, w_hh, b_ih, b_hh] = w;
+    let (mut h, mut c) = (vec![0.0; h_sz], vec![0.0; h_sz]);
+    let mut out = Vec::new();
+    for xt in x {
+        let zx = matvec(w_ih, i_sz, 0, 4 * h_sz, xt);
+        let zh = matvec(w_hh, h_sz, 0, 4 * h_sz, &h);
+        let z: Vec<f64> = (0..4 * h_sz)
+            .map(|k| zx[k] + zh[k] + b_ih[k] + b_hh[k])
+            .collect();
+        let gi: Vec<f64> = (0..h_sz).map(|k| sigmoid(z[k])).collect();
+        let gf: Vec<f64> = (0..h_sz).map(|k| sigmoid(z[h_sz + k])).collect();
+        let gg: Vec<f64> = (0..h_sz).map(|k| z[2 * h_sz + k].tanh()).collect();
+        let go: Vec<f64> = (0..h_sz).map(|k| sigmoid(z[3 * h_sz + k])).collect();
+        let c_new: Vec<f64> = (0..h_sz).map(|k| gf[k] * c[k] + gi[k] * gg[k]).collect();
+        let h_new: Vec<f64> = (0..h_sz).map(|k| go[k] * c_new[k].tanh()).collect();
+        out.push((
+            h.clone(),
+            c.clone(),
+            gi,
+            gf,
+            gg,
+            go,
+            c_new.clone(),
+            h_new.clone(),
+            z,
+        ));
+        h = h_new;
+        c = c_new;
+    }
+    out
+}
