@@ -72,7 +72,6 @@ pub fn lstm_relevance(w: &LstmWeights, x: &Tensor, r_out: &Tensor, eps: f64) -> 
     Ok(x.f_mul(&q.f_matmul(&w_g)?)?)
 }
 
-/// Everything of one step-by-step run of the cell that the rules need, `[B, T, H]` each.
 /// Checks an LSTM layer's input `x: [B, T ≥ 1, I]` and the relevance of its output
 /// `[B, T, H]`; returns `(B, T)`.
 pub(crate) fn check_shapes(w: &LstmWeights, x: &Tensor, r_out: &Tensor) -> Result<(i64, i64)> {
@@ -96,6 +95,7 @@ pub(crate) fn check_shapes(w: &LstmWeights, x: &Tensor, r_out: &Tensor) -> Resul
     Ok((b, t_len))
 }
 
+/// Everything of one step-by-step run of the cell that the rules need, `[B, T, H]` each.
 pub(crate) struct CellRun {
     /// Hidden states `h_t` (from the fused layer).
     pub h: Tensor,
