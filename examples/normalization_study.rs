@@ -134,8 +134,8 @@ fn run(args: Args) -> Result<()> {
         .first()
         .map(|m| m.by_method().into_iter().map(|(l, _)| l).collect())
         .unwrap_or_default();
-    // results[method][variant] = pooled report over machines and seeds.
-    let mut results: Vec<Vec<Report>> = Vec::new();
+    // reports[method][variant] = the reports of every machine and seed, pooled below.
+    let mut reports: Vec<Vec<Vec<Report>>> = Vec::new();
     let mut chances = Vec::new();
     let mut n_regions = 0;
     for machine in &machines {
@@ -156,22 +156,22 @@ fn run(args: Args) -> Result<()> {
                     rule: "every run must hold the same methods in the same order".into(),
                 });
             }
-            if results.len() <= m {
-                results.push((0..variants.len()).map(|_| dummy()).collect());
+            if reports.len() <= m {
+                reports.push(vec![Vec::new(); variants.len()]);
             }
             for (v, variant) in variants.iter().enumerate() {
-                let mut reports = Vec::new();
                 for run in &runs {
                     let scores = variant.scores(run)?.select(Axis(0), &idx);
-                    reports.push(p.evaluate_vectors(&regions, scores.view())?);
+                    reports[m][v].push(p.evaluate_vectors(&regions, scores.view())?);
                 }
-                let mut all = vec![results[m][v].clone()];
-                all.retain(|r| !r.regions.is_empty());
-                all.extend(reports);
-                results[m][v] = Report::pool(&all)?;
             }
         }
     }
+    // results[method][variant] = pooled report over machines and seeds.
+    let results: Vec<Vec<Report>> = reports
+        .iter()
+        .map(|row| row.iter().map(|cell| Report::pool(cell)).collect())
+        .collect::<std::result::Result<_, _>>()?;
     if chances.is_empty() {
         return Err(Error::InvalidSetting {
             setting: "--min-truth / --max-truth",
@@ -214,13 +214,4 @@ fn run(args: Args) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// An empty report, replaced by the first pooled one.
-fn dummy() -> Report {
-    Report {
-        columns: protocol().columns(),
-        regions: vec![],
-        mean: vec![],
-    }
 }
