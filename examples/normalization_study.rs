@@ -74,22 +74,10 @@ impl Variant {
     }
 
     fn scores(self, run: &MethodRun) -> Result<Array2<f64>> {
-        let reference = |n: Normalization| {
-            run.reference_scores.as_ref().ok_or(Error::InvalidSetting {
-                setting: "runs",
-                value: run.method.label(),
-                rule: format!(
-                    "{} needs the reference scores; run with a normalization",
-                    n.name()
-                ),
-            })
-        };
         match self {
-            Variant::Plain(Normalization::None) => Ok(run.raw_scores.clone()),
-            Variant::Plain(n) => Ok(n.apply_all(run.raw_scores.view(), reference(n)?.view())),
+            Variant::Plain(n) => run.normalized(n),
             Variant::RawSign(n) => {
-                let z = n.apply_all(run.raw_scores.view(), reference(n)?.view());
-                let mut out = z.clone();
+                let mut out = run.normalized(n)?;
                 for (mut row, raw) in out.rows_mut().into_iter().zip(run.raw_scores.rows()) {
                     let lo = row.iter().copied().fold(f64::INFINITY, f64::min);
                     let hi = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
