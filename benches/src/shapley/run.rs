@@ -46,7 +46,8 @@ fn run_game(name: GameName, s: &Settings) -> Result<(Vec<Row>, Value)> {
         return run_large(name, s, &games_dir);
     }
     let cpu = |kind| (kind, Device::Cpu);
-    let game = if s.reuse && games_dir.join(format!("{name}.safetensors")).exists() {
+    let reused = s.reuse && games_dir.join(format!("{name}.safetensors")).exists();
+    let game = if reused {
         Game::read(&games_dir, name.name())?
     } else {
         match name {
@@ -88,7 +89,9 @@ fn run_game(name: GameName, s: &Settings) -> Result<(Vec<Row>, Value)> {
         1usize << game.m,
         game.seconds
     );
-    game.write(&games_dir)?;
+    if !reused {
+        game.write(&games_dir)?;
+    }
     let start = Instant::now();
     let rows = measure_table(&game, s.seeds, &s.budgets)?;
     eprintln!("  measured in {:.1} s", start.elapsed().as_secs_f64());
