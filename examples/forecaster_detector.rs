@@ -51,7 +51,11 @@ fn run(retrain: bool) -> Result<()> {
         })?
     } else {
         let f = LstmForecaster::seeded(&config, Device::Cpu, 0)?;
-        let summary = train(&f, &common::training_windows(&machine, &m)?, &settings)?;
+        let summary = train(
+            &f,
+            &common::training_windows(&machine, &m.scaler)?,
+            &settings,
+        )?;
         eprintln!("  forecaster: {summary}");
         f.save_with(&cache, Overwrite::Always)?;
         f

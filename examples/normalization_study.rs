@@ -74,22 +74,10 @@ impl Variant {
     }
 
     fn scores(self, run: &MethodRun) -> Result<Array2<f64>> {
-        let reference = |n: Normalization| {
-            run.reference_scores.as_ref().ok_or(Error::InvalidSetting {
-                setting: "runs",
-                value: run.method.label(),
-                rule: format!(
-                    "{} needs the reference scores; run with a normalization",
-                    n.name()
-                ),
-            })
-        };
         match self {
-            Variant::Plain(Normalization::None) => Ok(run.raw_scores.clone()),
-            Variant::Plain(n) => Ok(n.apply_all(run.raw_scores.view(), reference(n)?.view())),
+            Variant::Plain(n) => run.normalized(n),
             Variant::RawSign(n) => {
-                let z = n.apply_all(run.raw_scores.view(), reference(n)?.view());
-                let mut out = z.clone();
+                let mut out = run.normalized(n)?;
                 for (mut row, raw) in out.rows_mut().into_iter().zip(run.raw_scores.rows()) {
                     let lo = row.iter().copied().fold(f64::INFINITY, f64::min);
                     let hi = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -134,8 +122,8 @@ fn run(args: Args) -> Result<()> {
         .first()
         .map(|m| m.by_method().into_iter().map(|(l, _)| l).collect())
         .unwrap_or_default();
-    // results[method][variant] = pooled report over machines and seeds.
-    let mut results: Vec<Vec<Report>> = Vec::new();
+    // reports[method][variant] = the reports of every machine and seed, pooled below.
+    let mut reports: Vec<Vec<Vec<Report>>> = Vec::new();
     let mut chances = Vec::new();
     let mut n_regions = 0;
     for machine in &machines {
@@ -156,22 +144,22 @@ fn run(args: Args) -> Result<()> {
                     rule: "every run must hold the same methods in the same order".into(),
                 });
             }
-            if results.len() <= m {
-                results.push((0..variants.len()).map(|_| dummy()).collect());
+            if reports.len() <= m {
+                reports.push(vec![Vec::new(); variants.len()]);
             }
             for (v, variant) in variants.iter().enumerate() {
-                let mut reports = Vec::new();
                 for run in &runs {
                     let scores = variant.scores(run)?.select(Axis(0), &idx);
-                    reports.push(p.evaluate_vectors(&regions, scores.view())?);
+                    reports[m][v].push(p.evaluate_vectors(&regions, scores.view())?);
                 }
-                let mut all = vec![results[m][v].clone()];
-                all.retain(|r| !r.regions.is_empty());
-                all.extend(reports);
-                results[m][v] = Report::pool(&all)?;
             }
         }
     }
+    // results[method][variant] = pooled report over machines and seeds.
+    let results: Vec<Vec<Report>> = reports
+        .iter()
+        .map(|row| row.iter().map(|cell| Report::pool(cell)).collect())
+        .collect::<std::result::Result<_, _>>()?;
     if chances.is_empty() {
         return Err(Error::InvalidSetting {
             setting: "--min-truth / --max-truth",
@@ -214,13 +202,4 @@ fn run(args: Args) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// An empty report, replaced by the first pooled one.
-fn dummy() -> Report {
-    Report {
-        columns: protocol().columns(),
-        regions: vec![],
-        mean: vec![],
-    }
 }

@@ -163,6 +163,11 @@ fn breast_cancer(dir: &std::path::Path) -> Result<Table> {
             train: Some(&train_x),
             reference: None,
         };
+        let error = ExplainedError::new(ErrorNorm::L2);
+        let prepared = methods
+            .iter()
+            .map(|spec| spec.prepare(&ctx, &error, None, None))
+            .collect::<Result<Vec<_>>>()?;
         let mut cells = vec![Vec::new(); methods.len()];
         for kind in [Corruption::Null, Corruption::Random] {
             let set = generator.generate(&pool_x, kind, vc.k)?;
@@ -172,9 +177,7 @@ fn breast_cancer(dir: &std::path::Path) -> Result<Table> {
                 set.summary.tries
             );
             let x = tensor(&set.corrupted())?;
-            for (i, spec) in methods.iter().enumerate() {
-                let prepared =
-                    spec.prepare(&ctx, &ExplainedError::new(ErrorNorm::L2), None, None)?;
+            for (i, prepared) in prepared.iter().enumerate() {
                 let scores = tensor_to_array(&prepared.explain(&ctx, &x)?)?
                     .into_dimensionality::<Ix2>()
                     .expect("[K, F]");

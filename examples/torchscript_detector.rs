@@ -43,12 +43,7 @@ fn run() -> Result<()> {
     let test = scaler
         .with_clip(-3.0, 3.0)?
         .transform(&machine.test.view())?;
-    let train = scaler.transform(&machine.train.view())?;
-    let windows = anomaly_xai::models::windows::sliding_windows(&train.view(), 50, 10)?;
-    let windows = anomaly_xai::models::convert::array_to_tensor(
-        &windows.data.view().into_dyn(),
-        Device::Cpu,
-    )?;
+    let windows = common::training_windows(&machine, &scaler)?;
     // Baselines come from the training windows; the normal reference windows, 32 of the
     // validation part (the last 20 %) that training never fitted.
     let n = windows.size()[0];

@@ -329,8 +329,10 @@ impl MethodSpec {
                 ..self.clone()
             },
             error,
-            baseline,
-            mask: if grouped { mask.cloned() } else { None },
+            request: Request {
+                baseline,
+                mask: if grouped { mask.cloned() } else { None },
+            },
             lrp,
         })
     }
@@ -380,8 +382,7 @@ impl<'a> Context<'a> {
 pub struct PreparedMethod {
     spec: MethodSpec,
     error: ExplainedError,
-    baseline: Baseline,
-    mask: Option<FeatureMask>,
+    request: Request,
     lrp: Option<Lrp>,
 }
 
@@ -396,17 +397,25 @@ impl PreparedMethod {
         &self.error
     }
 
+    /// What every batch is explained with: the resolved baseline, and the pipeline's
+    /// grouping for the perturbation methods that perturb groups (none for the others).
+    pub fn request(&self) -> &Request {
+        &self.request
+    }
+
+    /// The LRP of the explained error (in the spec's norm), for an LRP method.
+    pub fn lrp(&self) -> Option<&Lrp> {
+        self.lrp.as_ref()
+    }
+
     /// Attributions `[B, ..]` of the explained error of the batch `x: [B, ..]`, with the
     /// detector and attention model of `ctx` (the context it was prepared with).
     pub fn explain(&self, ctx: &Context<'_>, x: &Tensor) -> Result<Tensor> {
-        let request = Request {
-            baseline: self.baseline.clone(),
-            mask: self.mask.clone(),
-        };
+        let request = &self.request;
         let scorer = ErrorScorer::new(ctx.detector, self.error.clone())?;
         let a = match &self.spec.method {
-            Method::Attrib(m) => m.attribution().attribute(&scorer, x, &request)?,
-            Method::Residual => Residual::new(self.error.norm).attribute(&scorer, x, &request)?,
+            Method::Attrib(m) => m.attribution().attribute(&scorer, x, request)?,
+            Method::Residual => Residual::new(self.error.norm).attribute(&scorer, x, request)?,
             Method::Attention => {
                 let att = ctx.attention.ok_or_else(|| Error::MissingCapability {
                     method: self.spec.label(),
@@ -416,7 +425,7 @@ impl PreparedMethod {
                 AttentionReadout.attribute(
                     &ErrorScorer::new(att, self.error.clone())?,
                     x,
-                    &request,
+                    request,
                 )?
             }
             Method::Lrp { .. } => {
@@ -429,7 +438,7 @@ impl PreparedMethod {
                         detector: ctx.detector.describe(),
                         missing: "a layer list (LRP walks the detector's layers)".into(),
                     })?;
-                Attribution::<dyn Autoencoder>::attribute(lrp, ae, x, &request)?
+                Attribution::<dyn Autoencoder>::attribute(lrp, ae, x, request)?
             }
         };
         Ok(a.scores)

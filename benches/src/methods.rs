@@ -12,12 +12,12 @@
 //! window, as paper 1 does.
 
 use anomaly_xai::attrib::{
-    Attribution, Attributions, Baseline, BaselineSpec, Batching, ErrorScorer, Family,
-    FeatureAblation, FeatureMask, FeaturePermutation, GradientShap, InputXGradient,
-    IntegratedGradients, KernelShap, Occlusion, Request, Residual, Saliency, ShapleyValueSampling,
+    Attribution, Attributions, BaselineSpec, Batching, ErrorScorer, Family, FeatureAblation,
+    FeatureMask, FeaturePermutation, GradientShap, InputXGradient, IntegratedGradients, KernelShap,
+    Occlusion, Residual, Saliency, ShapleyValueSampling,
 };
-use anomaly_xai::lrp::{Lrp, Preset};
-use anomaly_xai::method::{Context, Method, MethodSpec};
+use anomaly_xai::lrp::Preset;
+use anomaly_xai::method::{Context, Method, MethodSpec, PreparedMethod};
 use anomaly_xai::models::{ErrorNorm, ExplainedError, LstmAe};
 use anomaly_xai::{Error, Result};
 use tch::{Device, Tensor};
@@ -146,27 +146,25 @@ pub struct Harness<'a> {
     batch_size: usize,
 }
 
-/// A method checked against the harness, with its request built.
+/// A method checked and prepared against the harness ([`MethodSpec::prepare`]).
 pub struct Prepared {
-    spec: MethodSpec,
-    request: Request,
-    lrp: Option<Lrp>,
+    method: PreparedMethod,
 }
 
 impl Prepared {
     /// The method, with the harness's batching.
     pub fn spec(&self) -> &MethodSpec {
-        &self.spec
+        self.method.spec()
     }
 
     /// The method's stable name.
     pub fn name(&self) -> &'static str {
-        name(&self.spec)
+        name(self.spec())
     }
 
     /// The method's family, as the method itself reports it.
     pub fn family(&self) -> Family {
-        match (&self.spec.method, &self.lrp) {
+        match (&self.spec().method, self.method.lrp()) {
             (Method::Attrib(m), _) => m.family(),
             (Method::Residual, _) => Attribution::<LstmAe>::family(&Residual::new(self.norm())),
             (_, Some(lrp)) => Attribution::<LstmAe>::family(lrp),
@@ -174,15 +172,15 @@ impl Prepared {
         }
     }
 
-    /// The norm of the residual: the spec's, else the explained error's.
+    /// The norm of the explained error: the spec's, else the harness's.
     fn norm(&self) -> ErrorNorm {
-        self.spec.norm.unwrap_or(explained_error().norm)
+        self.method.error().norm
     }
 
     /// Whether the method explains the scorer (and so its scorer time is measured);
     /// the residual and LRP take the model itself.
     pub fn uses_scorer(&self) -> bool {
-        matches!(self.spec.method, Method::Attrib(_))
+        matches!(self.spec().method, Method::Attrib(_))
     }
 }
 
@@ -231,11 +229,10 @@ impl<'a> Harness<'a> {
         self.scorer.take()
     }
 
-    /// Checks `spec` as the pipelines do ([`MethodSpec::prepare`]: capabilities, settings,
-    /// the explained cells), with the harness's batch size and no progress bar, and builds
-    /// its request the way [`anomaly_xai::method::PreparedMethod`] does: the baseline for
-    /// the methods that use one, the per-sensor grouping for the perturbation methods that
-    /// perturb groups (all but Occlusion, which slides its own window).
+    /// Checks and prepares `spec` as the pipelines do ([`MethodSpec::prepare`]:
+    /// capabilities, settings, the explained cells, the baseline for the methods that use
+    /// one, the per-sensor grouping for the perturbation methods that perturb groups),
+    /// with the harness's batch size and no progress bar.
     ///
     /// # Errors
     /// The facade's error for a method the model cannot serve or a bad setting.
@@ -248,44 +245,26 @@ impl<'a> Harness<'a> {
             batch_size: self.batch_size,
             progress: false,
         };
-        let checked = spec.prepare(&ctx, &explained_error(), Some(batching), Some(&self.mask))?;
-        let spec = checked.spec().clone();
-        let baseline = if spec.uses_baseline() {
-            spec.baseline.build(self.train)?
-        } else {
-            Baseline::Zero
-        };
-        let grouped = match &spec.method {
-            Method::Attrib(m) => m.family() == Family::Perturbation && m.name() != "occlusion",
-            _ => false,
-        };
-        let lrp = match &spec.method {
-            Method::Lrp { preset } => Some(Lrp::new(explained_error(), *preset)?),
-            _ => None,
-        };
         Ok(Prepared {
-            request: Request {
-                baseline,
-                mask: grouped.then(|| self.mask.clone()),
-            },
-            spec,
-            lrp,
+            method: spec.prepare(&ctx, &explained_error(), Some(batching), Some(&self.mask))?,
         })
     }
 
-    /// Explains the batch `x: [W, steps, sensors]` with a prepared method.
+    /// Explains the batch `x: [W, steps, sensors]` with a prepared method: the
+    /// scorer-generic methods through the harness's timed scorer, the residual and LRP
+    /// through the model.
     ///
     /// # Errors
     /// The method's error.
     pub fn attribute(&self, method: &Prepared, x: &Tensor) -> Result<Attributions> {
-        let req = &method.request;
-        Ok(match (&method.spec.method, &method.lrp) {
+        let req = method.method.request();
+        Ok(match (&method.spec().method, method.method.lrp()) {
             (Method::Attrib(m), _) => m.attribution().attribute(&self.scorer, x, req)?,
             (Method::Residual, _) => Residual::new(method.norm()).attribute(self.model, x, req)?,
             (Method::Lrp { .. }, Some(lrp)) => lrp.attribute(self.model, x, req)?,
             _ => {
                 return Err(Error::MissingCapability {
-                    method: method.spec.label(),
+                    method: method.spec().label(),
                     detector: "the bench harness".into(),
                     missing: "an attention model".into(),
                 })

@@ -11,6 +11,7 @@ use anomaly_xai::models::convert::array_to_tensor;
 use anomaly_xai::models::windows::sliding_windows_tensor;
 use anomaly_xai::models::{LstmAe, LstmAeConfig, MinMaxScaler};
 use anomaly_xai::{Error, Result};
+use ndarray::Array2;
 use tch::{Device, Kind, Tensor};
 
 /// The model's size: sensors per step, steps per window, LSTM units per layer.
@@ -77,6 +78,20 @@ pub fn embedded_smd() -> PathBuf {
     crate::workspace_root().join("data").join("smd")
 }
 
+/// Machine-1-2 of the Server Machine Dataset in `dir` (the SMD layout) with its training
+/// and test halves `[steps, sensors]`, min-max scaled on the training half and clipped to
+/// [-3, 3] (DESIGN §7b).
+///
+/// # Errors
+/// The loader's error for a missing or malformed machine.
+pub fn scaled_smd(dir: &Path) -> Result<(SmdMachine, Array2<f32>, Array2<f32>)> {
+    let machine = SmdMachine::load(dir, "machine-1-2")?;
+    let scaler = MinMaxScaler::fit(&machine.train.view())?.with_clip(-3.0, 3.0)?;
+    let train = scaler.transform(&machine.train.view())?;
+    let test = scaler.transform(&machine.test.view())?;
+    Ok((machine, train, test))
+}
+
 /// Real windows of paper 1's size from machine-1-2 of the Server Machine Dataset in `dir`
 /// (the SMD layout), min-max scaled on the training half and clipped to [-3, 3] (DESIGN
 /// §7b): `windows` stride-1 windows of the test half from step `start`, and the first
@@ -109,12 +124,9 @@ pub fn smd_windows(
             rule: "must be at least 0".into(),
         });
     }
-    let machine = SmdMachine::load(dir, "machine-1-2")?;
-    let scaler = MinMaxScaler::fit(&machine.train.view())?.with_clip(-3.0, 3.0)?;
-    let test = scaler.transform(&machine.test.view())?.into_dyn();
-    let test = array_to_tensor(&test.view(), device)?;
-    let train = scaler.transform(&machine.train.view())?.into_dyn();
-    let train = array_to_tensor(&train.view(), device)?;
+    let (_, train, test) = scaled_smd(dir)?;
+    let test = array_to_tensor(&test.into_dyn().view(), device)?;
+    let train = array_to_tensor(&train.into_dyn().view(), device)?;
     let rows = start + windows + steps - 1;
     if rows > test.size()[0] {
         return Err(Error::InvalidSetting {

@@ -18,6 +18,7 @@ use anomaly_xai::method::{Context, Method};
 use anomaly_xai::metrics::{Table, TableRow};
 use anomaly_xai::models::convert::array_to_tensor;
 use anomaly_xai::models::windows::sliding_windows;
+use anomaly_xai::models::MinMaxScaler;
 use anomaly_xai::Result;
 use ndarray::Array2;
 use tch::{Device, Tensor};
@@ -53,9 +54,10 @@ pub fn prepare(machine: &SmdMachine) -> Result<PreparedMachine> {
     PreparedMachine::prepare(machine, &settings, Some(&cache), false)
 }
 
-/// The training windows of the preparation (stride 10), on the CPU.
-pub fn training_windows(machine: &SmdMachine, m: &PreparedMachine) -> Result<Tensor> {
-    let scaled = m.scaler.transform(&machine.train.view())?;
+/// The training windows of the preparation (the training half scaled with `scaler`,
+/// windows of 50 at stride 10), on the CPU.
+pub fn training_windows(machine: &SmdMachine, scaler: &MinMaxScaler) -> Result<Tensor> {
+    let scaled = scaler.transform(&machine.train.view())?;
     let w = sliding_windows(&scaled.view(), 50, MachineSettings::default().train_stride)?;
     Ok(array_to_tensor(&w.data.view().into_dyn(), Device::Cpu)?)
 }

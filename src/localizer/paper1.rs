@@ -30,13 +30,41 @@ pub fn methods(
     seeds: &[u64],
 ) -> Result<Vec<MethodSpec>> {
     let whole = || whole_sensor_occlusion(window);
-    Ok(vec![
+    let mut m = vec![
         MethodSpec::residual(ErrorNorm::L1),
         MethodSpec::residual(ErrorNorm::L2),
         MethodSpec::attrib(whole()?),
         MethodSpec::attrib(whole()?).baseline(BaselineSpec::FeatureMeans),
         MethodSpec::attrib(FeatureAblation::default()).baseline(BaselineSpec::FeatureMeans),
         MethodSpec::attrib(FeaturePermutation::default()).seeds(seeds.iter().copied()),
+    ];
+    m.extend(shapley_kernel_ig(
+        kernel_shap_samples,
+        shapley_permutations,
+        seeds,
+    )?);
+    m.extend([
+        MethodSpec::attrib(GradientShap::params().n_samples(20).check()?)
+            .baseline(BaselineSpec::Background { n: 64 })
+            .seeds(seeds.iter().copied()),
+        MethodSpec::attrib(Saliency::default()),
+        MethodSpec::attrib(InputXGradient::default()),
+        MethodSpec::attention(),
+        MethodSpec::lrp(Preset::LstmDefault),
+    ]);
+    Ok(m)
+}
+
+/// Shapley Value Sampling (`shapley_permutations`) and Kernel SHAP (`kernel_shap_samples`
+/// coalitions), each repeated with `seeds`, and Integrated Gradients (50 steps), with the
+/// zero baseline: paper 1's settings, which [`methods`] runs as they are and
+/// [`train_mean_variants`] with the training mean.
+fn shapley_kernel_ig(
+    kernel_shap_samples: usize,
+    shapley_permutations: usize,
+    seeds: &[u64],
+) -> Result<[MethodSpec; 3]> {
+    Ok([
         MethodSpec::attrib(
             ShapleyValueSampling::params()
                 .n_permutations(shapley_permutations)
@@ -50,13 +78,6 @@ pub fn methods(
         )
         .seeds(seeds.iter().copied()),
         MethodSpec::attrib(IntegratedGradients::params().n_steps(50).check()?),
-        MethodSpec::attrib(GradientShap::params().n_samples(20).check()?)
-            .baseline(BaselineSpec::Background { n: 64 })
-            .seeds(seeds.iter().copied()),
-        MethodSpec::attrib(Saliency::default()),
-        MethodSpec::attrib(InputXGradient::default()),
-        MethodSpec::attention(),
-        MethodSpec::lrp(Preset::LstmDefault),
     ])
 }
 
@@ -134,24 +155,11 @@ pub fn train_mean_variants(
     shapley_permutations: usize,
     seeds: &[u64],
 ) -> Result<Vec<MethodSpec>> {
-    Ok(vec![
-        MethodSpec::attrib(
-            ShapleyValueSampling::params()
-                .n_permutations(shapley_permutations)
-                .check()?,
-        )
-        .baseline(BaselineSpec::FeatureMeans)
-        .seeds(seeds.iter().copied()),
-        MethodSpec::attrib(
-            KernelShap::params()
-                .n_samples(kernel_shap_samples)
-                .check()?,
-        )
-        .baseline(BaselineSpec::FeatureMeans)
-        .seeds(seeds.iter().copied()),
-        MethodSpec::attrib(IntegratedGradients::params().n_steps(50).check()?)
-            .baseline(BaselineSpec::FeatureMeans),
-    ])
+    Ok(
+        shapley_kernel_ig(kernel_shap_samples, shapley_permutations, seeds)?
+            .map(|m| m.baseline(BaselineSpec::FeatureMeans))
+            .into(),
+    )
 }
 
 /// The columns reported: paper 1's three strategies × IoU/F1/Acc, GT@120% without the

@@ -36,6 +36,27 @@ pub struct MethodRun {
 }
 
 impl MethodRun {
+    /// The run's raw region scores `[regions, features]` under `normalization` (against
+    /// the reference windows' scores the run kept).
+    ///
+    /// # Errors
+    /// [`Error::InvalidSetting`] when `normalization` needs reference windows and the run
+    /// kept none (it ran without a normalization).
+    pub fn normalized(&self, normalization: Normalization) -> Result<Array2<f64>> {
+        match (&self.reference_scores, normalization) {
+            (_, Normalization::None) => Ok(self.raw_scores.clone()),
+            (Some(r), n) => Ok(n.apply_all(self.raw_scores.view(), r.view())),
+            (None, n) => Err(Error::InvalidSetting {
+                setting: "normalization",
+                value: n.name().into(),
+                rule: format!(
+                    "needs the reference scores, which the run of {} did not keep (it ran without a normalization)",
+                    self.method.label()
+                ),
+            }),
+        }
+    }
+
     /// The same explanations under `normalization`, scored with `protocol` against
     /// `regions` (the run's): the normalized scores and their report.
     ///
@@ -48,20 +69,7 @@ impl MethodRun {
         regions: &[Region],
         protocol: &Protocol,
     ) -> Result<(Array2<f64>, Report)> {
-        let scores = match (&self.reference_scores, normalization) {
-            (_, Normalization::None) => self.raw_scores.clone(),
-            (Some(r), n) => n.apply_all(self.raw_scores.view(), r.view()),
-            (None, n) => {
-                return Err(Error::InvalidSetting {
-                    setting: "normalization",
-                    value: n.name().into(),
-                    rule: format!(
-                        "needs the reference scores, which the run of {} did not keep (it ran without a normalization)",
-                        self.method.label()
-                    ),
-                })
-            }
-        };
+        let scores = self.normalized(normalization)?;
         let report = protocol.evaluate_vectors(regions, scores.view())?;
         Ok((scores, report))
     }

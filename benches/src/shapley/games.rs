@@ -5,15 +5,15 @@ use std::path::Path;
 use std::str::FromStr;
 
 use anomaly_xai::attrib::{ErrorScorer, FnScorer, Scorer};
-use anomaly_xai::data::{load_breast_cancer, SmdMachine};
+use anomaly_xai::data::load_breast_cancer;
 use anomaly_xai::models::convert::array_to_tensor;
 use anomaly_xai::models::train::{train, TrainConfig};
 use anomaly_xai::models::windows::sliding_windows;
-use anomaly_xai::models::{
-    DenseAe, DenseAeConfig, ErrorNorm, LstmAe, LstmAeConfig, MinMaxScaler, Trainable,
-};
+use anomaly_xai::models::{DenseAe, DenseAeConfig, ErrorNorm, LstmAe, MinMaxScaler, Trainable};
 use anomaly_xai::{Error, Result};
 use tch::{Device, Kind, Tensor};
+
+use crate::reference::{self, scaled_smd, Size};
 
 /// A game of the measurement. Those with `M ≤ 16` groups are tabulated and compared with
 /// exact values; the `_38` and `_30` ones (one group per sensor or feature) against a
@@ -203,13 +203,6 @@ pub fn dense(dir: &Path, samples: usize) -> Result<(DenseAe, Tensor, Tensor, Str
     Ok((model, x, means, note))
 }
 
-/// Steps per window of paper 1's model.
-pub const STEPS: usize = 50;
-/// Sensors of SMD machine-1-2.
-pub const SENSORS: i64 = 38;
-/// Units of each LSTM layer.
-pub const HIDDEN: i64 = 64;
-
 /// Paper 1's LSTM autoencoder (seeded with 0; with `train_epochs`, trained for that many
 /// epochs on stride-5 training windows) on machine-1-2 of the SMD data in `smd_dir`
 /// (min-max scaled on the training half, clipped to [-3, 3]); `samples` windows of the
@@ -222,18 +215,12 @@ pub fn lstm(
     train_epochs: Option<usize>,
     samples: usize,
 ) -> Result<(LstmAe, Tensor, Tensor, String)> {
-    let machine = SmdMachine::load(smd_dir, "machine-1-2")?;
-    let scaler = MinMaxScaler::fit(&machine.train.view())?.with_clip(-3.0, 3.0)?;
-    let train_s = scaler.transform(&machine.train.view())?;
-    let test_s = scaler.transform(&machine.test.view())?;
-    let model = LstmAe::seeded(
-        &LstmAeConfig::new(SENSORS, STEPS as i64, HIDDEN),
-        Device::Cpu,
-        0,
-    )?;
+    let steps = Size::PAPER1.steps as usize;
+    let (machine, train_s, test_s) = scaled_smd(smd_dir)?;
+    let model = reference::model(Size::PAPER1, Device::Cpu)?;
     let mut note = "seeded, untrained".to_string();
     if let Some(epochs) = train_epochs {
-        let windows = sliding_windows(&train_s.view(), STEPS, 5)?;
+        let windows = sliding_windows(&train_s.view(), steps, 5)?;
         let data = array_to_tensor(&windows.data.view().into_dyn(), Device::Cpu)?;
         let cfg = TrainConfig {
             epochs,
@@ -254,13 +241,13 @@ pub fn lstm(
     let starts: Vec<i64> = machine
         .regions
         .iter()
-        .map(|r| r.start.min(t_len - STEPS) as i64)
+        .map(|r| r.start.min(t_len - steps) as i64)
         .take(samples)
         .collect();
     let x = Tensor::f_stack(
         &starts
             .iter()
-            .map(|&s| test.narrow(0, s, STEPS as i64))
+            .map(|&s| test.narrow(0, s, Size::PAPER1.steps))
             .collect::<Vec<_>>(),
         0,
     )?;
@@ -277,7 +264,8 @@ pub fn lstm(
 /// What [`Export`] says of [`lstm`]'s model.
 pub fn lstm_meta() -> serde_json::Value {
     serde_json::json!({
-        "kind": "lstm_ae", "n_features": SENSORS, "window": STEPS, "hidden": HIDDEN,
+        "kind": "lstm_ae", "n_features": Size::PAPER1.sensors, "window": Size::PAPER1.steps,
+        "hidden": Size::PAPER1.hidden,
         "layers": 2, "norm": "L1",
     })
 }

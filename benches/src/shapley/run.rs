@@ -13,10 +13,10 @@ use tch::{Device, Kind, Tensor};
 use super::estimate::{measure_table, Row};
 use super::game::Game;
 use super::games::{dense, lstm, lstm_meta, mlp, mlp_description, Export, GameName};
-use super::games::{SENSORS, STEPS};
 use super::large::{measure_large, LargeGame, LargeRuns};
 use super::report::Results;
 use super::settings::Settings;
+use crate::reference::Size;
 
 /// Checks `settings`, then builds and measures every game in turn, handing each game's
 /// rows to `done` as it finishes, and writes `ours.json`, `ours.csv` and the games' files
@@ -46,7 +46,8 @@ fn run_game(name: GameName, s: &Settings) -> Result<(Vec<Row>, Value)> {
         return run_large(name, s, &games_dir);
     }
     let cpu = |kind| (kind, Device::Cpu);
-    let game = if s.reuse && games_dir.join(format!("{name}.safetensors")).exists() {
+    let reused = s.reuse && games_dir.join(format!("{name}.safetensors")).exists();
+    let game = if reused {
         Game::read(&games_dir, name.name())?
     } else {
         match name {
@@ -69,9 +70,9 @@ fn run_game(name: GameName, s: &Settings) -> Result<(Vec<Row>, Value)> {
                 let epochs = (name == GameName::LstmSmdTrained).then_some(s.train_epochs);
                 let (model, x, means, note) = lstm(&s.smd_dir, epochs, s.samples)?;
                 // Sensor s in group ⌊16 s / 38⌋: 16 groups of two or three neighbours.
-                let ids = (Tensor::arange(SENSORS, cpu(Kind::Int64)) * 16)
-                    .divide_scalar_mode(SENSORS, "floor")
-                    .expand([STEPS as i64, SENSORS], false)
+                let ids = (Tensor::arange(Size::PAPER1.sensors, cpu(Kind::Int64)) * 16)
+                    .divide_scalar_mode(Size::PAPER1.sensors, "floor")
+                    .expand(Size::PAPER1.sample(), false)
                     .contiguous();
                 let scorer = ErrorScorer::new(&model, ErrorNorm::L1)?;
                 let baseline = means.expand_as(&x).contiguous();
@@ -88,7 +89,9 @@ fn run_game(name: GameName, s: &Settings) -> Result<(Vec<Row>, Value)> {
         1usize << game.m,
         game.seconds
     );
-    game.write(&games_dir)?;
+    if !reused {
+        game.write(&games_dir)?;
+    }
     let start = Instant::now();
     let rows = measure_table(&game, s.seeds, &s.budgets)?;
     eprintln!("  measured in {:.1} s", start.elapsed().as_secs_f64());
@@ -144,8 +147,8 @@ fn run_large(
         }
         _ => {
             let (model, x, means, note) = lstm(&s.smd_dir, Some(s.train_epochs), s.large_samples)?;
-            let ids = Tensor::arange(SENSORS, cpu(Kind::Int64))
-                .expand([STEPS as i64, SENSORS], false)
+            let ids = Tensor::arange(Size::PAPER1.sensors, cpu(Kind::Int64))
+                .expand(Size::PAPER1.sample(), false)
                 .contiguous();
             let game = LargeGame {
                 name: name.name(),
