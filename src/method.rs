@@ -112,6 +112,25 @@ impl MethodSpec {
         MethodSpec::new(Method::Residual).norm(norm)
     }
 
+    /// The deviation from normal, no detector involved ([`crate::attrib::Deviation`]):
+    /// every cell's absolute distance from its feature's training mean
+    /// ([`BaselineSpec::FeatureMeans`]), so that a pipeline folds, averages and normalizes
+    /// it exactly like the methods it is the reference row for. Another reference (the
+    /// mean normal image, [`BaselineSpec::SampleMeans`]) with [`MethodSpec::baseline`].
+    ///
+    /// ```
+    /// use anomaly_xai::attrib::BaselineSpec;
+    /// use anomaly_xai::method::MethodSpec;
+    /// assert_eq!(MethodSpec::deviation().label(), "Deviation from normal (no detector)");
+    /// assert_eq!(
+    ///     MethodSpec::deviation().baseline(BaselineSpec::SampleMeans).label(),
+    ///     "Deviation from normal (no detector, train window mean)"
+    /// );
+    /// ```
+    pub fn deviation() -> Self {
+        MethodSpec::attrib(crate::attrib::Deviation::default()).baseline(BaselineSpec::FeatureMeans)
+    }
+
     /// The attention read-out.
     pub fn attention() -> Self {
         MethodSpec::new(Method::Attention)
@@ -165,7 +184,8 @@ impl MethodSpec {
 
     /// The label in tables: the one given with [`MethodSpec::labelled`], or one made from
     /// the settings ("Kernel SHAP 200 (zero)", "Residual L1", "LRP (LstmDefault)",
-    /// "LRP deviation (reconstruction)", "LRP deviation (train mean)").
+    /// "LRP deviation (reconstruction)", "LRP deviation (train mean)", "Deviation from
+    /// normal (no detector)").
     pub fn label(&self) -> String {
         if let Some(l) = &self.label {
             return l.clone();
@@ -187,6 +207,10 @@ impl MethodSpec {
                 }
             }
             Method::Lrp { preset } => format!("LRP ({preset:?})"),
+            Method::Attrib(m @ crate::attrib::MethodSpec::Deviation(_)) => match &self.baseline {
+                BaselineSpec::FeatureMeans => format!("{} (no detector)", m.label()),
+                b => format!("{} (no detector, {})", m.label(), describe(b)),
+            },
             Method::Attrib(m) if self.uses_baseline() => {
                 format!("{} ({})", m.label(), describe(&self.baseline))
             }

@@ -603,3 +603,92 @@ fn no_regions_no_methods_and_misplaced_seeds_are_errors() {
         .unwrap_err();
     assert!(e.to_string().contains("max_windows = 0"), "{e}");
 }
+
+// ---- the deviation from normal ------------------------------------------------------
+
+/// The reference row is the plain formula, worked out here without the pipeline: per
+/// sensor, the mean absolute distance of the region's values from the training mean (each
+/// step weighted by the number of windows that cover it, as the pipeline folds windows),
+/// divided by its usual size on normal data (the median over the reference windows of
+/// each window's mean distance). The detector, untrained here, plays no part.
+#[test]
+fn the_deviation_row_is_the_distance_from_the_training_mean_over_its_usual_size() {
+    let (model, test, _) = error_setup();
+    let train_series = generate(&SyntheticConfig {
+        n_train: 96,
+        n_test: 64,
+        n_anomalies: 0,
+        seed: 5,
+        ..SyntheticConfig::default()
+    })
+    .unwrap();
+    let train = sliding_windows(&train_series.train.view(), WINDOW, 8)
+        .unwrap()
+        .data;
+    let reference = sliding_windows(&train_series.test.view(), WINDOW, 4)
+        .unwrap()
+        .data;
+    let (train_t, reference_t) = (
+        array_to_tensor(&train.view().into_dyn(), Device::Cpu).unwrap(),
+        array_to_tensor(&reference.view().into_dyn(), Device::Cpu).unwrap(),
+    );
+    let mean: Vec<f64> = (0..SENSORS)
+        .map(|f| {
+            let col = train.index_axis(ndarray::Axis(2), f);
+            col.iter().map(|&v| f64::from(v)).sum::<f64>() / col.len() as f64
+        })
+        .collect();
+    let usual: Vec<f64> = (0..SENSORS)
+        .map(|f| {
+            let mut per_window: Vec<f64> = reference
+                .outer_iter()
+                .map(|w| {
+                    w.column(f)
+                        .iter()
+                        .map(|&v| (f64::from(v) - mean[f]).abs())
+                        .sum::<f64>()
+                        / WINDOW as f64
+                })
+                .collect();
+            per_window.sort_by(f64::total_cmp);
+            per_window[per_window.len() / 2] // an odd count of windows
+        })
+        .collect();
+    assert_eq!(reference.shape()[0] % 2, 1);
+    // Regions no longer than a window, all of whose ending windows are explained: step t
+    // of [start, end) lies in the end − t windows that end at or after it.
+    let regions = vec![
+        Region::new(40, 45, vec![1]).unwrap(),
+        Region::new(70, 72, vec![2, 3]).unwrap(),
+    ];
+    let mut l = localizer(vec![MethodSpec::deviation()]);
+    l.config.normalization = Normalization::Scale;
+    l.config.max_windows = 8;
+    let ctx = Context {
+        train: Some(&train_t),
+        reference: Some(&reference_t),
+        ..Context::new(&model)
+    };
+    let run = l.run(&ctx, test.view(), &regions, &protocol()).unwrap();
+    assert_eq!(run.runs.len(), 1);
+    assert_eq!(
+        run.runs[0].method.label(),
+        "Deviation from normal (no detector)"
+    );
+    for (r, region) in regions.iter().enumerate() {
+        for f in 0..SENSORS {
+            let (mut sum, mut weight) = (0.0, 0.0);
+            for t in region.start..region.end {
+                let w = (region.end - t) as f64;
+                sum += w * (f64::from(test[[t, f]]) - mean[f]).abs();
+                weight += w;
+            }
+            let want = sum / weight / usual[f];
+            let got = run.runs[0].scores[[r, f]];
+            assert!(
+                (got - want).abs() <= 1e-5 * want.abs().max(1.0),
+                "region {r}, sensor {f}: pipeline {got}, by hand {want}"
+            );
+        }
+    }
+}

@@ -21,6 +21,9 @@ pub enum Family {
     /// Read directly off the model (per-feature residual, attention weights), the
     /// baselines of both papers.
     Readout,
+    /// No model at all: the input's deviation from the request's baseline
+    /// ([`crate::Deviation`]), the reference that shows what the model-based methods add.
+    ModelFree,
 }
 
 /// Per-call data that is not a method setting: what to compare against and how to group

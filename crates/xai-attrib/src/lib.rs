@@ -29,6 +29,7 @@
 //! | [`KernelShap`] | perturbation | 1 + C·N + N/B with a background set, 2 + C otherwise / 0 |
 //! | [`Residual`] | read-out | 1 / 0 |
 //! | [`AttentionReadout`] | read-out | 1 (attention layer only) / 0 |
+//! | [`Deviation`] | model-free | 0 / 0 |
 //!
 //! `G` groups, `C` distinct coalitions, `N` background samples, `B` batch size.
 //! `docs/methods.md` describes each method, its settings and its Captum conventions.
@@ -57,6 +58,7 @@ pub mod attention;
 pub mod attribution;
 pub mod baseline;
 pub mod completeness;
+pub mod deviation;
 pub(crate) mod engine;
 pub mod error;
 pub mod error_scorer;
@@ -75,6 +77,7 @@ pub use attention::AttentionReadout;
 pub use attribution::{Attribution, AttributionRecord, Attributions, Cost, Family, Request};
 pub use baseline::{Baseline, BaselineSpec};
 pub use completeness::convergence_delta;
+pub use deviation::{Deviation, DeviationParams};
 pub use error::{Result, XaiError};
 pub use error_scorer::ErrorScorer;
 pub use feature_mask::FeatureMask;

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::attribution::{Attribution, Family};
+use crate::deviation::Deviation;
 use crate::error::Result;
 use crate::gradient::gradient_shap::GradientShap;
 use crate::gradient::input_x_gradient::InputXGradient;
@@ -20,7 +21,9 @@ use crate::scorer::Scorer;
 /// Any scorer-generic method with its checked settings. In JSON a spec is
 /// `{"<method name>": {settings}}`, e.g. `{"occlusion": {"window": [50, 1]}}`, checked
 /// when it is read. (The residual and the attention read-out explain a detector rather
-/// than a scorer, and LRP walks layers; pipelines list them beside these.)
+/// than a scorer, and LRP walks layers; pipelines list them beside these.) [`Deviation`]
+/// evaluates no model; it is listed here so that it runs through the same path as the
+/// methods it is compared with.
 ///
 /// ```
 /// use xai_attrib::{Attribution, MethodSpec, Scorer};
@@ -52,12 +55,16 @@ pub enum MethodSpec {
     ShapleyValueSampling(ShapleyValueSampling),
     /// [`crate::KernelShap`].
     KernelShap(KernelShap),
+    /// [`crate::Deviation`].
+    Deviation(Deviation),
 }
 
-/// Runs `$body` with `$m` bound to the method of any variant.
+/// Runs `$body` with `$m` bound to the method of any variant that evaluates a model (all
+/// but [`Deviation`], which has no batching settings), `$other` for the deviation.
 macro_rules! each {
-    ($spec:expr, $m:ident => $body:expr) => {
+    ($spec:expr, $m:ident => $body:expr, $dev:ident => $other:expr) => {
         match $spec {
+            MethodSpec::Deviation($dev) => $other,
             MethodSpec::Saliency($m) => $body,
             MethodSpec::InputXGradient($m) => $body,
             MethodSpec::IntegratedGradients($m) => $body,
@@ -74,7 +81,7 @@ macro_rules! each {
 impl MethodSpec {
     /// The method, ready to attribute any scorer.
     pub fn attribution<S: Scorer + ?Sized>(&self) -> &dyn Attribution<S> {
-        each!(self, m => m as &dyn Attribution<S>)
+        each!(self, m => m as &dyn Attribution<S>, m => m as &dyn Attribution<S>)
     }
 
     /// The method's stable name ("occlusion", "kernel_shap", ...).
@@ -108,6 +115,10 @@ impl MethodSpec {
                 format!("Shapley Sampling {}", m.n_permutations())
             }
             MethodSpec::KernelShap(m) => format!("Kernel SHAP {}", m.n_samples()),
+            MethodSpec::Deviation(m) => match m.norm() {
+                ae_models::ErrorNorm::L1 => "Deviation from normal".into(),
+                ae_models::ErrorNorm::L2 => "Deviation from normal L2".into(),
+            },
         }
     }
 
@@ -135,14 +146,23 @@ impl MethodSpec {
         }
     }
 
-    /// The batching settings.
+    /// The batching settings; the default ones for [`Deviation`], which evaluates no model
+    /// and so has none.
     pub fn batching(&self) -> Batching {
-        each!(self, m => m.batching())
+        each!(self, m => m.batching(), _m => Batching::default())
     }
 
-    /// The same method with other batching settings (checked).
+    /// The same method with other batching settings (checked); [`Deviation`] unchanged
+    /// once they are checked.
     pub fn with_batching(&self, batching: Batching) -> Result<MethodSpec> {
-        Ok(each!(self, m => m.with_batching(batching)?.into()))
+        Ok(each!(
+            self,
+            m => m.with_batching(batching)?.into(),
+            m => {
+                batching.check("deviation")?;
+                MethodSpec::Deviation(m.clone())
+            }
+        ))
     }
 }
 
@@ -165,7 +185,8 @@ spec_from!(
     Occlusion,
     FeaturePermutation,
     ShapleyValueSampling,
-    KernelShap
+    KernelShap,
+    Deviation
 );
 
 #[cfg(test)]
@@ -178,7 +199,7 @@ mod tests {
 
     #[test]
     fn every_spec_names_its_method_round_trips_and_bad_settings_fail_on_reading() {
-        let specs: [(MethodSpec, &str); 9] = [
+        let specs: [(MethodSpec, &str); 10] = [
             (Saliency::default().into(), "saliency"),
             (InputXGradient::default().into(), "input_x_gradient"),
             (
@@ -197,6 +218,7 @@ mod tests {
                 "shapley_value_sampling",
             ),
             (KernelShap::default().into(), "kernel_shap"),
+            (Deviation::default().into(), "deviation"),
         ];
         for (spec, name) in specs {
             assert_eq!(spec.attribution::<Toy>().name(), name);
@@ -210,6 +232,7 @@ mod tests {
             r#"{"kernel_shap": {"n_samples": 1}}"#,
             r#"{"feature_ablation": {"batch_size": 0}}"#,
             r#"{"saliency": {"abs": true, "batch_sise": 8}}"#,
+            r#"{"deviation": {"batch_size": 8}}"#,
         ] {
             let err = serde_json::from_str::<MethodSpec>(bad)
                 .unwrap_err()
