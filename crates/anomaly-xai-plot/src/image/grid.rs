@@ -9,13 +9,13 @@
 //!
 //! ```
 //! use ndarray::Array2;
-//! use anomaly_xai::image::grid::{Grid, Panel};
+//! use anomaly_xai_plot::image::grid::{Grid, Panel};
 //! let mut g = Grid::new(["image", "mask", "LRP-L1"], 32);
 //! let img = Array2::from_elem((16, 16), 0.5f32);
 //! g.push_row("blob_0", vec![Panel::gray(img.clone()), Panel::gray(img.clone()), Panel::heat(img)])?;
 //! let pic = g.render()?;
 //! assert_eq!(pic.dimensions(), g.dimensions()?);
-//! # Ok::<(), anomaly_xai::image::ImageError>(())
+//! # Ok::<(), anomaly_xai_plot::image::ImageError>(())
 //! ```
 
 use std::path::Path;

@@ -18,12 +18,12 @@ use super::error::{ImageError, Result};
 ///
 /// ```
 /// use ndarray::array;
-/// use anomaly_xai::image::colormap::{Colormap, Scaling};
-/// use anomaly_xai::image::heatmap::render_map;
+/// use anomaly_xai_plot::image::colormap::{Colormap, Scaling};
+/// use anomaly_xai_plot::image::heatmap::render_map;
 /// let pic = render_map(&array![[0.0f32, 1.0, 2.0]], Colormap::Gray, Scaling::PerImage)?;
 /// assert_eq!(pic.dimensions(), (3, 1));
 /// assert_eq!(pic.get_pixel(1, 0).0, [128, 128, 128]);
-/// # Ok::<(), anomaly_xai::image::ImageError>(())
+/// # Ok::<(), anomaly_xai_plot::image::ImageError>(())
 /// ```
 pub fn render_map(map: &Array2<f32>, colormap: Colormap, scaling: Scaling) -> Result<RgbImage> {
     check_non_empty("heatmap", map.shape())?;

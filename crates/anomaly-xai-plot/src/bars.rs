@@ -6,7 +6,7 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{draw_err, invalid, prepare, Result, FAMILY, TAB10};
+use crate::{draw_err, invalid, prepare, Result, FAMILY, TAB10};
 
 const CHART: &str = "bar chart";
 
@@ -65,7 +65,7 @@ impl BarChart {
 /// with its value.
 ///
 /// ```no_run
-/// use anomaly_xai::plot::{draw_bar_chart, BarChart};
+/// use anomaly_xai_plot::{draw_bar_chart, BarChart};
 /// let chart = BarChart {
 ///     title: "time per explanation".into(),
 ///     value_label: "seconds".into(),
@@ -74,13 +74,13 @@ impl BarChart {
 ///     log_scale: true,
 /// };
 /// draw_bar_chart("times.png", &chart, (640, 400))?;
-/// # Ok::<(), anomaly_xai::plot::PlotError>(())
+/// # Ok::<(), anomaly_xai_plot::PlotError>(())
 /// ```
 ///
 /// # Errors
-/// [`super::PlotError::InvalidInput`] for no bars, labels and values of different
+/// [`crate::PlotError::InvalidInput`] for no bars, labels and values of different
 /// lengths, a non-finite value, or a value `<= 0` on a log scale;
-/// [`super::PlotError::Draw`] when plotters cannot draw or write the file.
+/// [`crate::PlotError::Draw`] when plotters cannot draw or write the file.
 pub fn draw_bar_chart(path: impl AsRef<Path>, chart: &BarChart, size: (u32, u32)) -> Result<()> {
     let path = path.as_ref();
     prepare(CHART, path, size)?;

@@ -1,10 +1,9 @@
-//! The one error type of the image module's rendering and tensor side.
+//! The error type of image rendering: heatmaps, colormaps and figure grids.
 
 use thiserror::Error;
 
-/// Everything that can go wrong while turning defect images into tensors or rendering
-/// heatmaps and figures, or while loading, preprocessing or generating them
-/// ([`ImageError::Data`]). Variants name the offending path or value.
+/// Everything that can go wrong while rendering heatmaps and figures, or while loading,
+/// preprocessing or generating the images they show ([`ImageError::Data`]). Variants name the offending path or value.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum ImageError {
@@ -62,12 +61,6 @@ pub enum ImageError {
         /// The backend's message.
         reason: String,
     },
-    /// A conversion to or from tensors failed.
-    #[error(transparent)]
-    Model(#[from] ae_models::ModelError),
-    /// A libtorch failure.
-    #[error("libtorch: {0}")]
-    Torch(#[from] tch::TchError),
 }
 
 /// Result alias of the image module.

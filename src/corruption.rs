@@ -2,9 +2,10 @@
 //!
 //! The corruptions themselves (null, random, adversarial I-FGSM), their settings and the
 //! score normaliser are the `corruption-eval` crate, re-exported here; see its docs for
-//! the protocol. [`validation`] runs the whole experiment on a real table (train,
-//! corrupt, explain with each method, recall@m, timing); `examples/corruption_validation.rs`
-//! is its command line.
+//! the protocol. The whole experiment on a real table (train, corrupt, explain with each
+//! method, recall@m, timing) is the reproduction package's corruption run
+//! (`anomaly_xai_repro::corruption`); `examples/corruption_validation.rs` is its command
+//! line.
 //!
 //! ```no_run
 //! use anomaly_xai::corruption::{Corruption, CorruptionGenerator, CorruptionParams};
@@ -16,7 +17,5 @@
 //! println!("{} samples in {} tries", set.samples.len(), set.summary.tries);
 //! # Ok(()) }
 //! ```
-
-pub mod validation;
 
 pub use corruption_eval::*;

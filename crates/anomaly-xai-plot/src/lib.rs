@@ -1,19 +1,43 @@
-//! PNG charts with `plotters` (bitmap backend): paper 2's Figure 2 ([`draw_recall_curves`]),
-//! paper 1's Figure 3 ([`draw_sensor_figure`]) and a per-method bar chart
-//! ([`draw_bar_chart`]).
+//! # anomaly-xai-plot
 //!
-//! Inputs are plain slices and `ndarray` views, so the charts do not depend on libtorch.
+//! The pictures of anomaly-xai, drawn with `plotters` (bitmap backend) and the `image`
+//! crate, re-exported by the facade as `anomaly_xai::plot` (feature `plot`) and
+//! `anomaly_xai::image::{colormap, heatmap, grid}` (feature `image`):
+//! - PNG charts: paper 2's Figure 2 ([`draw_recall_curves`]), paper 1's Figure 3
+//!   ([`draw_sensor_figure`]), reconstruction-error curves ([`draw_error_curves`]) and a
+//!   per-method bar chart ([`draw_bar_chart`]);
+//! - with the `image` feature, [`image`]: colormaps, heatmaps of relevance or residual maps
+//!   and figure grids like paper 2's Figure 3.
+//!
+//! Inputs are plain slices and `ndarray` arrays, so nothing here depends on libtorch.
 //! Every chart validates its input first (lengths agree, nothing empty, values finite) and
 //! returns a [`PlotError`] naming the problem; drawing failures name the output path.
 //!
 //! Text is rendered with DejaVu Sans, shipped in `assets/fonts/` (its licence is
 //! `assets/fonts/LICENSE-DejaVu.txt`) and compiled into the library, so charts look the
 //! same on every machine and need no system fonts.
+//!
+//! ```
+//! use anomaly_xai_plot::{draw_bar_chart, BarChart};
+//! let path = std::env::temp_dir().join("anomaly-xai-plot-crate-doc.png");
+//! let chart = BarChart {
+//!     title: "IoU per method".into(),
+//!     value_label: "IoU".into(),
+//!     labels: vec!["Residual L1".into(), "Occlusion".into()],
+//!     values: vec![41.2, 37.5],
+//!     log_scale: false,
+//! };
+//! draw_bar_chart(&path, &chart, (480, 320))?;
+//! # Ok::<(), anomaly_xai_plot::PlotError>(())
+//! ```
 
 mod bars;
 mod error_curve;
 mod recall_curves;
 mod sensor_figure;
+
+#[cfg(feature = "image")]
+pub mod image;
 
 pub use bars::{draw_bar_chart, BarChart};
 pub use error_curve::{draw_error_curves, ErrorAxes, ErrorLine, ErrorPanel};
@@ -28,7 +52,7 @@ use plotters::style::{FontStyle, RGBColor};
 use thiserror::Error;
 
 /// The font every chart uses, registered under plotters' `sans-serif` family.
-const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 
 /// The family name charts ask for.
 pub(crate) const FAMILY: &str = "sans-serif";
@@ -62,7 +86,7 @@ pub enum PlotError {
     Font(String),
 }
 
-/// Result alias of this module.
+/// Result alias of the charts.
 pub type Result<T, E = PlotError> = std::result::Result<T, E>;
 
 /// Registers the embedded font once per process.

@@ -4,11 +4,11 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::{draw_err, invalid, prepare, Result, FAMILY, TAB10};
+use crate::{draw_err, invalid, prepare, Result, FAMILY, TAB10};
 
 const CHART: &str = "recall curves";
 
-/// One method's line in a recall panel (named apart from [`loc_metrics::RecallCurve`], the
+/// One method's line in a recall panel (named apart from `loc_metrics::RecallCurve`, the
 /// computed curve it is drawn from): `recall[m − 1]` is recall@m for `m = 1..=M`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecallLine {
@@ -31,19 +31,19 @@ pub struct RecallPanel {
 /// A method keeps its colour in every panel.
 ///
 /// ```no_run
-/// use anomaly_xai::plot::{draw_recall_curves, RecallLine, RecallPanel};
+/// use anomaly_xai_plot::{draw_recall_curves, RecallLine, RecallPanel};
 /// let panel = RecallPanel {
 ///     title: "null".into(),
 ///     curves: vec![RecallLine { label: "LRP".into(), recall: vec![0.8, 0.95, 1.0] }],
 /// };
 /// draw_recall_curves("recall.png", &[panel], (900, 320))?;
-/// # Ok::<(), anomaly_xai::plot::PlotError>(())
+/// # Ok::<(), anomaly_xai_plot::PlotError>(())
 /// ```
 ///
 /// # Errors
-/// [`super::PlotError::InvalidInput`] for no panels, a panel without curves, an empty
+/// [`crate::PlotError::InvalidInput`] for no panels, a panel without curves, an empty
 /// curve, curves of different lengths within a panel, or a recall outside `[0, 1]`;
-/// [`super::PlotError::Draw`] when plotters cannot draw or write the file.
+/// [`crate::PlotError::Draw`] when plotters cannot draw or write the file.
 pub fn draw_recall_curves(
     path: impl AsRef<Path>,
     panels: &[RecallPanel],

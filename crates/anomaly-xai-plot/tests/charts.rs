@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anomaly_xai::plot::{
+use anomaly_xai_plot::{
     draw_bar_chart, draw_recall_curves, draw_sensor_figure, BarChart, PlotError, RecallLine,
     RecallPanel, SensorFigure,
 };

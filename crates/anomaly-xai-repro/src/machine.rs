@@ -11,14 +11,14 @@ use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
 
-use crate::data::SmdMachine;
-use crate::error::{Error, Result};
-use crate::method::Context;
-use crate::models::convert::array_to_tensor;
-use crate::models::persist::{Overwrite, SavedFiles, SavedModel};
-use crate::models::train::{train, TrainConfig};
-use crate::models::windows::sliding_windows;
-use crate::models::{AttentionLstmAe, LstmAe, LstmAeConfig, MinMaxScaler};
+use anomaly_xai::data::SmdMachine;
+use anomaly_xai::error::{Error, Result};
+use anomaly_xai::method::Context;
+use anomaly_xai::models::convert::array_to_tensor;
+use anomaly_xai::models::persist::{Overwrite, SavedFiles, SavedModel};
+use anomaly_xai::models::train::{train, TrainConfig};
+use anomaly_xai::models::windows::sliding_windows;
+use anomaly_xai::models::{AttentionLstmAe, LstmAe, LstmAeConfig, MinMaxScaler};
 
 /// How a machine is prepared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,7 +64,7 @@ impl Default for MachineSettings {
     }
 }
 
-/// A machine ready for [`super::Localizer::run`].
+/// A machine ready for [`anomaly_xai::localizer::Localizer::run`].
 pub struct PreparedMachine {
     /// The machine's name.
     pub name: String,
@@ -210,7 +210,7 @@ fn cache_key(machine: &SmdMachine, model: &LstmAeConfig, settings: &MachineSetti
 fn train_or_load<M: SavedModel>(
     stem: Option<&Path>,
     retrain: bool,
-    build: impl FnOnce() -> crate::models::Result<M>,
+    build: impl FnOnce() -> anomaly_xai::models::Result<M>,
     data: &Tensor,
     cfg: &TrainConfig,
     seconds: &mut f64,

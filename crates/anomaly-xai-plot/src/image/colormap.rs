@@ -38,7 +38,7 @@ impl Colormap {
     /// The colour of `t`, clamped to `[0, 1]`; NaN maps to 0.
     ///
     /// ```
-    /// use anomaly_xai::image::colormap::Colormap;
+    /// use anomaly_xai_plot::image::colormap::Colormap;
     /// assert_eq!(Colormap::Inferno.rgb(0.0), [0, 0, 4]);
     /// assert_eq!(Colormap::Inferno.rgb(1.0), [252, 255, 164]);
     /// assert_eq!(Colormap::BlueWhiteRed.rgb(0.5), [247, 247, 247]);

@@ -4,31 +4,33 @@
 
 use std::borrow::Borrow;
 
-use ae_models::convert::{checked_array_to_tensor, tensor_to_array};
-use anomaly_data::image::ImageSample;
+use anomaly_xai::image::{ImageError, ImageSample};
+use anomaly_xai::models::convert::{checked_array_to_tensor, tensor_to_array};
+use anomaly_xai::{Error, Result};
 use ndarray::{Array2, Array3, Axis, Ix3};
 use tch::{Device, Tensor};
 
-use super::error::{ImageError, Result};
-
 /// Stacks same-sized images into a `[N, 1, H, W]` tensor on `device`.
 ///
-/// Errors on an empty list, images of different sizes or a non-finite pixel.
+/// Errors on an empty list, images of different sizes ([`Error::Image`]) or a non-finite
+/// pixel ([`Error::Model`]).
 ///
 /// ```
 /// use ndarray::Array2;
-/// use anomaly_xai::image::tensor::{images_to_tensor, tensor_to_maps};
+/// use anomaly_xai_repro::image::tensor::{images_to_tensor, tensor_to_maps};
 /// let imgs = vec![Array2::from_elem((4, 5), 0.5f32), Array2::zeros((4, 5))];
 /// let t = images_to_tensor(&imgs, tch::Device::Cpu)?;
 /// assert_eq!(t.size(), vec![2, 1, 4, 5]);
 /// assert_eq!(tensor_to_maps(&t)?, imgs);
-/// # Ok::<(), anomaly_xai::image::ImageError>(())
+/// # Ok::<(), anomaly_xai::Error>(())
 /// ```
 pub fn images_to_tensor<A: Borrow<Array2<f32>>>(images: &[A], device: Device) -> Result<Tensor> {
-    let first = images.first().ok_or_else(|| ImageError::ShapeMismatch {
-        what: "images_to_tensor".into(),
-        expected: "at least one image".into(),
-        got: vec![0],
+    let first = images.first().ok_or_else(|| {
+        Error::from(ImageError::ShapeMismatch {
+            what: "images_to_tensor".into(),
+            expected: "at least one image".into(),
+            got: vec![0],
+        })
     })?;
     let (h, w) = first.borrow().dim();
     let mut stack = Array3::<f32>::zeros((images.len(), h, w));
@@ -39,7 +41,8 @@ pub fn images_to_tensor<A: Borrow<Array2<f32>>>(images: &[A], device: Device) ->
                 what: format!("images_to_tensor: image {i}"),
                 expected: format!("[{h}, {w}] like image 0"),
                 got: img.shape().to_vec(),
-            });
+            }
+            .into());
         }
         stack.index_axis_mut(Axis(0), i).assign(img);
     }
@@ -75,7 +78,8 @@ pub fn tensor_to_maps(t: &Tensor) -> Result<Vec<Array2<f32>>> {
                 what: "tensor_to_maps".into(),
                 expected: "[N, 1, H, W] or [N, H, W]".into(),
                 got: size.iter().map(|&d| d as usize).collect(),
-            })
+            }
+            .into())
         }
     };
     let a = tensor_to_array(&flat)?
@@ -84,7 +88,8 @@ pub fn tensor_to_maps(t: &Tensor) -> Result<Vec<Array2<f32>>> {
             what: "tensor_to_maps".into(),
             expected: "3 dimensions after reshape".into(),
             got: size.iter().map(|&d| d as usize).collect(),
-        })?;
+        })
+        .map_err(Error::from)?;
     Ok(a.outer_iter().map(|m| m.to_owned()).collect())
 }
 

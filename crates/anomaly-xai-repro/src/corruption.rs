@@ -5,7 +5,7 @@
 //! Protocol (the defaults, [`ValidationConfig::paper`]):
 //! * data: the table's normal rows (benign tumours, normal traffic), split seeded into
 //!   70 % training rows and 30 % held-out rows; min-max scaling fitted on the training
-//!   rows ([`ae_models::MinMaxScaler`]);
+//!   rows ([`anomaly_xai::models::MinMaxScaler`]);
 //! * detector: a [`DenseAe`] trained with the L2 (MSE) loss on the training rows;
 //! * corruptions: [`CorruptionGenerator`] with the training rows as reference and the
 //!   held-out rows as pool, `K = 100` samples per corruption;
@@ -18,7 +18,7 @@
 //!   training mean ([`MethodSpec::lrp_deviation`]). Occlusion and IG replace features by
 //!   the training mean: a zero baseline would make the null corruption (`x_c = 0`)
 //!   invisible to both, since they credit `x_c − x'_c`;
-//! * score: recall@m for `m = 1..M` ([`loc_metrics::recall_at_m`], ties averaged), and the
+//! * score: recall@m for `m = 1..M` ([`anomaly_xai::metrics::recall_at_m`], ties averaged), and the
 //!   wall time per explanation (each method explains the `K` samples of a corruption in
 //!   one call; time / `K`; one untimed call per method first, the best of five runs
 //!   for calls under a second, the median over the corruptions).
@@ -28,23 +28,24 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Instant;
 
-use ae_models::convert::{array_to_tensor, tensor_to_array};
-use ae_models::train::{train, TrainConfig};
-use ae_models::{Autoencoder, DenseAe, DenseAeConfig, ErrorNorm, ExplainedError, MinMaxScaler};
-use anomaly_data::{load_breast_cancer, load_nsl_kdd, NslKddSplit, Table};
-use loc_metrics::{recall_at_m, Ties};
-use lrp_ae::{Preset, RootPoint};
+use anomaly_xai::attrib::{BaselineSpec, IntegratedGradients, KernelShap, Occlusion};
+use anomaly_xai::data::{load_breast_cancer, load_nsl_kdd, NslKddSplit, Table};
+use anomaly_xai::lrp::{Preset, RootPoint};
+use anomaly_xai::metrics::{recall_at_m, Ties};
+use anomaly_xai::models::convert::{array_to_tensor, tensor_to_array};
+use anomaly_xai::models::train::{train, TrainConfig};
+use anomaly_xai::models::{
+    Autoencoder, DenseAe, DenseAeConfig, ErrorNorm, ExplainedError, MinMaxScaler,
+};
 use ndarray::{Array2, Ix2};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
-use xai_attrib::{BaselineSpec, IntegratedGradients, KernelShap, Occlusion};
 
-use super::{Corruption, CorruptionGenerator, CorruptionParams, TriesSummary};
-use crate::error::{Error, Result};
-use crate::method::{Context, Method, MethodSpec, PreparedMethod};
+use anomaly_xai::corruption::{Corruption, CorruptionGenerator, CorruptionParams, TriesSummary};
+use anomaly_xai::error::{Error, Result};
+use anomaly_xai::method::{Context, Method, MethodSpec, PreparedMethod};
 #[cfg(feature = "plot")]
-use crate::plot::{RecallLine, RecallPanel};
-use crate::stats::median;
+use anomaly_xai::plot::{RecallLine, RecallPanel};
 
 /// Which table the validation runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -491,8 +492,12 @@ pub fn run_validation(cfg: &ValidationConfig) -> Result<ValidationReport> {
             .find(|m| is(&m.method))
             .map(MethodSpec::label)
     };
-    let kernel_shap =
-        first_label(|m| matches!(m, Method::Attrib(xai_attrib::MethodSpec::KernelShap(_))));
+    let kernel_shap = first_label(|m| {
+        matches!(
+            m,
+            Method::Attrib(anomaly_xai::attrib::MethodSpec::KernelShap(_))
+        )
+    });
     let lrp = first_label(|m| {
         matches!(
             m,
@@ -530,5 +535,19 @@ pub fn run_validation(cfg: &ValidationConfig) -> Result<ValidationReport> {
         kernel_shap_over_lrp,
         seconds_one_sample,
         kernel_shap_over_lrp_one_sample,
+    })
+}
+
+/// The median of `v` (the mean of the middle two for an even count); `None` when empty.
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
     })
 }

@@ -10,7 +10,7 @@ use ndarray::ArrayView2;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
-use super::{draw_err, invalid, prepare, Result, FAMILY, TAB10};
+use crate::{draw_err, invalid, prepare, Result, FAMILY, TAB10};
 
 const CHART: &str = "sensor figure";
 
@@ -116,7 +116,7 @@ impl SensorFigure<'_> {
 /// eight, by attribution); the legend marks true sensors with `*`.
 ///
 /// ```no_run
-/// use anomaly_xai::plot::{draw_sensor_figure, SensorFigure};
+/// use anomaly_xai_plot::{draw_sensor_figure, SensorFigure};
 /// let series = ndarray::Array2::<f32>::zeros((40, 5));
 /// let fig = SensorFigure {
 ///     series: series.view(),
@@ -129,13 +129,13 @@ impl SensorFigure<'_> {
 ///     title: "demo".into(),
 /// };
 /// draw_sensor_figure("sensors.png", &fig, (1200, 450))?;
-/// # Ok::<(), anomaly_xai::plot::PlotError>(())
+/// # Ok::<(), anomaly_xai_plot::PlotError>(())
 /// ```
 ///
 /// # Errors
-/// [`super::PlotError::InvalidInput`] for an empty series, lengths that disagree, a
+/// [`crate::PlotError::InvalidInput`] for an empty series, lengths that disagree, a
 /// non-finite value, a sensor index or region out of range, or `top_k = 0`;
-/// [`super::PlotError::Draw`] when plotters cannot draw or write the file.
+/// [`crate::PlotError::Draw`] when plotters cannot draw or write the file.
 pub fn draw_sensor_figure(
     path: impl AsRef<Path>,
     fig: &SensorFigure<'_>,

@@ -1,12 +1,10 @@
 //! A smoke run of the corruption validation on the real breast-cancer table with a small
 //! K, and the properties of its report.
 
-use anomaly_xai::corruption::validation::{
-    paper_methods, run_validation, TableSource, ValidationConfig,
-};
 use anomaly_xai::corruption::Corruption;
 use anomaly_xai::data::find_data_dir;
 use anomaly_xai::plot::draw_recall_curves;
+use anomaly_xai_repro::corruption::{paper_methods, run_validation, TableSource, ValidationConfig};
 
 #[test]
 fn smoke_run_on_breast_cancer_gives_monotone_recall_curves() {
@@ -61,7 +59,7 @@ fn smoke_run_on_breast_cancer_gives_monotone_recall_curves() {
     assert!(report.kernel_shap_over_lrp.is_some_and(|r| r > 1.0));
 
     let json = serde_json::to_string(&report).unwrap();
-    let back: anomaly_xai::corruption::validation::ValidationReport =
+    let back: anomaly_xai_repro::corruption::ValidationReport =
         serde_json::from_str(&json).unwrap();
     assert_eq!(back, report);
     assert!(report

@@ -8,8 +8,8 @@ use anomaly_xai::image::dataset::write_generic;
 use anomaly_xai::image::grid::{Grid, Panel};
 use anomaly_xai::image::preprocess::Preprocess;
 use anomaly_xai::image::synthetic::{generate, SyntheticConfig, Texture};
-use anomaly_xai::image::tensor::{masks_to_tensor, samples_to_tensor, tensor_to_maps};
 use anomaly_xai::image::{DefectDataset, Layout};
+use anomaly_xai_repro::image::tensor::{masks_to_tensor, samples_to_tensor, tensor_to_maps};
 use tch::{Device, Kind};
 
 #[test]
@@ -99,9 +99,9 @@ fn synthetic_set_survives_disk_preprocessing_augmentation_and_rendering() {
 /// input is refused before any explanation.
 #[test]
 fn the_image_localizer_scores_every_method_per_group_and_refuses_bad_input() {
-    use anomaly_xai::image::{paper2_methods, ImageLocalizer};
     use anomaly_xai::method::Context;
     use anomaly_xai::models::{ConvAe, ConvAeConfig};
+    use anomaly_xai_repro::image::{paper2_methods, ImageLocalizer};
     tch::set_num_threads(1);
     let cfg = SyntheticConfig {
         size: 16,

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::{draw_err, invalid, prepare, Result, FAMILY, TAB10};
+use crate::{draw_err, invalid, prepare, Result, FAMILY, TAB10};
 
 const CHART: &str = "error curve";
 
@@ -44,20 +44,20 @@ pub struct ErrorAxes {
 /// reaches higher to make room); every point is marked.
 ///
 /// ```no_run
-/// use anomaly_xai::plot::{draw_error_curves, ErrorAxes, ErrorLine, ErrorPanel};
+/// use anomaly_xai_plot::{draw_error_curves, ErrorAxes, ErrorLine, ErrorPanel};
 /// let panel = ErrorPanel {
 ///     title: "synthetic".into(),
 ///     lines: vec![ErrorLine { label: "ours".into(), points: vec![(50.0, 0.2), (200.0, 0.05)] }],
 /// };
 /// let axes = ErrorAxes { cost: "evaluations".into(), error: "relative error".into(), columns: 3 };
 /// draw_error_curves("error.png", &[panel], &axes, (900, 360))?;
-/// # Ok::<(), anomaly_xai::plot::PlotError>(())
+/// # Ok::<(), anomaly_xai_plot::PlotError>(())
 /// ```
 ///
 /// # Errors
-/// [`super::PlotError::InvalidInput`] for no panels, no columns, a panel without lines, a
+/// [`crate::PlotError::InvalidInput`] for no panels, no columns, a panel without lines, a
 /// line without points, or a cost or error that is not finite and positive;
-/// [`super::PlotError::Draw`] when plotters cannot draw or write the file.
+/// [`crate::PlotError::Draw`] when plotters cannot draw or write the file.
 pub fn draw_error_curves(
     path: impl AsRef<Path>,
     panels: &[ErrorPanel],

@@ -7,7 +7,8 @@
 //! ([`ImageRun::draw_grids`]).
 //!
 //! The methods are the one method list of the workspace ([`MethodSpec`]); paper 2's set is
-//! [`paper2_methods`].
+//! [`paper2_methods`]. [`tensor`] turns batches of images into the model's `[N, 1, H, W]`
+//! tensors and maps back into arrays.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -16,19 +17,22 @@ use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind};
 
-use super::augment::{train_val_split, Augment};
-use super::colormap::{Colormap, Scaling};
-use super::grid::{Grid, Panel};
-use super::tensor::{samples_to_tensor, tensor_to_maps};
-use super::ImageSample;
-use crate::attrib::{IntegratedGradients, Occlusion};
-use crate::error::{Error, Result};
-use crate::lrp::Preset;
-use crate::method::{Context, MethodSpec, PreparedMethod};
-use crate::metrics::{PixelGroup, PixelScores, Table, TableRow};
-use crate::models::recon_error::sample_errors;
-use crate::models::train::{train, TrainConfig, TrainSummary};
-use crate::models::{Autoencoder, ConvAe, ConvAeConfig, ErrorNorm, ExplainedError};
+use anomaly_xai::attrib::{IntegratedGradients, Occlusion};
+use anomaly_xai::error::{Error, Result};
+use anomaly_xai::image::augment::{train_val_split, Augment};
+use anomaly_xai::image::colormap::{Colormap, Scaling};
+use anomaly_xai::image::grid::{Grid, Panel};
+use anomaly_xai::image::ImageSample;
+use anomaly_xai::lrp::Preset;
+use anomaly_xai::method::{Context, MethodSpec, PreparedMethod};
+use anomaly_xai::metrics::{PixelGroup, PixelScores, Table, TableRow};
+use anomaly_xai::models::recon_error::sample_errors;
+use anomaly_xai::models::train::{train, TrainConfig, TrainSummary};
+use anomaly_xai::models::{Autoencoder, ConvAe, ConvAeConfig, ErrorNorm, ExplainedError};
+
+pub mod tensor;
+
+use tensor::{samples_to_tensor, tensor_to_maps};
 
 /// How the convolutional autoencoder is built and trained (paper 2: 10 % of the defect-free
 /// images for validation, random rotations and flips, Adam with early stopping).
@@ -202,7 +206,7 @@ impl ImageLocalizer {
         for chunk in test.chunks(self.batch) {
             let x = samples_to_tensor(chunk, ctx.detector.device())?;
             let e = tch::no_grad(|| ctx.detector.cell_errors(&x, ErrorNorm::L2))?;
-            errors.extend(crate::models::convert::tensor_to_f64s(
+            errors.extend(anomaly_xai::models::convert::tensor_to_f64s(
                 &e.f_flatten(1, -1)?.f_mean_dim(1, false, None)?,
             )?);
             for (k, m) in prepared.iter().enumerate() {
