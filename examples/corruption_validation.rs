@@ -7,7 +7,7 @@
 //! paper). A `DenseAe` is trained on the normal rows (benign tumours / normal traffic),
 //! held-out clean rows get one feature corrupted (null, random, adversarial I-FGSM), and
 //! LRP, Kernel SHAP, the L2 residual, Occlusion and Integrated Gradients explain each
-//! corrupted record. See `anomaly_xai::corruption::validation` for the protocol.
+//! corrupted record. See `anomaly_xai_repro::corruption` for the protocol.
 //!
 //! Writes `report.json`, `recall.png` (paper 2's Figure 2) and `timing.png` under
 //! `--out/<data>/`, and prints recall@m for m = 1..M and the time per explanation.
@@ -21,12 +21,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anomaly_xai::corruption::validation::{
-    paper_methods, run_validation, TableSource, ValidationConfig,
-};
 use anomaly_xai::data::find_data_dir;
 use anomaly_xai::plot::{draw_bar_chart, draw_recall_curves, BarChart};
 use anomaly_xai::{Error, Result};
+use anomaly_xai_repro::corruption::{paper_methods, run_validation, TableSource, ValidationConfig};
 use clap::{Parser, ValueEnum};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

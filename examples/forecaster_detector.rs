@@ -16,12 +16,12 @@ use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::time::Instant;
 
-use anomaly_xai::localizer::MachineSettings;
 use anomaly_xai::method::Context;
 use anomaly_xai::models::persist::Overwrite;
 use anomaly_xai::models::train::train;
 use anomaly_xai::models::{LstmForecaster, LstmForecasterConfig};
 use anomaly_xai::{Error, Result};
+use anomaly_xai_repro::MachineSettings;
 use tch::Device;
 
 fn main() -> std::process::ExitCode {

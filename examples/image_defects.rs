@@ -5,7 +5,7 @@
 //! `anomaly-data` (random crops as defect-free training images, test crops with pasted
 //! blobs and scratches of exact masks). `--data-dir` reads any folder in the
 //! magnetic-tile, MVTec or generic layout, e.g. `../shared/data/images/magnetic_tile`.
-//! Pipeline ([`anomaly_xai::image::pipeline`]): paper 2's preprocessing and augmentation, a
+//! Pipeline ([`anomaly_xai_repro::image`]): paper 2's preprocessing and augmentation, a
 //! [`ConvAeConfig::small`] at 64×64 (`--full`: paper 2's Table 2 model at 128×128), the
 //! residual and LRP of the L1 and L2 errors (`--reference` adds Occlusion and Integrated
 //! Gradients), pixel AP per defect group, a PNG grid per group, JSON.
@@ -19,13 +19,14 @@ use std::process::ExitCode;
 
 use anomaly_xai::image::preprocess::Preprocess;
 use anomaly_xai::image::synthetic::{generate, Polarity, SyntheticConfig, Texture};
-use anomaly_xai::image::{
-    paper2_methods, train_image_model, DefectDataset, ImageLocalizer, ImageModelSettings, Layout,
-};
+use anomaly_xai::image::{DefectDataset, Layout};
 use anomaly_xai::method::Context;
 use anomaly_xai::models::train::TrainConfig;
 use anomaly_xai::models::{ConvAeConfig, ErrorNorm};
 use anomaly_xai::{Error, Result};
+use anomaly_xai_repro::image::{
+    paper2_methods, train_image_model, ImageLocalizer, ImageModelSettings,
+};
 use clap::Parser;
 
 #[derive(Parser, Debug)]

@@ -26,15 +26,16 @@ use std::time::Instant;
 use anomaly_xai::attrib::BaselineSpec;
 use anomaly_xai::image::preprocess::Preprocess;
 use anomaly_xai::image::synthetic::{generate, Polarity, SyntheticConfig, Texture};
-use anomaly_xai::image::tensor::samples_to_tensor;
-use anomaly_xai::image::{
-    paper2_methods, train_image_model, ImageLocalizer, ImageModelSettings, ImageRun, ImageSample,
-};
+use anomaly_xai::image::ImageSample;
 use anomaly_xai::lrp::RootPoint;
 use anomaly_xai::method::{Context, MethodSpec};
 use anomaly_xai::models::train::TrainConfig;
 use anomaly_xai::models::{ConvAeConfig, ErrorNorm};
 use anomaly_xai::{Error, Result};
+use anomaly_xai_repro::image::tensor::samples_to_tensor;
+use anomaly_xai_repro::image::{
+    paper2_methods, train_image_model, ImageLocalizer, ImageModelSettings, ImageRun,
+};
 use clap::Parser;
 use tch::Device;
 

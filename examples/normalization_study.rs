@@ -1,8 +1,8 @@
-//! The same explanations under every normalization, side by side (issue 18): reads the
+//! The same explanations under every normalization, side by side: reads the
 //! `results.json` of `smd_localization` runs (made with a normalization, so that they
 //! kept the reference windows' scores) and scores every method's raw region scores again
 //! under each [`Normalization`], with and without GT@120%'s positive filter, and under
-//! "rank by the centred score, filter on the raw sign" (the issue's first idea, kept here
+//! "rank by the centred score, filter on the raw sign" (a first idea for the default, kept here
 //! as a comparison rather than a library setting). No explanation is recomputed.
 //!
 //! ```sh

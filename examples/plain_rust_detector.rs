@@ -24,7 +24,6 @@ use std::time::Instant;
 use anomaly_xai::attrib::{
     BaselineSpec, FeaturePermutation, KernelShap, Occlusion, ShapleyValueSampling,
 };
-use anomaly_xai::corruption::validation::{TableSource, ValidationConfig};
 use anomaly_xai::corruption::{Corruption, CorruptionGenerator};
 use anomaly_xai::data::{load_breast_cancer, Table as DataTable};
 use anomaly_xai::method::{Context, MethodSpec};
@@ -36,6 +35,7 @@ use anomaly_xai::models::{
     MinMaxScaler,
 };
 use anomaly_xai::Result;
+use anomaly_xai_repro::corruption::{TableSource, ValidationConfig};
 use ndarray::{Array2, ArrayViewD, Ix2};
 use pca::Pca;
 use tch::{Device, Tensor};

@@ -42,7 +42,7 @@ fn run() -> anomaly_xai::Result<()> {
     train(&model, &train_t, &TrainConfig::default())?;
 
     // Where are the anomalies? Occlusion of each sensor (replaced by its training mean),
-    // the residual and LRP of the error's deviation (docs/reproduction.md §1c: each of
+    // the residual and LRP of the error's deviation (docs/reproduction/regimes.md: each of
     // them beats chance on both kinds of machine; zero baselines and paper 2's LSTM LRP
     // do not).
     let occlusion = Occlusion::params()

@@ -4,15 +4,16 @@
 //! `data/smd/`; `--data-dir` takes any directory in the SMD layout. Per machine
 //! ([`PreparedMachine`]): min-max scaling, windows of 50, the 2+2-layer LSTM autoencoder
 //! trained once and cached under `--cache-dir`; then every method of the default set
-//! ([`paper1::default_methods`]: those above chance on both kinds of system of issue 18,
-//! deviation LRP included) explains the windows of every labelled region, each sensor's
+//! ([`defaults::methods`]: those above chance both where a fault moves few independent
+//! sensors and where it moves a correlated group, deviation LRP included) explains the windows of every labelled region, each sensor's
 //! score is divided by its usual magnitude on normal windows (`--normalization scale`,
 //! the default), and the sensor scores are scored against the labelled sensors.
 //! `--methods paper1` runs paper 1's Table 1 plus LRP ([`paper1::methods`]) and two rows
 //! that are not in the papers: deviation LRP from each window's reconstruction and from
-//! the training mean ([`paper1::deviation_lrp`]), next to paper 2's LRP, which stays the
+//! the training mean ([`defaults::deviation_lrp`]), next to paper 2's LRP, which stays the
 //! reproduction row. `--synthetic few-sensors|correlated-group` runs on synthetic machines
-//! of either regime of issue 18 instead of SMD.
+//! of either regime (few independent sensors per fault, or a correlated group) instead of
+//! SMD.
 //!
 //! Run: `cargo xtask demo` (or `cargo run --release --example smd_localization -- --help`).
 
@@ -24,13 +25,14 @@ use std::time::Instant;
 
 use anomaly_xai::data::synthetic::{generate, Regime};
 use anomaly_xai::data::SmdMachine;
+use anomaly_xai::defaults;
 use anomaly_xai::localizer::{
-    paper1, LocalizationRun, Localizer, LocalizerConfig, MachineSettings, Normalization,
-    PreparedMachine, WindowPolicy,
+    LocalizationRun, Localizer, LocalizerConfig, Normalization, WindowPolicy,
 };
 use anomaly_xai::models::{ErrorNorm, ExplainedError};
 use anomaly_xai::plot::{draw_sensor_figure, SensorFigure};
 use anomaly_xai::{Error, Result};
+use anomaly_xai_repro::{paper1, MachineSettings, PreparedMachine};
 use clap::{Parser, ValueEnum};
 
 #[derive(Parser, Debug)]
@@ -278,9 +280,9 @@ fn localizer(args: &Args) -> Result<Localizer> {
     let seeds: Vec<u64> = (0..n_seeds).collect();
     let (kernel, shapley) = if args.full { (1000, 25) } else { (200, 5) };
     // Deviation LRP (not in paper 1), next to paper 2's LRP (the reproduction row).
-    let deviation_lrp = paper1::deviation_lrp;
+    let deviation_lrp = defaults::deviation_lrp;
     let mut methods = match args.methods {
-        MethodSet::Default => paper1::default_methods(50, kernel, shapley, &seeds)?,
+        MethodSet::Default => defaults::methods(50, kernel, shapley, &seeds)?,
         MethodSet::Paper1 => {
             let mut paper = paper1::methods(50, kernel, shapley, &seeds)?;
             paper.extend(deviation_lrp());

@@ -101,7 +101,7 @@ pub enum Error {
     /// A chart could not be drawn.
     #[cfg(feature = "plot")]
     #[error(transparent)]
-    Plot(#[from] crate::plot::PlotError),
+    Plot(#[from] anomaly_xai_plot::PlotError),
     /// A JSON (de)serialisation failed.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),

@@ -1,4 +1,4 @@
-//! Run configurations read from JSON obey the rules of those built in code (issue 19 item 3):
+//! Run configurations read from JSON obey the rules of those built in code:
 //! a bad file fails where it is read, naming the value, not at run time.
 
 use anomaly_xai::localizer::LocalizerConfig;

@@ -7,12 +7,12 @@ use anomaly_xai::attrib::{Attribution, Request, Residual};
 use anomaly_xai::image::augment::{train_val_split, Augment};
 use anomaly_xai::image::preprocess::Preprocess;
 use anomaly_xai::image::synthetic::{generate, Polarity, SyntheticConfig, Texture};
-use anomaly_xai::image::tensor::{samples_to_tensor, tensor_to_maps};
 use anomaly_xai::image::ImageSample;
 use anomaly_xai::lrp::{Lrp, Preset};
 use anomaly_xai::models::recon_error::ErrorNorm;
 use anomaly_xai::models::train::{train, TrainConfig};
 use anomaly_xai::models::{ConvAe, ConvAeConfig, LayerKind};
+use anomaly_xai_repro::image::tensor::{samples_to_tensor, tensor_to_maps};
 use ndarray::Array2;
 use tch::{Device, Kind, Tensor};
 

@@ -1,5 +1,5 @@
 //! The localization pipeline end to end on a tiny synthetic machine with planted
-//! anomalous sensors (issue 7): scale, window, train a small LSTM autoencoder, explain
+//! anomalous sensors: scale, window, train a small LSTM autoencoder, explain
 //! every planted region with several methods, and check that the planted sensors score
 //! high, while the same scores against shuffled ground truth score at chance. Then the
 //! pipeline's errors on bad input.

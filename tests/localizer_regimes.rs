@@ -1,8 +1,9 @@
-//! The default localizer on both kinds of system (issue 18): small synthetic machines of
+//! The default localizer on both kinds of system (few independent sensors per fault; many
+//! correlated sensors per fault, most of them labelled): small synthetic machines of
 //! each [`Regime`], prepared as the main job prepares SMD machines ([`PreparedMachine`]:
 //! min-max scaling, an LSTM autoencoder, normal reference windows from the validation
 //! part of the training data), explained by every method of
-//! [`paper1::default_methods`] under [`LocalizerConfig::default`]'s normalization. Every
+//! [`anomaly_xai::defaults::methods`] under [`LocalizerConfig::default`]'s normalization. Every
 //! method must beat the chance row of its regime by a margin, with the positive filter of
 //! GT@120% and without it; two methods the default set leaves out must miss it, so that
 //! the check is seen to fail.
@@ -12,13 +13,12 @@
 
 use anomaly_xai::attrib::Occlusion;
 use anomaly_xai::data::synthetic::{generate, Regime, SyntheticConfig};
-use anomaly_xai::localizer::{
-    paper1, LocalizationRun, Localizer, LocalizerConfig, MachineSettings, PreparedMachine,
-};
+use anomaly_xai::localizer::{LocalizationRun, Localizer, LocalizerConfig};
 use anomaly_xai::lrp::Preset;
 use anomaly_xai::method::MethodSpec;
 use anomaly_xai::metrics::{Column, Selection, SetScore};
 use anomaly_xai::models::train::TrainConfig;
+use anomaly_xai_repro::{paper1, MachineSettings, PreparedMachine};
 
 const WINDOW: usize = 16;
 
@@ -133,7 +133,7 @@ fn check(regime: Regime, seed: u64, margin: f64) {
 }
 
 fn default_methods() -> Vec<MethodSpec> {
-    paper1::default_methods(WINDOW as i64, 200, 5, &[0]).unwrap()
+    anomaly_xai::defaults::methods(WINDOW as i64, 200, 5, &[0]).unwrap()
 }
 
 // Margins: about half the smallest lead over chance of any default method over seeds

@@ -1,4 +1,4 @@
-//! One error type at the facade (issue 19 item 10): every crate's error converts into
+//! One error type at the facade: every crate's error converts into
 //! `anomaly_xai::Error` with `?`, and its message is kept.
 
 use anomaly_xai::{Error, Result};

@@ -14,7 +14,7 @@ use anomaly_xai::attrib::{
     Request, Saliency,
 };
 use anomaly_xai::data::SmdMachine;
-use anomaly_xai::localizer::{paper1, Localizer, LocalizerConfig, Normalization};
+use anomaly_xai::localizer::{Localizer, LocalizerConfig, Normalization};
 use anomaly_xai::lrp::Preset;
 use anomaly_xai::method::{Context, MethodSpec};
 use anomaly_xai::models::convert::array_to_tensor;
@@ -24,6 +24,7 @@ use anomaly_xai::models::{
     ErrorNorm, ExplainedError, LstmAe, LstmAeConfig, MinMaxScaler, TorchScriptDetector,
 };
 use anomaly_xai::Error;
+use anomaly_xai_repro::paper1;
 use ndarray::Array2;
 use tch::{Device, Tensor};
 

@@ -11,15 +11,15 @@ use std::time::Instant;
 
 use anomaly_xai::attrib::Family;
 use anomaly_xai::data::SmdMachine;
-use anomaly_xai::localizer::{
-    paper1, LocalizationRun, Localizer, LocalizerConfig, MachineSettings, PreparedMachine,
-};
+use anomaly_xai::defaults;
+use anomaly_xai::localizer::{LocalizationRun, Localizer, LocalizerConfig};
 use anomaly_xai::method::{Context, Method};
 use anomaly_xai::metrics::{Table, TableRow};
 use anomaly_xai::models::convert::array_to_tensor;
 use anomaly_xai::models::windows::sliding_windows;
 use anomaly_xai::models::MinMaxScaler;
 use anomaly_xai::Result;
+use anomaly_xai_repro::{paper1, MachineSettings, PreparedMachine};
 use ndarray::Array2;
 use tch::{Device, Tensor};
 
@@ -62,14 +62,14 @@ pub fn training_windows(machine: &SmdMachine, scaler: &MinMaxScaler) -> Result<T
     Ok(array_to_tensor(&w.data.view().into_dyn(), Device::Cpu)?)
 }
 
-/// The main job's pipeline: its default methods ([`paper1::default_methods`], 2 seeds for
+/// The main job's pipeline: its default methods ([`defaults::methods`], 2 seeds for
 /// the sampling ones) that need neither an attention model nor a layer list, keeping the
 /// gradient methods only when `gradients`; 8 windows per region, sensor scores under the
 /// default normalization against the normal reference windows. A user's detector gets
 /// the defaults that held on both kinds of system, not paper 1's list (whose zero
 /// baselines and Saliency fall to chance where a fault moves a correlated group).
 pub fn localizer(gradients: bool) -> Result<Localizer> {
-    let mut methods = paper1::default_methods(50, 200, 5, &[0, 1])?;
+    let mut methods = defaults::methods(50, 200, 5, &[0, 1])?;
     methods.retain(|m| match &m.method {
         Method::Attention | Method::Lrp { .. } => false,
         Method::Attrib(a) => gradients || a.family() != Family::Gradient,

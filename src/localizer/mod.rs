@@ -39,9 +39,7 @@
 //! ```
 
 mod grouping;
-mod machine;
 mod normalization;
-pub mod paper1;
 mod report;
 mod windows;
 
@@ -60,7 +58,6 @@ use crate::models::convert::{array_to_tensor, tensor_to_array};
 use crate::models::ExplainedError;
 
 pub use grouping::Grouping;
-pub use machine::{MachineSettings, PreparedMachine};
 pub use normalization::Normalization;
 pub use report::{LocalizationRun, MethodRun};
 pub use windows::{region_scores, region_windows, WindowPolicy};

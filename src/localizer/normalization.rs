@@ -54,9 +54,9 @@ pub enum Normalization {
     /// The default. On the 15 shared SMD machines it lifts Residual L1 / L2 by +15.6 /
     /// +12.2 GT@120% IoU over raw scores (within 0.7 points of `Robust`). On synthetic
     /// machines where a fault moves a correlated group, it stays within 1 point of the raw
-    /// scores. Centring scored higher there, but on issue 18's held-out system of that
-    /// kind, centring cost about 6 points and flipped labelled sensors' signs, which
-    /// dividing cannot do (`docs/reproduction.md` §1c).
+    /// scores. Centring scored higher there, but on the held-out system of correlated
+    /// faults it cost about 6 points and flipped labelled sensors' signs, which dividing
+    /// cannot do (`docs/reproduction/regimes.md`).
     #[default]
     Scale,
 }

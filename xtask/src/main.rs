@@ -18,7 +18,7 @@ use std::time::Instant;
 const TORCH_VERSION: &str = "2.13.0";
 /// The two CUDA wheels `libtorch_cpu.so` links against even on CPU-only machines.
 const CPU_EXTRA_WHEELS: [&str; 2] = ["nvidia-cuda-runtime==13.0.96", "nvidia-cuda-cupti==13.0.85"];
-/// Reference Python libraries for `cargo xtask crosscheck`, pinned like the issues ask;
+/// Reference Python libraries for `cargo xtask crosscheck`, pinned to the versions compared against;
 /// torch is pinned in the same pip command so that they cannot upgrade it.
 const CROSSCHECK_WHEELS: [&str; 4] = [
     "torch==2.13.0",
@@ -38,8 +38,9 @@ commands:
   demo [ARGS..]      setup, then the main example (SMD sensor localization) in release mode;
                      ARGS go to the example (try `cargo xtask demo -- --help`)
   lint               cargo fmt --check, cargo clippy -D warnings, cargo doc -D warnings
-  features           cargo check of the facade and anomaly-data without default features,
-                     and of the facade with plots only (what `demo` builds)
+  features           cargo check of the facade, anomaly-data, anomaly-xai-plot and
+                     anomaly-xai-repro without default features, and of the facade with
+                     plots only (what `demo` builds)
   package            cargo package every publishable crate, compiling the packaged sources
   msrv               cargo check the workspace with the declared rust-version (rustup
                      installs that toolchain if it is missing)
@@ -374,9 +375,9 @@ fn warn_if_disk_short() {
 /// package's `plot` adds its Kernel SHAP figure (`shapley::curve`, `kernel_shap_curve`).
 const FULL: &str = "anomaly-xai/plot,anomaly-xai/image,anomaly-xai-bench/plot";
 
-/// A library user's build: the facade and the data crate without plots and images
-/// (`default-features = false`), every target that does not require them; then what
-/// `demo` builds (plots only).
+/// A library user's build: the facade, the data and the drawing crates (and the papers'
+/// experiments) without plots and images (`default-features = false`), every target that
+/// does not require them; then what `demo` builds (plots only).
 fn features() -> Result<(), String> {
     let torch = Torch::ensure(false)?;
     run(&mut torch.cargo(&[
@@ -385,6 +386,10 @@ fn features() -> Result<(), String> {
         "anomaly-xai",
         "-p",
         "anomaly-data",
+        "-p",
+        "anomaly-xai-plot",
+        "-p",
+        "anomaly-xai-repro",
         "--no-default-features",
         "--all-targets",
     ]))?;
@@ -417,8 +422,8 @@ fn lint() -> Result<(), String> {
     run(&mut doc)
 }
 
-/// Packages every crate that is meant for crates.io (all but `xtask` and the bench
-/// package), as `cargo publish` would, and compiles each package from its own `.crate`
+/// Packages every crate that is meant for crates.io (all but `xtask`, the bench package
+/// and the reproduction package), as `cargo publish` would, and compiles each package from its own `.crate`
 /// contents: a file the package leaves out (an `include_bytes!` target, a README the
 /// manifest names) fails here, not at publish time. Recent cargo (1.95 here) packages unpublished workspace dependencies together.
 ///
@@ -435,9 +440,12 @@ fn package() -> Result<(), String> {
         "--workspace",
         "--exclude",
         "xtask",
-        // Not published (`publish = false`): the measurement harness.
+        // Not published (`publish = false`): the measurement harness and the papers'
+        // experiments.
         "--exclude",
         "anomaly-xai-bench",
+        "--exclude",
+        "anomaly-xai-repro",
         "--allow-dirty",
         "--config",
         // Keep in step with `[profile.dev.package."*"]` of the root Cargo.toml.

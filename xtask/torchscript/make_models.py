@@ -10,7 +10,7 @@ Files (all small enough to commit; sizes in the comments of `main`):
 
 * `examples/models/machine-1-2-lstm-ae.pt` (+ `.json`): paper 1's LSTM autoencoder (2+2
   LSTM layers of 64 units) trained in PyTorch on the embedded SMD machine
-  (`data/smd/machine-1-2`) with the protocol of `anomaly_xai::localizer::PreparedMachine`:
+  (`data/smd/machine-1-2`) with the protocol of `anomaly_xai_repro::PreparedMachine`:
   min-max scaling fitted on the training half, windows of 50 with stride 10, the last 20 %
   of the windows for validation, L1 loss, Adam 1e-3, batches of 64, gradient-norm clipping
   at 5, at most 20 epochs with patience 3 and the best epoch's weights restored. It is what

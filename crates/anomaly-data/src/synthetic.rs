@@ -329,7 +329,7 @@ impl SyntheticConfig {
     }
 }
 
-/// The two kinds of system a localizer must hold on (issue 18), as presets of
+/// The two kinds of system a localizer must hold on, as presets of
 /// [`SyntheticConfig`] with 19 sensors, 3000 training and 2000 test steps and 12
 /// anomalies of 10 to 60 steps (every kind, either direction), sized for windows of 50.
 /// In both, the sensors' noise differs by up to a factor `e² ≈ 7.4` (noise 0.02,
@@ -347,7 +347,7 @@ pub enum Regime {
     /// half the factor's range), so the roughly half of the sensors that are mainly
     /// driven by it move together; those displaced by at least 0.2 on average are
     /// labelled. A random ranking scores about 0.4 GT@120% IoU, as on the held-out
-    /// "second kind of system" of issue 18 (19 sensors, chance near 39).
+    /// system of correlated faults (19 sensors, chance near 39).
     CorrelatedGroup,
 }
 

@@ -38,9 +38,9 @@
 //! kept does not depend on the batch size (scores may differ in the last bits, as BLAS
 //! rounds differently for different batch shapes).
 //!
-//! The `anomaly-xai` facade's `corruption::validation` runs the whole experiment of
-//! paper 2 on a real table (train, corrupt, explain with each method, recall@m, timing);
-//! its `examples/corruption_validation.rs` is the command line.
+//! The workspace's reproduction package (`anomaly_xai_repro::corruption`) runs the whole
+//! experiment of paper 2 on a real table (train, corrupt, explain with each method,
+//! recall@m, timing); the facade's `examples/corruption_validation.rs` is the command line.
 //!
 //! ```no_run
 //! use corruption_eval::{Corruption, CorruptionGenerator, CorruptionParams};

@@ -22,7 +22,7 @@ use xai_attrib::{
     Saliency, Scorer, ShapleyValueSampling, Strides, Target, TargetScorer,
 };
 
-/// The features a fixture case's `requires` may name (issue 17), all built: a case
+/// The features a fixture case's `requires` may name, all built: a case
 /// requiring anything else fails rather than being skipped.
 const BUILT: &[&str] = &[
     "target",

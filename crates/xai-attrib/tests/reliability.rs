@@ -1,4 +1,4 @@
-//! Outputs a user reads are checked, and errors name what the user gave (issue 19).
+//! Outputs a user reads are checked, and errors name what the user gave.
 
 use ae_models::{ErrorNorm, LstmAe, LstmAeConfig};
 use tch::{Device, Kind, Tensor};
