@@ -438,6 +438,9 @@ fn package() -> Result<(), String> {
         // Not published (`publish = false`): the measurement harness.
         "--exclude",
         "anomaly-xai-bench",
+        // Not published either: the tests' pinned CPU kernels (a dev-dependency only).
+        "--exclude",
+        "pinned-kernels",
         "--allow-dirty",
         "--config",
         // Keep in step with `[profile.dev.package."*"]` of the root Cargo.toml.
