@@ -113,6 +113,9 @@ fn summary(stats: &[(f32, f32)]) -> (usize, f32) {
 /// (printed, not asserted). The residual finds both.
 #[test]
 fn a_pasted_defect_gets_more_lrp_relevance_than_the_background() {
+    if !pinned_kernels::here() {
+        return;
+    }
     tch::manual_seed(0);
     // One thread: libtorch's thread pool slows small convolutions down by an order of
     // magnitude when other processes share the two cores.

@@ -446,6 +446,9 @@ fn package() -> Result<(), String> {
         "anomaly-xai-bench",
         "--exclude",
         "anomaly-xai-repro",
+        // Not published either: the tests' pinned CPU kernels (a dev-dependency only).
+        "--exclude",
+        "pinned-kernels",
         "--allow-dirty",
         "--config",
         // Keep in step with `[profile.dev.package."*"]` of the root Cargo.toml.

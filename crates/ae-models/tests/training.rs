@@ -53,6 +53,9 @@ fn quiet(epochs: usize) -> TrainConfig {
 
 #[test]
 fn dense_ae_learns_low_dimensional_records() {
+    if !pinned_kernels::here() {
+        return;
+    }
     let tc = TrainConfig {
         batch_size: 32,
         lr: 1e-2,
@@ -76,6 +79,9 @@ fn dense_ae_learns_low_dimensional_records() {
 
 #[test]
 fn lstm_ae_learns_a_periodic_series() {
+    if !pinned_kernels::here() {
+        return;
+    }
     let tc = TrainConfig {
         batch_size: 16,
         lr: 1e-2,
@@ -131,6 +137,9 @@ fn same_seed_same_run_and_different_seed_different_run() {
 
 #[test]
 fn patience_stops_and_restores_the_best_epoch() {
+    if !pinned_kernels::here() {
+        return;
+    }
     let base = quiet(200);
     let data = records(64);
     let ae = DenseAe::seeded(&DenseAeConfig::new(6, vec![3]), Device::Cpu, 0).unwrap();
@@ -290,6 +299,9 @@ fn dense_run(dead: bool) -> ae_models::train::TrainSummary {
 
 #[test]
 fn a_collapsed_model_is_reported_and_a_healthy_one_is_not() {
+    if !pinned_kernels::here() {
+        return;
+    }
     let collapsed = dense_run(true);
     let c = collapsed.collapse.clone().unwrap();
     // A dead bottleneck: the same output for every record, exactly, and so no better than
