@@ -46,7 +46,8 @@
 
 use tch::{Device, Kind, Tensor};
 
-use crate::autoencoder::{check_batch, check_finite, Autoencoder, Trainable};
+use crate::autoencoder::{check_batch, Autoencoder, Trainable};
+use crate::checks::check_finite;
 use crate::error::{ModelError, Result};
 use crate::layer::{forward_layers, Layer, LstmWeights};
 

@@ -1,7 +1,7 @@
 //! The one error type of this crate.
 
-use ae_models::convert::first_non_finite;
-use ae_models::{LayerKind, ModelError};
+use ae_models::checks::first_non_finite;
+use ae_models::{Autoencoder, LayerKind, ModelError};
 use tch::Tensor;
 use thiserror::Error;
 use xai_attrib::XaiError;
@@ -192,6 +192,19 @@ pub(crate) fn check_finite(what: &str, t: &Tensor) -> Result<()> {
             index,
         }),
     }
+}
+
+/// Checks `x` at the public boundary (one check for every LRP entry point) and moves it to
+/// the model's device and to the dtype of its first parameter.
+pub(crate) fn checked_input<A: Autoencoder + ?Sized>(model: &A, x: &Tensor) -> Result<Tensor> {
+    xai_attrib::validate::check_batch("lrp", x)?;
+    ae_models::autoencoder::check_batch(model, x)?;
+    let kind = model
+        .layers()
+        .iter()
+        .find_map(|l| l.parameters().first().map(|(_, p)| p.kind()))
+        .unwrap_or(x.kind());
+    Ok(x.f_to_device(model.device())?.f_to_kind(kind)?)
 }
 
 #[cfg(test)]
