@@ -86,7 +86,7 @@ pub enum LrpError {
     /// and stabilisers absorbed all of it, typically because the model's output does not
     /// depend on its input (a collapsed model; see `ae_models::train::TrainSummary`).
     #[error(
-        "lrp: relevance vanished for {count} sample(s), first sample {sample}: its explained \
+        "relevance vanished for {count} sample(s), first sample {sample}: its explained \
          error {error:.3e} was absorbed by biases and stabilisers, none reached the input \
          (does the model's output depend on its input?)"
     )]
@@ -173,7 +173,7 @@ impl From<LrpError> for XaiError {
             },
             LrpError::InvalidInput { what, reason } => XaiError::InvalidInput { what, reason },
             e @ LrpError::VanishedRelevance { .. } => XaiError::InvalidInput {
-                what: "lrp relevance".into(),
+                what: "lrp".into(),
                 reason: e.to_string(),
             },
             LrpError::Model(m) => XaiError::Model(m),
