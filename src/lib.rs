@@ -83,6 +83,7 @@ pub use xai_attrib as attrib;
 pub mod corruption;
 pub mod defaults;
 pub mod error;
+pub mod explainer;
 #[cfg(feature = "image")]
 pub mod image;
 pub mod localizer;

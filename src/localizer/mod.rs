@@ -60,7 +60,7 @@ use crate::models::ExplainedError;
 pub use grouping::Grouping;
 pub use normalization::Normalization;
 pub use report::{LocalizationRun, MethodRun};
-pub use windows::{region_scores, region_windows, WindowPolicy};
+pub use windows::{region_scores, region_windows, span_scores, span_windows, WindowPolicy};
 
 /// How cell attributions become one score per sensor for a region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -206,13 +206,7 @@ impl Localizer {
     ) -> Result<(Array1<f64>, f64)> {
         let c = &self.config;
         let starts = region_windows(region, series.nrows(), c.window, c.policy, c.max_windows)?;
-        let mut batch = Array3::<f32>::zeros((starts.len(), c.window, series.ncols()));
-        for (w, &s) in starts.iter().enumerate() {
-            batch
-                .index_axis_mut(Axis(0), w)
-                .assign(&series.slice(ndarray::s![s..s + c.window, ..]));
-        }
-        let x = array_to_tensor(&batch.view().into_dyn(), ctx.detector.device())?;
+        let x = window_batch(series, &starts, c.window, ctx.detector.device())?;
         let started = Instant::now();
         let cells = self.explain(ctx, method, &x)?;
         let seconds = started.elapsed().as_secs_f64();
@@ -232,7 +226,7 @@ impl Localizer {
     }
 
     /// Cell attributions `[W, T, F]` of the windows `x`.
-    fn explain(
+    pub(crate) fn explain(
         &self,
         ctx: &Context<'_>,
         method: &PreparedMethod,
@@ -304,7 +298,7 @@ impl Localizer {
         self.stats_of(method, per_window.view())
     }
 
-    fn stats_of(
+    pub(crate) fn stats_of(
         &self,
         method: &PreparedMethod,
         per_window: ndarray::ArrayView2<'_, f64>,
@@ -409,6 +403,22 @@ impl Localizer {
             chance,
         })
     }
+}
+
+/// The windows `[W, window, F]` of `series` that start at `starts`, on `device`.
+pub(crate) fn window_batch(
+    series: ArrayView2<'_, f32>,
+    starts: &[usize],
+    window: usize,
+    device: tch::Device,
+) -> Result<Tensor> {
+    let mut batch = Array3::<f32>::zeros((starts.len(), window, series.ncols()));
+    for (w, &s) in starts.iter().enumerate() {
+        batch
+            .index_axis_mut(Axis(0), w)
+            .assign(&series.slice(ndarray::s![s..s + window, ..]));
+    }
+    Ok(array_to_tensor(&batch.view().into_dyn(), device)?)
 }
 
 /// A progress bar on stderr, hidden when asked or when stderr is not a terminal.
