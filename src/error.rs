@@ -76,6 +76,34 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A saved explainer that cannot be read: not an explainer file, or a damaged one.
+    #[error("{path}: not a readable saved explainer: {problem}")]
+    SavedExplainer {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A saved explainer written in a format version this library does not read.
+    #[error(
+        "{path}: saved explainer format version {found}; this library reads version {supported}"
+    )]
+    FormatVersion {
+        /// The file.
+        path: String,
+        /// The file's version.
+        found: u64,
+        /// The version this library reads.
+        supported: u32,
+    },
+    /// A detector other than the one a saved explainer was fitted for.
+    #[error("the explainer was fitted for {saved}; refused {given}")]
+    OtherDetector {
+        /// The detector the explainer was fitted for.
+        saved: String,
+        /// The detector handed in.
+        given: String,
+    },
     /// A model failed.
     #[error(transparent)]
     Model(#[from] ModelError),

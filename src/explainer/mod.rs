@@ -34,6 +34,7 @@
 
 mod builder;
 mod explanation;
+mod saved;
 
 use std::ops::Range;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -53,6 +54,7 @@ pub use builder::{
     DEFAULT_REFERENCE_WINDOWS,
 };
 pub use explanation::{Explanation, MethodExplanation, SensorScore};
+pub use saved::{DetectorRecord, FORMAT, FORMAT_VERSION};
 
 /// The label of the default answer method, when it is among the methods.
 const DEFAULT_ANSWER: &str = "Residual L2";
@@ -100,9 +102,19 @@ struct FittedRun {
     /// Index of its method in `localizer.methods`.
     method: usize,
     prepared: PreparedMethod,
+    stats: Stats,
+}
+
+/// A run's reference statistics: what [`Explainer::save`] keeps so that loading runs no
+/// attribution.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Stats {
+    /// The normalization's centre per sensor.
     centre: Array1<f64>,
+    /// The normalization's scale per sensor.
     scale: Array1<f64>,
-    /// Normalized window scores of the reference windows, each column sorted ascending.
+    /// Normalized window scores of the reference windows `[windows, sensors]`, each
+    /// column sorted ascending.
     reference: Array2<f64>,
 }
 
@@ -246,33 +258,7 @@ impl Explainer {
             train: Some(&baseline_windows),
             reference: Some(&reference_windows),
         };
-        let prepared = localizer.prepare(&ctx, sensors)?;
-        let mut owner = Vec::new();
-        for (i, m) in localizer.methods.iter().enumerate() {
-            owner.extend(std::iter::repeat_n(i, m.runs()?.len()));
-        }
-        let mut runs = Vec::with_capacity(prepared.len());
-        for (prepared, method) in prepared.into_iter().zip(owner) {
-            let per_window = localizer.reference_scores(&ctx, &prepared)?;
-            let (centre, scale) = localizer.stats_of(&prepared, per_window.view())?;
-            let mut reference =
-                localizer
-                    .config
-                    .normalization
-                    .normalize(per_window.view(), &centre, &scale);
-            for mut col in reference.columns_mut() {
-                let mut v = col.to_vec();
-                v.sort_by(f64::total_cmp);
-                col.assign(&Array1::from(v));
-            }
-            runs.push(FittedRun {
-                method,
-                prepared,
-                centre,
-                scale,
-                reference,
-            });
-        }
+        let runs = prepare_runs(&localizer, &ctx, sensors, None)?;
         Ok(Explainer {
             localizer,
             sensors,
@@ -426,12 +412,16 @@ impl Explainer {
             };
             let z = c
                 .normalization
-                .normalize(r.view().insert_axis(Axis(0)), &run.centre, &run.scale)
+                .normalize(
+                    r.view().insert_axis(Axis(0)),
+                    &run.stats.centre,
+                    &run.stats.scale,
+                )
                 .row(0)
                 .to_owned();
-            let n_ref = run.reference.nrows();
+            let n_ref = run.stats.reference.nrows();
             for f in 0..sensors {
-                let col = run.reference.column(f);
+                let col = run.stats.reference.column(f);
                 let below = col.as_slice().map_or_else(
                     || col.iter().filter(|&&v| v < z[f]).count(),
                     |v| v.partition_point(|&v| v < z[f]),
@@ -475,6 +465,62 @@ impl Explainer {
             imputed: Vec::new(),
         })
     }
+}
+
+/// Every run of the localizer's methods prepared against `ctx`, with its reference
+/// statistics: computed on the reference windows, or the saved ones (one per run).
+fn prepare_runs(
+    localizer: &Localizer,
+    ctx: &Context<'_>,
+    sensors: usize,
+    saved: Option<Vec<Stats>>,
+) -> Result<Vec<FittedRun>> {
+    let prepared = localizer.prepare(ctx, sensors)?;
+    let mut owner = Vec::new();
+    for (i, m) in localizer.methods.iter().enumerate() {
+        owner.extend(std::iter::repeat_n(i, m.runs()?.len()));
+    }
+    if let Some(saved) = &saved {
+        if saved.len() != prepared.len() {
+            return Err(Error::InvalidSetting {
+                setting: "saved reference statistics",
+                value: format!("{} runs", saved.len()),
+                rule: format!("must hold one per run of the methods ({})", prepared.len()),
+            });
+        }
+    }
+    let mut saved = saved.map(Vec::into_iter);
+    let mut runs = Vec::with_capacity(prepared.len());
+    for (prepared, method) in prepared.into_iter().zip(owner) {
+        let stats = match saved.as_mut().and_then(Iterator::next) {
+            Some(stats) => stats,
+            None => {
+                let per_window = localizer.reference_scores(ctx, &prepared)?;
+                let (centre, scale) = localizer.stats_of(&prepared, per_window.view())?;
+                let mut reference =
+                    localizer
+                        .config
+                        .normalization
+                        .normalize(per_window.view(), &centre, &scale);
+                for mut col in reference.columns_mut() {
+                    let mut v = col.to_vec();
+                    v.sort_by(f64::total_cmp);
+                    col.assign(&Array1::from(v));
+                }
+                Stats {
+                    centre,
+                    scale,
+                    reference,
+                }
+            }
+        };
+        runs.push(FittedRun {
+            method,
+            prepared,
+            stats,
+        });
+    }
+    Ok(runs)
 }
 
 /// `series` checked against the detector (`[steps >= window, sensors]`, finite) and

@@ -259,6 +259,15 @@ impl Detector for TorchScriptDetector {
         }
     }
 
+    fn weights(&self) -> Result<Vec<(String, Tensor)>> {
+        self.module
+            .named_parameters()
+            .map_err(|e| ModelError::TorchScript {
+                path: self.path.display().to_string(),
+                reason: format!("reading the parameters: {}", first_line(&e)),
+            })
+    }
+
     fn describe(&self) -> String {
         let kind = match self.output {
             Output::Reconstruction => "autoencoder",
