@@ -76,6 +76,16 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A missing value (NaN or infinite) in the windows of a span to explain.
+    #[error("live series: sensor {sensor}{} has no value (NaN or infinite) at step {step}; explain a span without gaps, or fill them with the training mean (ExplainerBuilder::missing)", .name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default())]
+    MissingValue {
+        /// The step of the live series.
+        step: usize,
+        /// The sensor's column.
+        sensor: usize,
+        /// The sensor's name, when the explainer has names.
+        name: Option<String>,
+    },
     /// A saved explainer that cannot be read: not an explainer file, or a damaged one.
     #[error("{path}: not a readable saved explainer: {problem}")]
     SavedExplainer {

@@ -68,6 +68,24 @@ pub struct ExplainerBuilder {
     pub(super) config: LocalizerConfig,
     pub(super) reference_windows: usize,
     pub(super) baseline_windows: usize,
+    pub(super) missing: Missing,
+}
+
+/// What an explanation does with a missing value (NaN or infinite) in the windows it
+/// explains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Missing {
+    /// Refuse the span: [`crate::Error::MissingValue`] naming the first missing value's
+    /// step and sensor. The default: a detector fed a made-up value explains the made-up
+    /// value.
+    #[default]
+    Refuse,
+    /// Fill each missing value with its sensor's mean over the normal series, and mark
+    /// the sensor in the explanation ([`crate::explainer::Explanation::imputed`],
+    /// [`crate::explainer::SensorScore::imputed`]) so that nobody mistakes it for an
+    /// explained one.
+    TrainingMean,
 }
 
 /// The default number of normal reference windows (evenly spaced over the reference
@@ -101,6 +119,7 @@ impl ExplainerBuilder {
             },
             reference_windows: DEFAULT_REFERENCE_WINDOWS,
             baseline_windows: DEFAULT_BASELINE_WINDOWS,
+            missing: Missing::Refuse,
         }
     }
 
@@ -213,6 +232,13 @@ impl ExplainerBuilder {
     /// [`DEFAULT_BASELINE_WINDOWS`]; at least 1).
     pub fn baseline_windows(mut self, n: usize) -> Self {
         self.baseline_windows = n;
+        self
+    }
+
+    /// What an explanation does with a missing value in the windows it explains (default
+    /// [`Missing::Refuse`]).
+    pub fn missing(mut self, missing: Missing) -> Self {
+        self.missing = missing;
         self
     }
 

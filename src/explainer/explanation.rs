@@ -24,8 +24,8 @@ pub struct Explanation {
     /// step's value is the mean over the explained windows that hold it.
     pub cells: Array2<f32>,
     /// Sensors whose missing values were filled in with their training mean before
-    /// explaining (empty unless imputation is turned on): their scores say nothing about
-    /// the alarm.
+    /// explaining (empty unless [`crate::explainer::Missing::TrainingMean`] is chosen):
+    /// their scores describe the filled-in values, not the alarm.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub imputed: Vec<usize>,
 }
@@ -73,4 +73,16 @@ pub struct SensorScore {
     /// span itself (`(k + 1) / (n + 1)`, an empirical p-value in `(0, 1]`). Small: this
     /// sensor is seldom explained this much in normal operation.
     pub p_value: f64,
+    /// Whether some of the sensor's values in the explained windows were missing and
+    /// filled in with its training mean ([`crate::explainer::Missing::TrainingMean`]):
+    /// then its score describes the filled-in values, not the alarm.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub imputed: bool,
+    /// Whether the sensor was constant over the normal series. Its usual score is then
+    /// the same on every normal window; when that is 0, the normalization divides by a
+    /// floor (1e-12 of the largest sensor's scale), so any movement of the sensor ranks it
+    /// first: a sensor that never moved in normal operation and moves now is unusual,
+    /// which is what the ranking says.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub constant_in_training: bool,
 }

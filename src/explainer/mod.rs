@@ -10,6 +10,22 @@
 //! same machinery as the evaluation pipeline ([`crate::localizer`]: its window policy, its
 //! span scores, its [`crate::localizer::Normalization`]) on the windows of the span.
 //!
+//! ## Live data
+//!
+//! - **Missing values** (NaN or infinite) in the windows of the span: by default the span
+//!   is refused with [`Error::MissingValue`] naming the step and the sensor; with
+//!   [`Missing::TrainingMean`] each one is filled with its sensor's mean over the normal
+//!   series and the sensor is marked in the explanation ([`Explanation::imputed`],
+//!   [`SensorScore::imputed`]). Values outside the explained windows are never read.
+//! - **Sensors constant in training** are recorded ([`Explainer::constant_sensors`]) and
+//!   marked ([`SensorScore::constant_in_training`]); one that moves ranks first, one that
+//!   stays scores 0 (see the field's docs).
+//! - **Spans shorter than a window** are explained by the windows whose last step lies
+//!   in them (one window for a one-step span).
+//! - **Spans at the very start** of a series, that end before the first full window,
+//!   are explained by the first window; a series shorter than one window is refused
+//!   ([`Error::Shape`] naming the live series).
+//!
 //! ```
 //! use anomaly_xai::explainer::{Explainer, NormalReference};
 //! use anomaly_xai::models::ArrayDetector;
@@ -50,7 +66,7 @@ use crate::method::{Context, MethodSpec, PreparedMethod};
 use crate::models::{Detector, MinMaxScaler};
 
 pub use builder::{
-    ExplainerBuilder, NormalReference, DEFAULT_BASELINE_WINDOWS, DEFAULT_MAX_WINDOWS,
+    ExplainerBuilder, Missing, NormalReference, DEFAULT_BASELINE_WINDOWS, DEFAULT_MAX_WINDOWS,
     DEFAULT_REFERENCE_WINDOWS,
 };
 pub use explanation::{Explanation, MethodExplanation, SensorScore};
@@ -74,6 +90,11 @@ pub struct Explainer {
     scaler: Option<MinMaxScaler>,
     left_out: Vec<LeftOut>,
     answer: usize,
+    missing: Missing,
+    /// Every sensor's mean over the normal series (its units, before any scaler).
+    training_mean: Vec<f32>,
+    /// Whether each sensor is constant over the normal series.
+    constant: Vec<bool>,
     describe: String,
     state: Mutex<State>,
 }
@@ -171,6 +192,7 @@ impl Explainer {
                 });
             }
         }
+        let (training_mean, constant) = sensor_summary(normal);
         let normal = checked_series(normal, "normal series", window, sensors, &b.scaler)?;
         let (reference_series, span) = match reference {
             NormalReference::HeldOut(span) => {
@@ -266,6 +288,9 @@ impl Explainer {
             scaler: b.scaler,
             left_out,
             answer,
+            missing: b.missing,
+            training_mean,
+            constant,
             describe: b.detector.describe(),
             state: Mutex::new(State {
                 detector: b.detector,
@@ -331,6 +356,22 @@ impl Explainer {
         &self.left_out
     }
 
+    /// What an explanation does with a missing value.
+    pub fn missing(&self) -> Missing {
+        self.missing
+    }
+
+    /// Every sensor's mean over the normal series (what [`Missing::TrainingMean`] fills
+    /// in).
+    pub fn training_mean(&self) -> &[f32] {
+        &self.training_mean
+    }
+
+    /// The sensors that are constant over the normal series (see [`SensorScore::constant_in_training`]).
+    pub fn constant_sensors(&self) -> Vec<usize> {
+        (0..self.sensors).filter(|&f| self.constant[f]).collect()
+    }
+
     /// The pipeline settings (window, policy, windows per span, explained error,
     /// aggregation, normalization, grouping).
     pub fn config(&self) -> &crate::localizer::LocalizerConfig {
@@ -375,17 +416,29 @@ impl Explainer {
         let starts = span_windows(span.clone(), n_steps, window, c.policy, c.max_windows)?;
         let lo = starts[0];
         let hi = starts[starts.len() - 1] + window;
-        let rows = series.slice(s![lo..hi, ..]);
-        if let Some(i) = rows.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFinite {
-                what: "live series (step, sensor)".into(),
-                index: vec![lo + i / sensors, i % sensors],
-            });
+        let mut rows = series.slice(s![lo..hi, ..]).to_owned();
+        let mut imputed = vec![false; sensors];
+        for ((t, f), v) in rows.indexed_iter_mut() {
+            if v.is_finite() {
+                continue;
+            }
+            match self.missing {
+                Missing::Refuse => {
+                    return Err(Error::MissingValue {
+                        step: lo + t,
+                        sensor: f,
+                        name: self.names.as_ref().map(|n| n[f].clone()),
+                    })
+                }
+                Missing::TrainingMean => {
+                    *v = self.training_mean[f];
+                    imputed[f] = true;
+                }
+            }
         }
-        let rows = match &self.scaler {
-            Some(sc) => sc.transform(&rows)?,
-            None => rows.to_owned(),
-        };
+        if let Some(sc) = &self.scaler {
+            rows = sc.transform(&rows.view())?;
+        }
         let local: Vec<usize> = starts.iter().map(|&s| s - lo).collect();
         let state = self.lock();
         let x = window_batch(rows.view(), &local, window, state.detector.device())?;
@@ -445,6 +498,8 @@ impl Explainer {
                         score: score[[m, f]] / k,
                         raw: raw[[m, f]] / k,
                         p_value: p[[m, f]] / k,
+                        imputed: imputed[f],
+                        constant_in_training: self.constant[f],
                     })
                     .collect();
                 ranking.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.sensor.cmp(&b.sensor)));
@@ -462,7 +517,7 @@ impl Explainer {
             answer: methods[self.answer].clone(),
             methods,
             cells,
-            imputed: Vec::new(),
+            imputed: (0..sensors).filter(|&f| imputed[f]).collect(),
         })
     }
 }
@@ -521,6 +576,20 @@ fn prepare_runs(
         });
     }
     Ok(runs)
+}
+
+/// Every sensor's mean over `series` and whether it is constant there (`series` is
+/// checked for missing values afterwards; a non-finite mean is never used then).
+fn sensor_summary(series: ArrayView2<'_, f32>) -> (Vec<f32>, Vec<bool>) {
+    series
+        .columns()
+        .into_iter()
+        .map(|c| {
+            let mean = c.iter().map(|&v| f64::from(v)).sum::<f64>() / c.len().max(1) as f64;
+            let first = c.first().copied();
+            (mean as f32, c.iter().all(|&v| Some(v) == first))
+        })
+        .unzip()
 }
 
 /// `series` checked against the detector (`[steps >= window, sensors]`, finite) and

@@ -22,7 +22,7 @@ use crate::method::{Context, MethodSpec};
 use crate::models::convert::{array_to_tensor, tensor_to_array};
 use crate::models::{Detector, MinMaxScaler};
 
-use super::{prepare_runs, Explainer, State, Stats};
+use super::{prepare_runs, Explainer, Missing, State, Stats};
 
 /// The `format` field of a saved explainer.
 pub const FORMAT: &str = "anomaly-xai explainer";
@@ -122,6 +122,9 @@ struct Saved {
     names: Option<Vec<String>>,
     scaler: Option<MinMaxScaler>,
     left_out: Vec<LeftOut>,
+    missing: Missing,
+    training_mean: Vec<f32>,
+    constant: Vec<bool>,
     baseline_windows: Array3<f32>,
     reference_windows: Array3<f32>,
     stats: Vec<Stats>,
@@ -161,6 +164,9 @@ impl Explainer {
             names: self.names.clone(),
             scaler: self.scaler.clone(),
             left_out: self.left_out.clone(),
+            missing: self.missing,
+            training_mean: self.training_mean.clone(),
+            constant: self.constant.clone(),
             baseline_windows: window(&state.baseline_windows)?,
             reference_windows: window(&state.reference_windows)?,
             stats: state.runs.iter().map(|r| r.stats.clone()).collect(),
@@ -228,6 +234,16 @@ impl Explainer {
                 )));
             }
         }
+        let names_ok = saved.names.as_ref().is_none_or(|n| n.len() == sensors);
+        if saved.training_mean.len() != sensors
+            || saved.constant.len() != sensors
+            || saved.training_mean.iter().any(|v| !v.is_finite())
+            || !names_ok
+        {
+            return Err(bad(format!(
+                "training means, constant sensors or names not one per each of {sensors} sensors"
+            )));
+        }
         if saved.answer >= saved.methods.len() || saved.config.window != window {
             return Err(bad(format!(
                 "answer {} of {} methods, window {} for a detector of window {window}",
@@ -270,6 +286,9 @@ impl Explainer {
             scaler: saved.scaler,
             left_out: saved.left_out,
             answer: saved.answer,
+            missing: saved.missing,
+            training_mean: saved.training_mean,
+            constant: saved.constant,
             describe: detector.describe(),
             state: std::sync::Mutex::new(State {
                 detector,
