@@ -316,6 +316,12 @@ impl Explainer {
         &self.describe
     }
 
+    /// Runs `f` with the detector (e.g. to score windows for an alarm threshold); other
+    /// threads' explanations wait meanwhile.
+    pub fn with_detector<T>(&self, f: impl FnOnce(&dyn Detector) -> T) -> T {
+        f(&*self.lock().detector)
+    }
+
     /// The detector, handed back.
     pub fn into_detector(self) -> Box<dyn Detector + Send> {
         self.into_state().detector
