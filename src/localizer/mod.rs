@@ -172,6 +172,7 @@ impl Localizer {
                 rule: "must hold at least one method".into(),
             });
         }
+        self.check_inputs(ctx, sensors)?;
         let mask = self
             .config
             .grouping
@@ -194,6 +195,47 @@ impl Localizer {
             }
         }
         Ok(prepared)
+    }
+
+    /// Checks the window setting, the series' sensor count and the windows of `ctx`
+    /// against the detector's sample shape, naming the input that does not fit.
+    fn check_inputs(&self, ctx: &Context<'_>, sensors: usize) -> Result<()> {
+        let sample = ctx.detector.sample_shape();
+        let [window, features] = sample[..] else {
+            return Ok(()); // not a series detector: its own checks apply
+        };
+        if self.config.window as i64 != window {
+            return Err(Error::InvalidSetting {
+                setting: "window (LocalizerConfig::window)",
+                value: self.config.window.to_string(),
+                rule: format!(
+                    "must be the detector's window: its samples are {sample:?} ({})",
+                    ctx.detector.describe()
+                ),
+            });
+        }
+        if sensors as i64 != features {
+            return Err(Error::Shape {
+                what: "series columns (one per sensor)",
+                expected: format!("{features} (the detector's samples are {sample:?})"),
+                got: vec![sensors],
+            });
+        }
+        for (what, windows) in [
+            ("reference windows (Context::reference)", ctx.reference),
+            ("training windows (Context::train)", ctx.train),
+        ] {
+            let Some(w) = windows else { continue };
+            let size = w.size();
+            if size.len() != 3 || size[1..] != sample[..] {
+                return Err(Error::Shape {
+                    what,
+                    expected: format!("[windows, {window}, {features}] (the detector's samples)"),
+                    got: size.iter().map(|&d| d.max(0) as usize).collect(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Per-sensor scores of one region for one prepared method, and the seconds it took.
