@@ -31,7 +31,7 @@ use tch::Tensor;
 
 use crate::attrib::{
     AttentionReadout, Attribution, Baseline, BaselineSpec, Batching, ErrorScorer, Family,
-    FeatureMask, Request, Residual,
+    FeatureMask, Request, Residual, Scorer,
 };
 use crate::error::{Error, Result};
 use crate::lrp::{Lrp, Preset, RootPoint, DEVIATION_EPSILON};
@@ -434,6 +434,11 @@ impl PreparedMethod {
 
     /// Attributions `[B, ..]` of the explained error of the batch `x: [B, ..]`, with the
     /// detector and attention model of `ctx` (the context it was prepared with).
+    ///
+    /// # Errors
+    /// The method's own errors, and [`Error::NothingExplained`] when every attribution
+    /// of a non-empty batch is exactly 0 (the same rule for every method), naming the
+    /// largest explained error of the batch.
     pub fn explain(&self, ctx: &Context<'_>, x: &Tensor) -> Result<Tensor> {
         let request = &self.request;
         let scorer = ErrorScorer::new(ctx.detector, self.error.clone())?;
@@ -465,6 +470,14 @@ impl PreparedMethod {
                 Attribution::<dyn Autoencoder>::attribute(lrp, ae, x, request)?
             }
         };
+        if a.scores.numel() > 0 && a.scores.f_abs()?.f_max()?.f_double_value(&[])? == 0.0 {
+            let max_error = scorer.score(x)?.f_max()?.f_double_value(&[])?;
+            return Err(Error::NothingExplained {
+                method: self.spec.label(),
+                samples: x.size().first().copied().unwrap_or(0) as usize,
+                max_error,
+            });
+        }
         Ok(a.scores)
     }
 }
