@@ -28,7 +28,7 @@
 //! [`ModelError::CorruptFile`], a NaN or infinite weight a [`ModelError::NonFinite`] naming
 //! the tensor and the first bad index; all of them name the file.
 
-mod header;
+pub(crate) mod header;
 mod shapes;
 
 use std::collections::BTreeMap;
@@ -41,7 +41,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
 
-use self::header::{read_header, TensorInfo};
+use self::header::{read_header, read_tensors, TensorInfo};
 use crate::attention::AttentionLstmAe;
 use crate::autoencoder::{check_finite, Autoencoder, Trainable};
 use crate::conv::{ConvAe, ConvAeConfig};
@@ -524,13 +524,7 @@ pub fn load_weights_into<M: SavedModel>(model: &M, path: &Path) -> Result<()> {
 /// Reads the weights (whose header [`check_files`] accepted), checks every value is
 /// finite, then copies, so a failed load changes nothing.
 fn copy_weights<M: Trainable + ?Sized>(model: &M, file: &Path) -> Result<()> {
-    let saved: BTreeMap<String, Tensor> = Tensor::read_safetensors(file)
-        .map_err(|e| ModelError::CorruptFile {
-            path: file.display().to_string(),
-            reason: e.to_string(),
-        })?
-        .into_iter()
-        .collect();
+    let saved = read_tensors(file)?;
     for (name, p) in model.parameters() {
         let src = saved.get(name).ok_or_else(|| {
             mismatch(
