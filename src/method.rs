@@ -82,8 +82,12 @@ pub struct MethodSpec {
 crate::models::checked_serde!(MethodSpec);
 
 impl MethodSpec {
+    /// The most seeds a method may be repeated with: each is a whole run of the method.
+    pub const MAX_SEEDS: usize = 1000;
+
     /// Checks what can be checked without a detector: seeds only on methods that draw
-    /// random numbers (the method's own settings are checked when it is built).
+    /// random numbers, at most [`MethodSpec::MAX_SEEDS`] of them (the method's own
+    /// settings are checked when it is built).
     ///
     /// # Errors
     /// As [`MethodSpec::runs`].
@@ -251,8 +255,19 @@ impl MethodSpec {
     /// One spec per run: one per seed for a stochastic method with seeds, else itself.
     ///
     /// # Errors
-    /// [`Error::InvalidSetting`] when a deterministic method is given seeds.
+    /// [`Error::InvalidSetting`] when a deterministic method is given seeds, or more than
+    /// [`MethodSpec::MAX_SEEDS`].
     pub fn runs(&self) -> Result<Vec<MethodSpec>> {
+        if self.seeds.len() > MethodSpec::MAX_SEEDS {
+            return Err(Error::InvalidSetting {
+                setting: "seeds",
+                value: format!("{} seeds for {}", self.seeds.len(), self.label()),
+                rule: format!(
+                    "must be at most {} (each seed is a whole run of the method)",
+                    MethodSpec::MAX_SEEDS
+                ),
+            });
+        }
         match &self.method {
             _ if self.seeds.is_empty() => Ok(vec![self.clone()]),
             Method::Attrib(m) if m.seed().is_some() => Ok(self
