@@ -29,6 +29,7 @@ use anomaly_xai::defaults;
 use anomaly_xai::localizer::{
     LocalizationRun, Localizer, LocalizerConfig, Normalization, WindowPolicy,
 };
+use anomaly_xai::method::MethodSpec;
 use anomaly_xai::models::{ErrorNorm, ExplainedError};
 use anomaly_xai::plot::{draw_sensor_figure, SensorFigure};
 use anomaly_xai::{Error, Result};
@@ -165,22 +166,9 @@ fn run(args: Args) -> Result<()> {
     localizer.config.check()?;
     let embedded = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/smd");
     let data_dir = args.data_dir.clone().unwrap_or(embedded);
-    let machines = match (args.synthetic, args.machines.as_deref()) {
-        (Some(regime), _) => (0..args.synthetic_machines)
-            .map(|seed| format!("{regime}-{seed}"))
-            .collect(),
-        (None, Some("all") | None) if args.data_dir.is_some() => SmdMachine::list(&data_dir)?,
-        (None, None) => vec!["machine-1-2".to_string()],
-        (None, Some(list)) => list.split(',').map(|s| s.trim().to_string()).collect(),
-    };
-    if machines.is_empty() {
-        return Err(Error::InvalidSetting {
-            setting: "--data-dir",
-            value: data_dir.display().to_string(),
-            rule: "holds no SMD machine".into(),
-        });
-    }
+    let machines = machine_names(&args, &data_dir)?;
     std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
+    check_writable("--cache-dir", &args.cache_dir)?;
     let settings = MachineSettings {
         train_stride: args.train_stride.unwrap_or(if args.full { 1 } else { 10 }),
         reference_windows: args.reference_windows,
@@ -267,14 +255,79 @@ fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
+/// The most synthetic machines a run may ask for: each trains a model.
+const MAX_SYNTHETIC_MACHINES: u64 = 1000;
+
+/// The machines of the run, every one checked to exist before any is read or trained:
+/// `--synthetic-machines` synthetic ones, or the `--machines` list (each must be a machine
+/// of the data directory), or every machine of `--data-dir`, or machine-1-2.
+fn machine_names(args: &Args, data_dir: &Path) -> Result<Vec<String>> {
+    if let Some(regime) = args.synthetic {
+        let n = args.synthetic_machines;
+        if !(1..=MAX_SYNTHETIC_MACHINES).contains(&n) {
+            return Err(Error::InvalidSetting {
+                setting: "--synthetic-machines",
+                value: n.to_string(),
+                rule: format!(
+                    "must be in 1..={MAX_SYNTHETIC_MACHINES} (each machine trains a model)"
+                ),
+            });
+        }
+        return Ok((0..n).map(|seed| format!("{regime}-{seed}")).collect());
+    }
+    let available = SmdMachine::list(data_dir)?;
+    let machines = match args.machines.as_deref() {
+        Some("all") => available.clone(),
+        None if args.data_dir.is_some() => available.clone(),
+        None => vec!["machine-1-2".to_string()],
+        Some(list) => list.split(',').map(|s| s.trim().to_string()).collect(),
+    };
+    if available.is_empty() {
+        return Err(Error::InvalidSetting {
+            setting: "--data-dir",
+            value: data_dir.display().to_string(),
+            rule: "holds no SMD machine".into(),
+        });
+    }
+    if let Some(bad) = machines.iter().find(|m| !available.contains(m)) {
+        return Err(Error::InvalidSetting {
+            setting: "--machines",
+            value: format!("{bad:?}"),
+            rule: format!(
+                "is not a machine of {} (its machines: {})",
+                data_dir.display(),
+                available.join(", ")
+            ),
+        });
+    }
+    Ok(machines)
+}
+
+/// Creates `dir` and writes and removes a probe file in it, so that a folder the run
+/// cannot write is refused before any training, naming its flag.
+fn check_writable(flag: &'static str, dir: &Path) -> Result<()> {
+    let probe = dir.join(format!(".write-probe-{}", std::process::id()));
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&probe, b""))
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| Error::InvalidSetting {
+            setting: flag,
+            value: dir.display().to_string(),
+            rule: format!("cannot be written: {e}"),
+        })
+}
+
 /// The localizer of the run: pipeline settings and paper 1's methods, minus `--skip`.
 fn localizer(args: &Args) -> Result<Localizer> {
     let n_seeds = args.seeds.unwrap_or(if args.full { 5 } else { 2 });
-    if n_seeds == 0 {
+    if n_seeds == 0 || n_seeds > MethodSpec::MAX_SEEDS as u64 {
         return Err(Error::InvalidSetting {
             setting: "--seeds",
-            value: "0".into(),
-            rule: "must be at least 1".into(),
+            value: n_seeds.to_string(),
+            rule: format!(
+                "must be in 1..={} (each seed is a whole run of every sampling method)",
+                MethodSpec::MAX_SEEDS
+            ),
         });
     }
     let seeds: Vec<u64> = (0..n_seeds).collect();
@@ -411,6 +464,67 @@ mod tests {
     #[test]
     fn zero_seeds_is_refused() {
         assert!(refused(&["--seeds", "0"]).contains("--seeds"));
+    }
+
+    #[test]
+    fn a_seed_count_past_the_bound_is_refused() {
+        let e = refused(&["--seeds", "1000000000000"]);
+        assert!(
+            e.contains("--seeds = 1000000000000 must be in 1..=1000"),
+            "{e}"
+        );
+    }
+
+    fn parse(args: &[&str]) -> Args {
+        Args::try_parse_from(std::iter::once("smd_localization").chain(args.iter().copied()))
+            .expect("clap accepts the flags")
+    }
+
+    fn embedded() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/smd")
+    }
+
+    #[test]
+    fn machine_counts_and_names_are_checked_before_any_work() {
+        for n in ["0", "1000000000000"] {
+            let args = parse(&["--synthetic", "few-sensors", "--synthetic-machines", n]);
+            let e = machine_names(&args, &embedded()).unwrap_err().to_string();
+            assert!(
+                e.starts_with(&format!("--synthetic-machines = {n} ")),
+                "{e}"
+            );
+        }
+        let args = parse(&["--machines", "machine-1-2,bogus"]);
+        let e = machine_names(&args, &embedded()).unwrap_err().to_string();
+        assert!(
+            e.contains("--machines = \"bogus\" is not a machine of") && e.contains("machine-1-2"),
+            "{e}"
+        );
+        let args = parse(&["--machines", "machine-1-2"]);
+        assert_eq!(machine_names(&args, &embedded()).unwrap(), ["machine-1-2"]);
+    }
+
+    #[test]
+    fn an_unwritable_cache_dir_is_refused_naming_its_flag() {
+        // A folder under a plain file cannot be created.
+        let file = std::env::temp_dir().join(format!("smd-cache-probe-{}", std::process::id()));
+        std::fs::write(&file, b"").unwrap();
+        let e = check_writable("--cache-dir", &file.join("cache"))
+            .unwrap_err()
+            .to_string();
+        std::fs::remove_file(&file).ok();
+        assert!(
+            e.starts_with("--cache-dir = ") && e.contains("cannot be written"),
+            "{e}"
+        );
+        let dir = std::env::temp_dir().join(format!("smd-cache-ok-{}", std::process::id()));
+        check_writable("--cache-dir", &dir).unwrap();
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            0,
+            "the probe is removed"
+        );
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
