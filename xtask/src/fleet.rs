@@ -44,6 +44,8 @@ struct Options {
     machines: String,
     shards: usize,
     measure: bool,
+    /// The dev build instead of the release one (quicker to build; slower to run).
+    dev: bool,
 }
 
 fn options(args: &[String]) -> Result<Options, String> {
@@ -52,6 +54,7 @@ fn options(args: &[String]) -> Result<Options, String> {
         machines: "machine-1-2,machine-1-3,machine-1-4,machine-1-5".into(),
         shards: 2,
         measure: false,
+        dev: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -72,9 +75,10 @@ fn options(args: &[String]) -> Result<Options, String> {
                     .ok_or(format!("--shards = {v}: must be a number of at least 2"))?;
             }
             "--measure" => o.measure = true,
+            "--dev" => o.dev = true,
             other => {
                 return Err(format!(
-                    "unknown argument `{other}` (fleet [--data-dir DIR] [--machines a,b,..] [--shards N] [--measure])"
+                    "unknown argument `{other}` (fleet [--data-dir DIR] [--machines a,b,..] [--shards N] [--measure] [--dev])"
                 ))
             }
         }
@@ -92,9 +96,17 @@ fn options(args: &[String]) -> Result<Options, String> {
 pub fn fleet(args: &[String]) -> Result<(), String> {
     let o = options(args)?;
     let torch = Torch::ensure(false)?;
-    // The command as an operator installs it: a release build of its one binary.
-    run(&mut torch.cargo(&["build", "--release", "-p", "anomaly-xai-cli"]))?;
-    let exe = root().join("target/release/anomaly-xai");
+    // The command as an operator installs it: a release build of its one binary (`--dev`:
+    // the dev build, for a quick check of the behaviour, not for figures).
+    let (flags, dir): (&[&str], &str) = if o.dev {
+        (&[], "debug")
+    } else {
+        (&["--release"], "release")
+    };
+    let mut build = torch.cargo(&["build", "-p", "anomaly-xai-cli"]);
+    build.args(flags);
+    run(&mut build)?;
+    let exe = root().join("target").join(dir).join("anomaly-xai");
     let work = root().join("target/fleet");
     if work.exists() {
         fs::remove_dir_all(&work).map_err(|e| format!("cannot clear {}: {e}", work.display()))?;

@@ -53,12 +53,13 @@ commands:
   torchscript        retrain and export the TorchScript detectors (examples/models, fixtures)
   bench [ARGS..]     setup, then the criterion benches: cargo bench --workspace, or of the
                      packages ARGS name (`-p anomaly-xai-bench --bench attribution_lstm`)
-  fleet [--data-dir DIR] [--machines a,b,..] [--shards N] [--measure]
+  fleet [--data-dir DIR] [--machines a,b,..] [--shards N] [--measure] [--dev]
                      a fleet run simulated here: N `anomaly-xai evaluate --shard I/N`
                      workers at once on shared SMD machines (default ../shared/data/smd,
                      machine-1-2..1-5, 2 shards), worker 0 killed with SIGKILL mid-run and
                      restarted, then `merge`, checked equal to one process; --measure:
-                     entities per hour with 1 and 2 workers, one entity's time and memory
+                     entities per hour with 1 and 2 workers, one entity's time and memory;
+                     --dev: the dev build (quicker to build, not for figures)
   bench-methods [ARGS..]
                      setup, then every method against its floor on paper 1's LSTM (the
                      figures of docs/performance.md); ARGS go to the example (`-- --help`)
