@@ -44,7 +44,7 @@ pub enum Error {
         got: Vec<usize>,
     },
     /// A NaN or infinite value.
-    #[error("{what}: non-finite value at {index:?}")]
+    #[error("{what}: non-finite value{}", at_index(.index))]
     NonFinite {
         /// What was checked.
         what: String,
@@ -76,15 +76,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A model failed.
+    /// A model failed. Every model error arrives here, whichever crate passed it on.
     #[error(transparent)]
-    Model(#[from] ModelError),
-    /// An attribution method failed.
+    Model(ModelError),
+    /// An attribution method failed (what is neither the model's nor a missing capability).
     #[error(transparent)]
-    Attribution(#[from] XaiError),
-    /// LRP failed.
+    Attribution(XaiError),
+    /// LRP failed (what is not the model's).
     #[error(transparent)]
-    Lrp(#[from] LrpError),
+    Lrp(LrpError),
     /// Scoring failed.
     #[error(transparent)]
     Metrics(#[from] MetricsError),
@@ -108,6 +108,53 @@ pub enum Error {
     /// libtorch failed.
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
+}
+
+fn at_index(index: &[usize]) -> String {
+    if index.is_empty() {
+        String::new()
+    } else {
+        format!(" at {index:?}")
+    }
+}
+
+// One path per cause: an error that a crate passed on from the crate below it (a model
+// error inside an attribution error, libtorch's inside a model error) arrives as the
+// variant of its own cause, so a user matches `Error::Model` once, not three ways.
+
+impl From<ModelError> for Error {
+    fn from(e: ModelError) -> Self {
+        match e {
+            ModelError::Torch(t) => Error::Torch(t),
+            ModelError::Json(j) => Error::Json(j),
+            other => Error::Model(other),
+        }
+    }
+}
+
+impl From<XaiError> for Error {
+    fn from(e: XaiError) -> Self {
+        match e {
+            XaiError::Model(m) => m.into(),
+            XaiError::Torch(t) => Error::Torch(t),
+            XaiError::NotDifferentiable { method, scorer } => Error::MissingCapability {
+                method: method.into(),
+                detector: scorer,
+                missing: "gradients (it is not differentiable)".into(),
+            },
+            other => Error::Attribution(other),
+        }
+    }
+}
+
+impl From<LrpError> for Error {
+    fn from(e: LrpError) -> Self {
+        match e {
+            LrpError::Model(m) => m.into(),
+            LrpError::Torch(t) => Error::Torch(t),
+            other => Error::Lrp(other),
+        }
+    }
 }
 
 /// Result alias of the facade.

@@ -14,7 +14,7 @@
 use tch::{Device, Tensor};
 
 use crate::autoencoder::Autoencoder;
-use crate::error::{ModelError, Result};
+use crate::error::Result;
 use crate::explained_error::OutputCells;
 use crate::recon_error::{cell_errors, ErrorNorm};
 
@@ -93,28 +93,4 @@ impl Detector for dyn Autoencoder + '_ {
     fn describe(&self) -> String {
         "autoencoder".into()
     }
-}
-
-/// Checks that `x` is a batch `[B, ..sample]` of samples of `sample` shape; `what` names
-/// the detector in the error.
-///
-/// # Errors
-/// [`ModelError::ShapeMismatch`] naming the expected pattern and the batch's shape.
-pub fn check_samples(what: &str, sample: &[i64], x: &Tensor) -> Result<()> {
-    let got = x.size();
-    if got.len() != sample.len() + 1 || got[1..] != sample[..] {
-        return Err(ModelError::ShapeMismatch {
-            what: format!("{what} input"),
-            expected: format!(
-                "[batch, {}]",
-                sample
-                    .iter()
-                    .map(i64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            got,
-        });
-    }
-    Ok(())
 }

@@ -28,8 +28,8 @@ use std::path::{Path, PathBuf};
 
 use tch::{CModule, Device, IValue, Kind, TchError, Tensor};
 
-use crate::autoencoder::check_finite_samples;
-use crate::detector::{check_samples, Detector};
+use crate::checks::{check_finite_samples, check_samples};
+use crate::detector::Detector;
 use crate::error::{ModelError, Result};
 use crate::explained_error::OutputCells;
 use crate::forecaster::ForecastSplit;

@@ -15,7 +15,7 @@ use super::config::TrainConfig;
 use super::early_stop::{EarlyStopping, Verdict};
 use super::progress;
 use super::trainable_detector::TrainableDetector;
-use crate::autoencoder::{check_f32_samples, check_finite_array};
+use crate::checks::{check_f32_samples, check_finite_array};
 use crate::convert::array_to_tensor;
 use crate::error::{ModelError, Result};
 
