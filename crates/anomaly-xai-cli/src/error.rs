@@ -45,6 +45,12 @@ pub enum CliError {
         /// What differs.
         what: String,
     },
+    /// Entities of this worker that failed (the others were done), by name.
+    #[error("entities failed: {failed}")]
+    Entities {
+        /// Each failed entity with its error.
+        failed: String,
+    },
     /// Results that `merge` cannot pool, by entity name.
     #[error("cannot merge {out}: {problems}")]
     Merge {

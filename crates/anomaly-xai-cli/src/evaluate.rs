@@ -107,53 +107,32 @@ pub fn evaluate_with_env(args: &EvaluateArgs, env: impl Fn(&str) -> Option<Strin
         c.mine.join(", ")
     );
     let (mut done, mut skipped) = (0, 0);
+    let mut failed: Vec<String> = Vec::new();
     for (i, name) in c.mine.iter().enumerate() {
         eprintln!("== {name} ({}/{})", i + 1, c.mine.len());
-        let inputs = digests(&args.data_dir, name)?;
-        if !args.retrain {
-            match c.out.read_entity(name) {
-                Ok(Some(old)) => match mismatch(&old, name, &inputs, &c.plan.settings) {
-                    None => {
-                        eprintln!("  result exists and matches; skipped");
-                        skipped += 1;
-                        continue;
-                    }
-                    Some(why) => eprintln!("  result exists but {why}; computing it again"),
-                },
-                Ok(None) => {}
-                Err(e) => eprintln!("  {e}; computing it again"),
+        // One entity's failure (a damaged file, a detector that does not train) does not
+        // stop the others; the worker reports it and fails at the end, and a restart redoes
+        // only what has no valid result.
+        match entity(args, &c, name) {
+            Ok(Outcome::Skipped) => skipped += 1,
+            Ok(Outcome::Computed) => done += 1,
+            Err(e) => {
+                eprintln!("  {name} failed: {e}");
+                failed.push(format!("{name} ({e})"));
             }
         }
-        let entity_started = Instant::now();
-        let machine = SmdMachine::load(&args.data_dir, name).map_err(anomaly_xai::Error::from)?;
-        let prepared =
-            PreparedMachine::prepare(&machine, &c.machine, Some(&c.cache), args.retrain)?;
-        let run = run_machine(&c.localizer, &machine, &prepared)?;
-        println!("{}", machine_markdown(name, &run)?);
-        let result = EntityResult {
-            format: FORMAT.into(),
-            version: VERSION,
-            entity: name.clone(),
-            inputs,
-            settings: c.plan.settings.clone(),
-            detector: prepared.fingerprint.clone(),
-            seconds: entity_started.elapsed().as_secs_f64(),
-            train_seconds: prepared.train_seconds,
-            run,
-        };
-        c.out.write_entity(&result)?;
-        eprintln!(
-            "  wrote {} ({:.1} s)",
-            c.out.entity(name).display(),
-            result.seconds
-        );
-        done += 1;
     }
     eprintln!(
-        "shard {}: {done} computed, {skipped} skipped, in {:.0} s",
+        "shard {}: {done} computed, {skipped} skipped, {} failed, in {:.0} s",
         c.shard,
+        failed.len(),
         started.elapsed().as_secs_f64()
     );
+    if !failed.is_empty() {
+        return Err(CliError::Entities {
+            failed: failed.join("; "),
+        });
+    }
     if c.shard.count == 1 {
         let compare: Vec<Normalization> = args.compare.iter().map(|&n| n.into()).collect();
         merge::merge_dir(&c.out, &compare)?;
@@ -164,6 +143,53 @@ pub fn evaluate_with_env(args: &EvaluateArgs, env: impl Fn(&str) -> Option<Strin
         );
     }
     Ok(())
+}
+
+/// What became of one entity.
+enum Outcome {
+    Skipped,
+    Computed,
+}
+
+/// Entity `name`: skipped when its result exists and matches, else computed and written.
+fn entity(args: &EvaluateArgs, c: &Checked, name: &str) -> Result<Outcome> {
+    let inputs = digests(&args.data_dir, name)?;
+    if !args.retrain {
+        match c.out.read_entity(name) {
+            Ok(Some(old)) => match mismatch(&old, name, &inputs, &c.plan.settings) {
+                None => {
+                    eprintln!("  result exists and matches; skipped");
+                    return Ok(Outcome::Skipped);
+                }
+                Some(why) => eprintln!("  result exists but {why}; computing it again"),
+            },
+            Ok(None) => {}
+            Err(e) => eprintln!("  {e}; computing it again"),
+        }
+    }
+    let started = Instant::now();
+    let machine = SmdMachine::load(&args.data_dir, name).map_err(anomaly_xai::Error::from)?;
+    let prepared = PreparedMachine::prepare(&machine, &c.machine, Some(&c.cache), args.retrain)?;
+    let run = run_machine(&c.localizer, &machine, &prepared)?;
+    println!("{}", machine_markdown(name, &run)?);
+    let result = EntityResult {
+        format: FORMAT.into(),
+        version: VERSION,
+        entity: name.to_string(),
+        inputs,
+        settings: c.plan.settings.clone(),
+        detector: prepared.fingerprint.clone(),
+        seconds: started.elapsed().as_secs_f64(),
+        train_seconds: prepared.train_seconds,
+        run,
+    };
+    c.out.write_entity(&result)?;
+    eprintln!(
+        "  wrote {} ({:.1} s)",
+        c.out.entity(name).display(),
+        result.seconds
+    );
+    Ok(Outcome::Computed)
 }
 
 fn source_name(s: ShardSource) -> &'static str {

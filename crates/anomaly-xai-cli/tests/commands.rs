@@ -252,3 +252,25 @@ fn shards_merge_to_the_single_process_result_and_resume() {
         "{e}"
     );
 }
+
+#[test]
+fn a_damaged_entity_fails_alone_and_is_redone_after_the_fix() {
+    let root = scratch("damaged");
+    let data = data(&root);
+    let d = data.to_str().unwrap();
+    let out = root.join("out");
+    let o = out.to_str().unwrap();
+    let test_b = data.join("test/m-b.txt");
+    let good = fs::read_to_string(&test_b).unwrap();
+    fs::write(&test_b, good.replacen("0.", "x.", 1)).unwrap();
+    let e = failed(&evaluate(d, o, &[]));
+    assert!(
+        e.contains("entities failed: m-b (") && e.contains("m-b.txt"),
+        "{e}"
+    );
+    assert!(e.contains("2 computed, 0 skipped, 1 failed"), "{e}");
+    assert!(!out.join("entities/m-b.json").exists());
+    fs::write(&test_b, good).unwrap();
+    let (_, log) = ok(&evaluate(d, o, &[]));
+    assert!(log.contains("1 computed, 2 skipped, 0 failed"), "{log}");
+}
