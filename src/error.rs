@@ -76,6 +76,44 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A missing value (NaN or infinite) in the windows of a span to explain.
+    #[error("live series: sensor {sensor}{} has no value (NaN or infinite) at step {step}; explain a span without gaps, or fill them with the training mean (ExplainerBuilder::missing)", .name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default())]
+    MissingValue {
+        /// The step of the live series.
+        step: usize,
+        /// The sensor's column.
+        sensor: usize,
+        /// The sensor's name, when the explainer has names.
+        name: Option<String>,
+    },
+    /// A saved explainer that cannot be read: not an explainer file, or a damaged one.
+    #[error("{path}: not a readable saved explainer: {problem}")]
+    SavedExplainer {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A saved explainer written in a format version this library does not read.
+    #[error(
+        "{path}: saved explainer format version {found}; this library reads version {supported}"
+    )]
+    FormatVersion {
+        /// The file.
+        path: String,
+        /// The file's version.
+        found: u64,
+        /// The version this library reads.
+        supported: u32,
+    },
+    /// A detector other than the one a saved explainer was fitted for.
+    #[error("the explainer was fitted for {saved}; refused {given}")]
+    OtherDetector {
+        /// The detector the explainer was fitted for.
+        saved: String,
+        /// The detector handed in.
+        given: String,
+    },
     /// A model failed. Every model error arrives here, whichever crate passed it on.
     #[error(transparent)]
     Model(ModelError),

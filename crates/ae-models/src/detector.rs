@@ -52,6 +52,29 @@ pub trait Detector {
     fn describe(&self) -> String {
         std::any::type_name::<Self>().to_string()
     }
+
+    /// The detector's weights by name, so that one trained detector can be told from
+    /// another (a fingerprint of them): by default the parameters of the layer list
+    /// ([`Detector::autoencoder`]), named `{layer index}.{parameter}`; empty for a detector whose weights the library cannot
+    /// read (a closure over plain Rust).
+    ///
+    /// # Errors
+    /// When the weights cannot be read (a TorchScript module that refuses).
+    fn weights(&self) -> Result<Vec<(String, Tensor)>> {
+        let Some(a) = self.autoencoder() else {
+            return Ok(Vec::new());
+        };
+        Ok(a.layers()
+            .iter()
+            .enumerate()
+            .flat_map(|(i, layer)| {
+                layer
+                    .parameters()
+                    .into_iter()
+                    .map(move |(n, t)| (format!("{i}.{n}"), t.shallow_clone()))
+            })
+            .collect())
+    }
 }
 
 fn autoencoder_errors<A: Autoencoder + ?Sized>(

@@ -390,6 +390,15 @@ impl Detector for LstmForecaster {
         self.split().predicted_cells()
     }
 
+    fn weights(&self) -> Result<Vec<(String, Tensor)>> {
+        Ok(self
+            .net
+            .params
+            .iter()
+            .map(|(n, t)| (n.clone(), t.shallow_clone()))
+            .collect())
+    }
+
     fn describe(&self) -> String {
         let c = &self.net.config;
         format!(

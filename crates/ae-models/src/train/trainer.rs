@@ -63,6 +63,28 @@ pub struct TrainSummary {
     pub collapse: Option<CollapseCheck>,
 }
 
+impl TrainSummary {
+    /// Which samples of the training data were held out for validation and never fitted:
+    /// the last [`TrainSummary::n_val`] of them, `n_train..n_train + n_val` (empty without
+    /// validation). With windows of a series at stride `s`, window `k` starts at step
+    /// `k · s`, so the steps from `n_train · s` on were never fitted as a sample's start,
+    /// whatever `val_fraction` was: the normal reference data of an explanation comes from
+    /// there, not from a guess.
+    ///
+    /// ```
+    /// use ae_models::{train::{train, TrainConfig}, DenseAe, DenseAeConfig};
+    /// use tch::{Device, Kind, Tensor};
+    /// let ae = DenseAe::seeded(&DenseAeConfig::new(4, vec![3]), Device::Cpu, 0)?;
+    /// let data = Tensor::rand([40, 4], (Kind::Float, Device::Cpu));
+    /// let cfg = TrainConfig { epochs: 1, val_fraction: 0.25, quiet: true, ..TrainConfig::default() };
+    /// assert_eq!(train(&ae, &data, &cfg)?.held_out(), 30..40);
+    /// # Ok::<(), ae_models::ModelError>(())
+    /// ```
+    pub fn held_out(&self) -> std::ops::Range<usize> {
+        self.n_train..self.n_train + self.n_val
+    }
+}
+
 impl fmt::Display for TrainSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
