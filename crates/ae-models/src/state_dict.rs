@@ -32,7 +32,7 @@ use std::path::Path;
 
 use tch::{Device, Kind, Tensor};
 
-use crate::autoencoder::check_finite;
+use crate::checks::check_finite;
 use crate::error::{ModelError, Result};
 
 /// Named tensors to build a model from, e.g. a PyTorch `state_dict`.

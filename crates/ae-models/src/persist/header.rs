@@ -18,7 +18,7 @@ use safetensors::tensor::Metadata;
 use safetensors::{Dtype, SafeTensorError, SafeTensors};
 use tch::{Kind, Tensor};
 
-use crate::autoencoder::check_finite;
+use crate::checks::check_finite;
 use crate::error::{ModelError, Result};
 
 /// The largest header the safetensors format allows (the `safetensors` crate's limit),
