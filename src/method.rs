@@ -55,11 +55,11 @@ pub enum Method {
     },
 }
 
+crate::models::checked_settings! {
 /// One method with everything a pipeline needs to run and report it. Checked when read
 /// from JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(remote = "Self", deny_unknown_fields)]
-pub struct MethodSpec {
+#[derive(Debug, Clone, PartialEq)]
+pub struct MethodSpec with serde(deny_unknown_fields) {
     /// The method and its settings.
     pub method: Method,
     /// The norm of the error this method explains, when it is not the pipeline's (paper 2
@@ -78,8 +78,7 @@ pub struct MethodSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
-
-crate::models::checked_serde!(MethodSpec);
+}
 
 impl MethodSpec {
     /// The most seeds a method may be repeated with: each is a whole run of the method.

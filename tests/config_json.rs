@@ -72,3 +72,17 @@ fn explained_errors_are_checked_when_read() {
         read(r#"{"norm": "L2", "cells": [{"axis": {"axis": -2, "indices": [-1]}}]}"#).unwrap();
     assert_eq!(ok, ExplainedError::new(ErrorNorm::SquaredL2).steps([-1]));
 }
+
+#[test]
+fn the_types_own_deserialize_checks_too() {
+    use serde::Deserialize;
+    let mut bad = serde_json::to_value(LocalizerConfig::default()).unwrap();
+    bad["max_windows"] = 0.into();
+    let err = LocalizerConfig::deserialize(bad).unwrap_err();
+    assert!(err.to_string().contains("max_windows = 0"), "{err}");
+    let err = MethodSpec::deserialize(
+        serde_json::json!({"method": "residual", "norm": "L1", "seeds": [0, 1]}),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("seeds"), "{err}");
+}

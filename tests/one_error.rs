@@ -146,6 +146,22 @@ fn no_message_stutters_or_names_an_empty_place() {
             what: "reference scores".into(),
             index: vec![],
         },
+        Error::NothingExplained {
+            method: "Occlusion 16x1 (zero)".into(),
+            samples: 2,
+            max_error: 0.0,
+        },
+        Error::NothingExplained {
+            method: "Saliency".into(),
+            samples: 2,
+            max_error: 0.5,
+        },
+        Error::from(XaiError::TooLarge {
+            method: "kernel_shap",
+            param: "n_samples",
+            value: "1000000000000".into(),
+            need: "is over the bound of 1000000".into(),
+        }),
         Error::NonFinite {
             what: "series".into(),
             index: vec![3, 7],

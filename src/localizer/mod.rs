@@ -73,10 +73,10 @@ pub enum Aggregation {
     WholeWindow,
 }
 
+crate::models::checked_settings! {
 /// Settings of the pipeline (the methods carry their own). Checked when read from JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(remote = "Self", deny_unknown_fields)]
-pub struct LocalizerConfig {
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalizerConfig with serde(deny_unknown_fields) {
     /// Window length of the detector.
     pub window: usize,
     /// Which windows represent a region.
@@ -99,8 +99,7 @@ pub struct LocalizerConfig {
     /// pipeline's bar counts regions.
     pub progress: bool,
 }
-
-crate::models::checked_serde!(LocalizerConfig);
+}
 
 impl Default for LocalizerConfig {
     fn default() -> Self {

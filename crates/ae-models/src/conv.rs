@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Tensor};
 
-use crate::error::{checked_serde, ModelError, Result};
+use crate::error::{ModelError, Result};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Activation, Layer};
 use crate::layer_model::{check_input, LayerModel, Trainable};
@@ -86,10 +86,10 @@ impl ConvSpec {
     }
 }
 
+crate::checked_settings! {
 /// The architecture of a [`ConvAe`]: input shape, convolutions and non-linearities.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(remote = "Self", default, deny_unknown_fields)]
-pub struct ConvAeConfig {
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvAeConfig with serde(default, deny_unknown_fields) {
     /// Input shape `[channels, height, width]`; the output has the same shape.
     pub input: [i64; 3],
     /// The convolutions in order.
@@ -102,9 +102,9 @@ pub struct ConvAeConfig {
     /// Whether the convolutions have biases (default `true`).
     pub bias: bool,
 }
+}
 
 // A configuration read from JSON is checked like one built in code.
-checked_serde!(ConvAeConfig);
 
 impl Default for ConvAeConfig {
     fn default() -> Self {

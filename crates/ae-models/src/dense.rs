@@ -12,10 +12,9 @@
 //! likewise. With `bias = false` every linear layer is bias-free, which LRP's conservation
 //! checks need (a bias absorbs or injects relevance).
 
-use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Tensor};
 
-use crate::error::{checked_serde, ModelError, Result};
+use crate::error::{ModelError, Result};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Activation, Layer};
 use crate::layer_model::{check_input, LayerModel, Trainable};
@@ -23,10 +22,10 @@ use crate::persist::shapes::Shapes;
 use crate::persist::{ParamShape, SavedModel};
 use crate::state_dict::StateDict;
 
+crate::checked_settings! {
 /// Sizes and non-linearities of a [`DenseAe`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(remote = "Self", default, deny_unknown_fields)]
-pub struct DenseAeConfig {
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenseAeConfig with serde(default, deny_unknown_fields) {
     /// Features per record.
     pub input: i64,
     /// Encoder widths, the last one the bottleneck; the decoder mirrors them.
@@ -40,9 +39,9 @@ pub struct DenseAeConfig {
     /// Whether the linear layers have biases (default `true`).
     pub bias: bool,
 }
+}
 
 // A configuration read from JSON is checked like one built in code.
-checked_serde!(DenseAeConfig);
 
 impl Default for DenseAeConfig {
     /// A 30-feature model (the breast-cancer table) with encoder widths `[16, 8]`.

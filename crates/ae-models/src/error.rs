@@ -134,44 +134,98 @@ pub enum ModelError {
 /// Result alias of this crate.
 pub type Result<T, E = ModelError> = std::result::Result<T, E>;
 
-/// Makes serde deserialisation of `$ty` run `$ty::check`, so a value read from JSON obeys the
-/// same rules as one built in code and a bad file fails where it is read, naming the value.
-///
-/// The type derives `Serialize` and `Deserialize` with `#[serde(remote = "Self")]`, which
-/// turns the derived code into inherent functions; the trait impls written here call them
-/// (inherent functions take precedence over trait methods in `<$ty>::deserialize`). The
-/// other crates of the workspace use it for their checked settings too; the caller needs
-/// `serde` as a dependency.
+/// Defines a settings struct that can only be read checked: `Serialize` is derived, and
+/// `Deserialize` reads the fields into a private unchecked copy of the struct (the same
+/// fields and serde attributes, declared inside the impl, so nothing outside can call
+/// it), builds the value and runs its `check()`, whose error becomes the deserializer's.
+/// There is no other deserializer: `T::deserialize(d)`, `serde_json::from_str::<T>` and
+/// a `#[serde(deserialize_with = "T::deserialize")]` all check. The serde container
+/// attributes go in `with serde(..)`; a leading `default` there fills missing fields from
+/// `T::default()`. The other crates of the workspace use it for their checked settings
+/// too; the caller needs `serde` as a dependency.
 ///
 /// ```
-/// use serde::{Deserialize, Serialize};
-/// #[derive(Debug, Serialize, Deserialize)]
-/// #[serde(remote = "Self")]
-/// struct Window { len: usize }
+/// use serde::Deserialize;
+/// ae_models::checked_settings! {
+///     /// A window length.
+///     #[derive(Debug)]
+///     pub struct Window with serde(default, deny_unknown_fields) {
+///         /// Steps, at least 1.
+///         pub len: usize,
+///     }
+/// }
+/// impl Default for Window {
+///     fn default() -> Self { Window { len: 4 } }
+/// }
 /// impl Window {
 ///     fn check(&self) -> Result<(), String> {
 ///         if self.len == 0 { Err(format!("len = {} must be at least 1", self.len)) } else { Ok(()) }
 ///     }
 /// }
-/// ae_models::checked_serde!(Window);
 /// assert!(serde_json::from_str::<Window>(r#"{"len": 0}"#).unwrap_err().to_string().contains("len = 0"));
+/// assert_eq!(serde_json::from_str::<Window>("{}").unwrap().len, 4);
+/// // The type's own `deserialize` is the checked one.
+/// assert!(Window::deserialize(serde_json::json!({"len": 0})).is_err());
 /// ```
 #[macro_export]
-macro_rules! checked_serde {
-    ($ty:ty) => {
-        impl serde::Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                <$ty>::serialize(self, s)
-            }
+macro_rules! checked_settings {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident with serde(default $(, $($serde:tt)*)?) {
+            $( $(#[$fattr:meta])* $fvis:vis $field:ident : $fty:ty ),* $(,)?
+        }
+    ) => {
+        $crate::checked_settings!(@emit
+            [$(#[$attr])*] [$vis] [$name] [default $(, $($serde)*)?]
+            [
+                impl ::core::default::Default for Unchecked {
+                    fn default() -> Self {
+                        let d = <$name as ::core::default::Default>::default();
+                        Unchecked { $($field: d.$field),* }
+                    }
+                }
+            ]
+            [$( [$(#[$fattr])*] [$fvis] [$field] [$fty] )*]
+        );
+    };
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident with serde($($serde:tt)*) {
+            $( $(#[$fattr:meta])* $fvis:vis $field:ident : $fty:ty ),* $(,)?
+        }
+    ) => {
+        $crate::checked_settings!(@emit
+            [$(#[$attr])*] [$vis] [$name] [$($serde)*] []
+            [$( [$(#[$fattr])*] [$fvis] [$field] [$fty] )*]
+        );
+    };
+    (@emit
+        [$($attr:tt)*] [$vis:vis] [$name:ident] [$($serde:tt)*] [$($default:tt)*]
+        [$( [$($fattr:tt)*] [$fvis:vis] [$field:ident] [$fty:ty] )*]
+    ) => {
+        $($attr)*
+        #[derive(serde::Serialize)]
+        #[serde($($serde)*)]
+        $vis struct $name {
+            $( $($fattr)* $fvis $field: $fty, )*
         }
 
-        impl<'de> serde::Deserialize<'de> for $ty {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let value = <$ty>::deserialize(d)?;
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                #[derive(serde::Deserialize)]
+                #[serde($($serde)*)]
+                struct Unchecked {
+                    $( $($fattr)* $field: $fty, )*
+                }
+                $($default)*
+                let raw = <Unchecked as serde::Deserialize>::deserialize(d)?;
+                let value = $name { $($field: raw.$field),* };
                 value.check().map_err(serde::de::Error::custom)?;
                 Ok(value)
             }
         }
     };
 }
-pub use crate::checked_serde;
+pub use crate::checked_settings;

@@ -224,6 +224,7 @@ fn restriction_mask(r: &CellRestriction, sample: &[i64]) -> Result<Tensor> {
     }
 }
 
+crate::checked_settings! {
 /// Which error is explained: a norm and the output cells whose mean error is explained.
 ///
 /// Build one with [`ExplainedError::new`] (or `From<ErrorNorm>`) and restrict it with
@@ -231,17 +232,15 @@ fn restriction_mask(r: &CellRestriction, sample: &[i64]) -> Result<Tensor> {
 /// [`ExplainedError::mask`]; every restriction adds to the others. What does not depend on
 /// a sample shape is checked when read from JSON ([`ExplainedError::check`]), the rest when
 /// it is resolved against a detector.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(remote = "Self", deny_unknown_fields)]
-pub struct ExplainedError {
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExplainedError with serde(deny_unknown_fields) {
     /// The per-cell error: `|x − x̂|` or `(x − x̂)²`.
     pub norm: ErrorNorm,
     /// The output cells whose mean error is explained.
     #[serde(default, skip_serializing_if = "OutputCells::is_all")]
     pub cells: OutputCells,
 }
-
-crate::checked_serde!(ExplainedError);
+}
 
 impl From<ErrorNorm> for ExplainedError {
     fn from(norm: ErrorNorm) -> Self {

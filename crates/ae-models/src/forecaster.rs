@@ -37,12 +37,11 @@
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Tensor};
 
 use crate::checks::check_f32_samples;
 use crate::detector::Detector;
-use crate::error::{checked_serde, ModelError, Result};
+use crate::error::{ModelError, Result};
 use crate::explained_error::{CellRestriction, OutputCells};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Layer};
@@ -54,6 +53,7 @@ use crate::recon_error::{cell_errors, ErrorNorm};
 use crate::state_dict::StateDict;
 use crate::train::TrainableDetector;
 
+crate::checked_settings! {
 /// Sizes of an [`LstmForecaster`].
 ///
 /// [`LstmForecasterConfig::default`] is a forecaster for SMD windows next to paper 1's
@@ -61,9 +61,8 @@ use crate::train::TrainableDetector;
 /// context and the last one is predicted (the next-step forecast of LSTM detectors such as
 /// Hundman et al., KDD 2018), and the same capacity as that autoencoder's encoder (two
 /// LSTM layers of 64 units).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(remote = "Self", default, deny_unknown_fields)]
-pub struct LstmForecasterConfig {
+#[derive(Debug, Clone, PartialEq)]
+pub struct LstmForecasterConfig with serde(default, deny_unknown_fields) {
     /// Features (sensors) per time step, `F`.
     pub n_features: i64,
     /// Steps the model reads, `C`.
@@ -73,8 +72,7 @@ pub struct LstmForecasterConfig {
     /// Hidden size of each encoder LSTM layer, bottom first.
     pub hidden: Vec<i64>,
 }
-
-checked_serde!(LstmForecasterConfig);
+}
 
 impl Default for LstmForecasterConfig {
     fn default() -> Self {

@@ -20,10 +20,9 @@
 //! `encoder.weight_hh_l0`, `encoder.bias_ih_l0`, `encoder.bias_hh_l0`, ...,
 //! `latent.weight`, `latent.bias`, `decoder.*`, `output.weight`, `output.bias`.
 
-use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Tensor};
 
-use crate::error::{checked_serde, ModelError, Result};
+use crate::error::{ModelError, Result};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Activation, Layer, LstmWeights};
 use crate::layer_model::{check_input, LayerModel, Trainable};
@@ -31,12 +30,12 @@ use crate::persist::shapes::Shapes;
 use crate::persist::{ParamShape, SavedModel};
 use crate::state_dict::StateDict;
 
+crate::checked_settings! {
 /// Sizes of an [`LstmAe`] (and of an [`crate::AttentionLstmAe`]). The default is paper 1's
 /// model for one SMD machine: 38 sensors, windows of 50 steps, two LSTM layers of 64 units
 /// in the encoder and in the decoder, the top encoder state as the bottleneck.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(remote = "Self", default, deny_unknown_fields)]
-pub struct LstmAeConfig {
+#[derive(Debug, Clone, PartialEq)]
+pub struct LstmAeConfig with serde(default, deny_unknown_fields) {
     /// Features (sensors) per time step, `F`.
     pub n_features: i64,
     /// Time steps per window, `T`.
@@ -52,9 +51,9 @@ pub struct LstmAeConfig {
     /// `None` by default.
     pub latent_activation: Option<Activation>,
 }
+}
 
 // A configuration read from JSON is checked like one built in code.
-checked_serde!(LstmAeConfig);
 
 impl Default for LstmAeConfig {
     fn default() -> Self {

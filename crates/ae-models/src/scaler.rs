@@ -7,11 +7,11 @@
 //! values (the reference protocol of DESIGN §7b clips test data to `[-3, 3]`).
 
 use ndarray::{Array2, ArrayView2, Axis};
-use serde::{Deserialize, Serialize};
 
 use crate::checks::check_finite_array;
-use crate::error::{checked_serde, ModelError, Result};
+use crate::error::{ModelError, Result};
 
+crate::checked_settings! {
 /// A fitted per-column min-max scaler.
 ///
 /// ```
@@ -38,15 +38,13 @@ use crate::error::{checked_serde, ModelError, Result};
 ///     .unwrap_err();
 /// assert!(err.to_string().contains("range"), "{err}");
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(remote = "Self", deny_unknown_fields)]
-pub struct MinMaxScaler {
+#[derive(Debug, Clone, PartialEq)]
+pub struct MinMaxScaler with serde(deny_unknown_fields) {
     min: Vec<f32>,
     range: Vec<f32>,
     clip: Option<(f32, f32)>,
 }
-
-checked_serde!(MinMaxScaler);
+}
 
 impl MinMaxScaler {
     /// Fits the scaler to the columns of `data` `[T, F]`.

@@ -4,7 +4,7 @@
 //! Two kinds of module fit the pipeline:
 //!
 //! * a **reconstructing** module `[B, ..sample] -> [B, ..sample]` (an autoencoder):
-//!   [`TorchScriptDetector::autoencoder`]; its error is the reconstruction error of every
+//!   [`TorchScriptDetector::layer_model`]; its error is the reconstruction error of every
 //!   cell;
 //! * a **forecasting** module `[B, context, F] -> [B, horizon, F]`:
 //!   [`TorchScriptDetector::forecaster`]; its samples are windows of `context + horizon`
@@ -92,7 +92,7 @@ impl TorchScriptDetector {
     /// onto `device`. Its samples are windows `[context + horizon, n_features]`.
     ///
     /// # Errors
-    /// As [`TorchScriptDetector::autoencoder`], the probe batch being `[2, context,
+    /// As [`TorchScriptDetector::layer_model`], the probe batch being `[2, context,
     /// n_features]` and the expected output `[2, horizon, n_features]`;
     /// [`ModelError::InvalidParam`] naming `context / horizon / n_features` when one is
     /// below 1.

@@ -46,3 +46,46 @@ fn absurd_conv_sizes_are_errors_not_overflows() {
         .to_string();
     assert!(err.contains("larger than an i64"), "{err}");
 }
+
+/// A setting read through another type's field with the type's own `deserialize`.
+#[derive(serde::Deserialize)]
+struct Wrapped {
+    #[serde(deserialize_with = "ae_models::MinMaxScaler::deserialize")]
+    #[allow(dead_code)]
+    scaler: ae_models::MinMaxScaler,
+}
+
+#[test]
+fn the_types_own_deserialize_checks_too() {
+    use ae_models::train::TrainConfig;
+    use ae_models::{ExplainedError, LstmForecasterConfig, MinMaxScaler};
+    use serde::Deserialize;
+    use serde_json::json;
+    // `T::deserialize` is the checked trait method: no unchecked inherent one shadows it.
+    let bad_scaler = json!({"min": [0.0], "range": [0.0], "clip": null});
+    let err = MinMaxScaler::deserialize(bad_scaler.clone()).unwrap_err();
+    assert!(err.to_string().contains("range"), "{err}");
+    let err = serde_json::from_value::<Wrapped>(json!({ "scaler": bad_scaler }))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(err.to_string().contains("range"), "{err}");
+    assert!(TrainConfig::deserialize(json!({"epochs": 0})).is_err());
+    assert!(DenseAeConfig::deserialize(json!({"n_features": 4, "hidden": []})).is_err());
+    assert!(LstmAeConfig::deserialize(json!({"n_features": 0})).is_err());
+    assert!(LstmForecasterConfig::deserialize(json!({"n_features": 0})).is_err());
+    let mut conv = serde_json::to_value(ConvAeConfig::small(16, 2)).unwrap();
+    conv["input"] = json!([1, 0, 16]);
+    assert!(ConvAeConfig::deserialize(conv).is_err());
+    let err = ExplainedError::deserialize(json!({
+        "norm": "L1",
+        "cells": [{"axis": {"axis": -1, "indices": []}}]
+    }))
+    .unwrap_err();
+    assert!(err.to_string().contains("[] on axis -1"), "{err}");
+    // Defaults still fill missing fields, and good values still read.
+    let cfg = TrainConfig::deserialize(json!({"epochs": 3})).unwrap();
+    assert_eq!(
+        (cfg.epochs, cfg.batch_size),
+        (3, TrainConfig::default().batch_size)
+    );
+}

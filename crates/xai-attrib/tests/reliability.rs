@@ -96,7 +96,7 @@ fn counts_without_a_bound_are_refused_before_anything_is_allocated() {
     }
     // Within the bounds, what the bookkeeping would need for this many groups is checked
     // when the method runs, before the design or the permutations are built: 2000 groups
-    // (one per cell) and 10⁶ coalitions would need about 32 GiB.
+    // (one per cell) and 10⁶ coalitions would need about 47 GiB.
     let sum = FnScorer::new("sum", |x: &Tensor| {
         Ok(x.f_sum_dim_intlist(1, false, Kind::Float)?)
     });
@@ -106,7 +106,7 @@ fn counts_without_a_bound_are_refused_before_anything_is_allocated() {
     assert!(matches!(err, XaiError::TooLarge { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(
-        msg.contains("would need 31.7 GiB")
+        msg.contains("would need 46.6 GiB")
             && msg.contains("of 2000 groups")
             && msg.contains("limit of 4.0 GiB"),
         "{msg}"

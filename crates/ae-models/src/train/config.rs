@@ -1,10 +1,9 @@
 //! Training settings.
 
-use serde::{Deserialize, Serialize};
-
-use crate::error::{checked_serde, ModelError, Result};
+use crate::error::{ModelError, Result};
 use crate::recon_error::ErrorNorm;
 
+crate::checked_settings! {
 /// How [`crate::train::train`] trains. The defaults follow paper 1: Adam with learning
 /// rate 1e-3, mini-batches of 64, the last 20 % of the samples for validation and early
 /// stopping, gradient-norm clipping at 5.0, the L1 (MAE) loss. The paper does not state
@@ -14,9 +13,8 @@ use crate::recon_error::ErrorNorm;
 /// Missing fields take their defaults, unknown fields are an error, and a config read with
 /// serde is checked as [`TrainConfig::check`] does, so `{"epochs": 0}` fails where it is
 /// read, not when training starts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(remote = "Self", default, deny_unknown_fields)]
-pub struct TrainConfig {
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainConfig with serde(default, deny_unknown_fields) {
     /// Maximum number of epochs.
     pub epochs: usize,
     /// Mini-batch size (the last batch of an epoch may be smaller).
@@ -46,8 +44,7 @@ pub struct TrainConfig {
     /// Hide the progress bar even on a terminal.
     pub quiet: bool,
 }
-
-checked_serde!(TrainConfig);
+}
 
 impl Default for TrainConfig {
     fn default() -> Self {

@@ -217,12 +217,14 @@ impl KernelShap {
 
     /// Checks, before anything is allocated, that the design and the fit for `m` groups
     /// and `b` samples fit in [`crate::validate::MAX_WORKING_BYTES`]: per coalition, `m`
-    /// design entries (a flag, its `i64` copy, its `f64` regression row) and `b` values.
+    /// design entries (a flag, its `i64` copy, its `f64` regression row and the solver's
+    /// weighted copy of it) and `b` values (the scores, the regression's and the
+    /// solver's copies).
     fn check_memory(&self, m: usize, b: usize) -> Result<()> {
         let c = self.coalitions(m) as u64;
         let per_row = (m as u64)
-            .checked_mul(17)
-            .and_then(|d| d.checked_add((b as u64).checked_mul(16)?));
+            .checked_mul(25)
+            .and_then(|d| d.checked_add((b as u64).checked_mul(24)?));
         check_working_memory(
             NAME,
             "n_samples",
