@@ -30,8 +30,8 @@ use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 use crate::attrib::{
-    AttentionReadout, Attribution, Baseline, BaselineSpec, Batching, ErrorScorer, Family,
-    FeatureMask, Request, Residual,
+    AttentionReadout, Attribution, Attributions, Baseline, BaselineSpec, Batching, ErrorScorer,
+    Family, FeatureMask, Request, Residual,
 };
 use crate::error::{Error, Result};
 use crate::lrp::{Lrp, Preset, RootPoint, DEVIATION_EPSILON};
@@ -445,6 +445,12 @@ impl PreparedMethod {
     /// Attributions `[B, ..]` of the explained error of the batch `x: [B, ..]`, with the
     /// detector and attention model of `ctx` (the context it was prepared with).
     pub fn explain(&self, ctx: &Context<'_>, x: &Tensor) -> Result<Tensor> {
+        Ok(self.attribute(ctx, x)?.scores)
+    }
+
+    /// [`PreparedMethod::explain`] with what it cost: the attributions and the model
+    /// evaluations per explained sample (forward and backward passes).
+    pub fn attribute(&self, ctx: &Context<'_>, x: &Tensor) -> Result<Attributions> {
         let request = &self.request;
         let scorer = ErrorScorer::new(ctx.detector, self.error.clone())?;
         let a = match &self.spec.method {
@@ -475,6 +481,6 @@ impl PreparedMethod {
                 Attribution::<dyn Autoencoder>::attribute(lrp, ae, x, request)?
             }
         };
-        Ok(a.scores)
+        Ok(a)
     }
 }
