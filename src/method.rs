@@ -30,8 +30,8 @@ use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 use crate::attrib::{
-    AttentionReadout, Attribution, Baseline, BaselineSpec, Batching, ErrorScorer, Family,
-    FeatureMask, Request, Residual, Scorer,
+    AttentionReadout, Attribution, Attributions, Baseline, BaselineSpec, Batching, ErrorScorer,
+    Family, FeatureMask, Request, Residual, Scorer,
 };
 use crate::error::{Error, Result};
 use crate::lrp::{Lrp, Preset, RootPoint, DEVIATION_EPSILON};
@@ -464,6 +464,12 @@ impl PreparedMethod {
     /// of a non-empty batch is exactly 0 (the same rule for every method), naming the
     /// largest explained error of the batch.
     pub fn explain(&self, ctx: &Context<'_>, x: &Tensor) -> Result<Tensor> {
+        Ok(self.attribute(ctx, x)?.scores)
+    }
+
+    /// [`PreparedMethod::explain`] with what it cost: the attributions and the model
+    /// evaluations per explained sample (forward and backward passes).
+    pub fn attribute(&self, ctx: &Context<'_>, x: &Tensor) -> Result<Attributions> {
         let request = &self.request;
         let scorer = ErrorScorer::new(ctx.detector, self.error.clone())?;
         let a = match &self.spec.method {
@@ -502,6 +508,6 @@ impl PreparedMethod {
                 max_error,
             });
         }
-        Ok(a.scores)
+        Ok(a)
     }
 }

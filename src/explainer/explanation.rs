@@ -51,6 +51,10 @@ pub struct MethodExplanation {
     pub ranking: Vec<SensorScore>,
     /// Seconds the method's attributions took (every seed of a stochastic one).
     pub seconds: f64,
+    /// Forward evaluations of the detector per explained window (summed over seeds).
+    pub forward_evals: usize,
+    /// Backward passes per explained window (summed over seeds).
+    pub backward_evals: usize,
 }
 
 /// One sensor's score in a ranking.

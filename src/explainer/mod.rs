@@ -456,11 +456,14 @@ impl Explainer {
         let mut p = Array2::<f64>::zeros((n_methods, sensors));
         let mut count = vec![0usize; n_methods];
         let mut seconds = vec![0.0; n_methods];
+        let mut evals = vec![(0usize, 0usize); n_methods];
         let mut cells = Array2::<f32>::zeros((span.len(), sensors));
         for run in &state.runs {
             let started = Instant::now();
-            let a = self.localizer.explain(&ctx, &run.prepared, &x)?;
+            let (a, f, b) = self.localizer.explain_counted(&ctx, &run.prepared, &x)?;
             seconds[run.method] += started.elapsed().as_secs_f64();
+            evals[run.method].0 += f;
+            evals[run.method].1 += b;
             let r = match c.aggregation {
                 Aggregation::RegionSteps => span_scores(a.view(), &starts, span.clone())?,
                 Aggregation::WholeWindow => a
@@ -513,6 +516,8 @@ impl Explainer {
                     method: self.localizer.methods[m].label(),
                     ranking,
                     seconds: seconds[m],
+                    forward_evals: evals[m].0,
+                    backward_evals: evals[m].1,
                 }
             })
             .collect();

@@ -273,8 +273,19 @@ impl Localizer {
         method: &PreparedMethod,
         x: &Tensor,
     ) -> Result<Array3<f32>> {
+        Ok(self.explain_counted(ctx, method, x)?.0)
+    }
+
+    /// [`Localizer::explain`] with the model evaluations per window it took (forward,
+    /// backward).
+    pub(crate) fn explain_counted(
+        &self,
+        ctx: &Context<'_>,
+        method: &PreparedMethod,
+        x: &Tensor,
+    ) -> Result<(Array3<f32>, usize, usize)> {
         let n = x.size()[0];
-        let cells = match (&method.spec().method, ctx.reference) {
+        let a = match (&method.spec().method, ctx.reference) {
             // Permutation draws a sensor's replacement values from the other samples of
             // the batch. The few windows of one region are nearly copies of each other
             // (stride 1), so shuffling among them changes little; the normal reference
@@ -282,18 +293,25 @@ impl Localizer {
             // values, and only the region's windows are kept.
             (Method::Attrib(crate::attrib::MethodSpec::FeaturePermutation(_)), Some(r)) => {
                 let pool = Tensor::f_cat(&[x, &r.f_to_device(x.device())?], 0)?;
-                method.explain(ctx, &pool)?.f_narrow(0, 0, n)?
+                let a = method.attribute(ctx, &pool)?;
+                crate::attrib::Attributions {
+                    scores: a.scores.f_narrow(0, 0, n)?,
+                    ..a
+                }
             }
-            _ => method.explain(ctx, x)?,
+            _ => method.attribute(ctx, x)?,
         };
+        let (forward, backward) = (a.forward_evals, a.backward_evals);
+        let cells = a.scores;
         let shape = x.size().iter().map(|&d| d as usize).collect::<Vec<_>>();
-        tensor_to_array(&cells)?
+        let cells = tensor_to_array(&cells)?
             .into_dimensionality::<Ix3>()
             .map_err(|_| Error::Shape {
                 what: "method output",
                 expected: "[windows, steps, sensors]".into(),
                 got: shape,
-            })
+            })?;
+        Ok((cells, forward, backward))
     }
 
     /// Every reference window's score per sensor `[windows, sensors]` (the mean of the
