@@ -2,7 +2,8 @@
 //! ([`anomaly_xai::explainer::Explainer`]). The detector is the crate's LSTM autoencoder,
 //! trained here on the normal series (min-max scaled, test values clipped as
 //! `smd_localization` does; saved beside the explainer as `EXPLAINER.detector.*`), or a
-//! TorchScript autoencoder (`--torchscript`, taking the series as the file holds it).
+//! TorchScript autoencoder (`--torchscript`, taking the series as the file holds it, or
+//! min-max scaled with `--minmax`).
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +13,7 @@ use anomaly_xai::data::SmdMachine;
 use anomaly_xai::explainer::{Explainer, NormalReference};
 use anomaly_xai::models::persist::{Overwrite, SavedModel};
 use anomaly_xai::models::windows::window_count;
-use anomaly_xai::models::TorchScriptDetector;
+use anomaly_xai::models::{MinMaxScaler, TorchScriptDetector};
 use anomaly_xai_repro::{MachineSettings, PreparedMachine};
 
 use crate::error::{CliError, Result};
@@ -31,6 +32,11 @@ pub struct FitArgs {
     /// The TorchScript module's window (with --torchscript)
     #[arg(long, requires = "torchscript")]
     pub window: Option<usize>,
+    /// With --torchscript: min-max scale every series (fitted on the normal series, live
+    /// values clipped to ±3, as the LSTM autoencoder trained here always is) before the
+    /// module sees it; without it the module takes the values as the files hold them
+    #[arg(long, requires = "torchscript")]
+    pub minmax: bool,
     /// Where the explainer is saved (JSON); the trained detector goes beside it
     /// (`OUT.detector.safetensors`, `OUT.detector.json`)
     #[arg(long)]
@@ -128,6 +134,12 @@ pub fn fit(args: &FitArgs) -> Result<()> {
             let mut b = Explainer::builder(detector);
             if let Some(names) = &normal.names {
                 b = b.sensor_names(names.clone());
+            }
+            if args.minmax {
+                let scaler = MinMaxScaler::fit(&normal.values.view())
+                    .and_then(|s| s.with_clip(-settings.clip, settings.clip))
+                    .map_err(anomaly_xai::Error::from)?;
+                b = b.scaler(scaler);
             }
             // The module was not fitted on this series as far as this command knows: all of
             // it is the normal reference.

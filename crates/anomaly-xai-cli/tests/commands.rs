@@ -379,3 +379,51 @@ fn fit_then_explain_gives_one_json_line_per_alarm() {
         "{e3}"
     );
 }
+
+#[test]
+fn a_torchscript_detector_fits_and_explains() {
+    let root = scratch("torchscript");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let pt = repo.join("examples/models/machine-1-2-lstm-ae.pt");
+    let smd = repo.join("data/smd");
+    let e = root.join("e.json");
+    let (p, d, x) = (
+        pt.to_str().unwrap(),
+        smd.to_str().unwrap(),
+        e.to_str().unwrap(),
+    );
+    let series = ["--data-dir", d, "--machine", "machine-1-2"];
+    let mut no_window = vec!["fit", "--torchscript", p, "--out", x];
+    no_window.extend(series);
+    let err = failed(&no_window);
+    assert!(err.contains("--window"), "{err}");
+    assert!(!e.exists());
+    let mut fit = vec![
+        "fit",
+        "--torchscript",
+        p,
+        "--window",
+        "50",
+        "--minmax",
+        "--out",
+        x,
+        "--quiet",
+    ];
+    fit.extend(series);
+    ok(&fit);
+    // The module is not beside the explainer: explain names it again.
+    let mut explain = vec![
+        "explain",
+        "--explainer",
+        x,
+        "--torchscript",
+        p,
+        "--alarms",
+        "15849-15860",
+    ];
+    explain.extend(series);
+    let (stdout, _) = ok(&explain);
+    let line: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(line["span"], serde_json::json!([15849, 15860]));
+    assert_eq!(line["top"].as_array().unwrap().len(), 5);
+}
