@@ -87,28 +87,9 @@ fn run(args: Args) -> Result<()> {
     let localizer = args.run.localizer()?;
     let embedded = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/smd");
     let data_dir = args.data_dir.clone().unwrap_or(embedded);
-    let machines = match (args.synthetic, args.machines.as_deref()) {
-        (Some(regime), _) => (0..args.synthetic_machines)
-            .map(|seed| format!("{regime}-{seed}"))
-            .collect(),
-        (None, Some("all") | None) if args.data_dir.is_some() => SmdMachine::list(&data_dir)?,
-        (None, None) => vec!["machine-1-2".to_string()],
-        (None, Some(list)) => list.split(',').map(|s| s.trim().to_string()).collect(),
-    };
-    if machines.is_empty() {
-        return Err(Error::InvalidSetting {
-            setting: "--data-dir",
-            value: data_dir.display().to_string(),
-            rule: "holds no SMD machine".into(),
-        });
-    }
-    if args.synthetic.is_none() {
-        // A bad name is refused before the machines before it are explained.
-        for name in &machines {
-            SmdMachine::files(&data_dir, name)?;
-        }
-    }
+    let machines = machine_names(&args, &data_dir)?;
     std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
+    check_writable("--cache-dir", &args.cache_dir)?;
     let settings = args.run.machine_settings(&localizer);
     let started = Instant::now();
     let mut runs = Vec::new();
@@ -144,6 +125,68 @@ fn run(args: Args) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The most synthetic machines a run may ask for: each trains a model.
+const MAX_SYNTHETIC_MACHINES: u64 = 1000;
+
+/// The machines of the run, every one checked to exist before any is read or trained:
+/// `--synthetic-machines` synthetic ones, or the `--machines` list (each must be a machine
+/// of the data directory), or every machine of `--data-dir`, or machine-1-2.
+fn machine_names(args: &Args, data_dir: &Path) -> Result<Vec<String>> {
+    if let Some(regime) = args.synthetic {
+        let n = args.synthetic_machines;
+        if !(1..=MAX_SYNTHETIC_MACHINES).contains(&n) {
+            return Err(Error::InvalidSetting {
+                setting: "--synthetic-machines",
+                value: n.to_string(),
+                rule: format!(
+                    "must be in 1..={MAX_SYNTHETIC_MACHINES} (each machine trains a model)"
+                ),
+            });
+        }
+        return Ok((0..n).map(|seed| format!("{regime}-{seed}")).collect());
+    }
+    let available = SmdMachine::list(data_dir)?;
+    let machines = match args.machines.as_deref() {
+        Some("all") => available.clone(),
+        None if args.data_dir.is_some() => available.clone(),
+        None => vec!["machine-1-2".to_string()],
+        Some(list) => list.split(',').map(|s| s.trim().to_string()).collect(),
+    };
+    if available.is_empty() {
+        return Err(Error::InvalidSetting {
+            setting: "--data-dir",
+            value: data_dir.display().to_string(),
+            rule: "holds no SMD machine".into(),
+        });
+    }
+    if let Some(bad) = machines.iter().find(|m| !available.contains(m)) {
+        return Err(Error::InvalidSetting {
+            setting: "--machines",
+            value: format!("{bad:?}"),
+            rule: format!(
+                "is not a machine of {} (its machines: {})",
+                data_dir.display(),
+                available.join(", ")
+            ),
+        });
+    }
+    Ok(machines)
+}
+
+/// Creates `dir` and writes and removes a probe file in it, so that a folder the run
+/// cannot write is refused before any training, naming its flag.
+fn check_writable(flag: &'static str, dir: &Path) -> Result<()> {
+    let probe = dir.join(format!(".write-probe-{}", std::process::id()));
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&probe, b""))
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| Error::InvalidSetting {
+            setting: flag,
+            value: dir.display().to_string(),
+            rule: format!("cannot be written: {e}"),
+        })
 }
 
 /// Paper 1's Figure 3 for one region: the sensors around it and Occlusion's top sensors
@@ -215,7 +258,7 @@ mod tests {
     #[test]
     fn a_bad_flag_is_refused_by_name() {
         let args = Args::try_parse_from(["smd_localization", "--skip", "bogus"]).unwrap();
-        let e = args.run.localizer().err().expect("refused").to_string();
+        let e = args.run.localizer().expect_err("refused").to_string();
         assert!(e.contains("--skip") && e.contains("bogus"), "{e}");
     }
 }
