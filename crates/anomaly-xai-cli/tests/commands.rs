@@ -427,3 +427,55 @@ fn a_torchscript_detector_fits_and_explains() {
     assert_eq!(line["span"], serde_json::json!([15849, 15860]));
     assert_eq!(line["top"].as_array().unwrap().len(), 5);
 }
+
+#[test]
+fn a_worker_killed_mid_run_leaves_no_partial_result_and_resumes() {
+    let root = scratch("killed");
+    let data = data(&root);
+    let d = data.to_str().unwrap();
+    let cache = root.join("cache");
+    let c = cache.to_str().unwrap();
+    let out = root.join("out");
+    let o = out.to_str().unwrap();
+    let mut worker = Command::new(EXE)
+        .args(evaluate(d, o, &["--cache-dir", c]))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed (SIGKILL) as soon as its first entity is written: during its second.
+    let first = out.join("entities/m-a.json");
+    while !first.exists() {
+        assert!(
+            worker.try_wait().unwrap().is_none(),
+            "ended before the kill"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+    for entry in fs::read_dir(out.join("entities")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = fs::read_to_string(&path).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{} is partial: {e}", path.display()));
+        assert_eq!(
+            v["entity"].as_str().unwrap(),
+            path.file_stem().unwrap().to_str().unwrap()
+        );
+    }
+    // The restart skips what was written and computes the rest.
+    let (resumed, log) = ok(&evaluate(d, o, &["--cache-dir", c]));
+    assert!(
+        log.contains("m-a (1/3)\n  result exists and matches; skipped"),
+        "{log}"
+    );
+    let single = root.join("single");
+    let (alone, _) = ok(&evaluate(d, single.to_str().unwrap(), &["--cache-dir", c]));
+    let pooled = |s: &str| s[s.find("### all machines").unwrap()..].to_string();
+    assert_eq!(pooled(&resumed), pooled(&alone));
+    assert_eq!(
+        without_seconds(&out.join("results.json")),
+        without_seconds(&single.join("results.json"))
+    );
+}
