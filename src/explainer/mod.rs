@@ -311,6 +311,12 @@ impl Explainer {
         self.sensors
     }
 
+    /// The scaler applied to every series before the detector sees it, when there is
+    /// one (e.g. to score windows for an alarm threshold in the detector's units).
+    pub fn scaler(&self) -> Option<&MinMaxScaler> {
+        self.scaler.as_ref()
+    }
+
     /// The detector's description ([`Detector::describe`]).
     pub fn detector_name(&self) -> &str {
         &self.describe

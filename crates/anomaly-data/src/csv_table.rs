@@ -309,7 +309,7 @@ pub(crate) fn records<'t>(
 }
 
 /// The names of a header record; empty or repeated names are errors.
-fn header_names(header: &StringRecord, path: &Path, line: usize) -> Result<Vec<String>> {
+pub(crate) fn header_names(header: &StringRecord, path: &Path, line: usize) -> Result<Vec<String>> {
     let names: Vec<String> = header.iter().map(|n| n.trim().to_string()).collect();
     let bad = |reason: String| DataError::Parse {
         path: path.to_path_buf(),

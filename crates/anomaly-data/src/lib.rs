@@ -5,6 +5,7 @@
 //! | data | items |
 //! |---|---|
 //! | multi-sensor series in the SMD layout | [`SmdMachine`] (train, test, point labels, labelled regions), [`smd::parse_series`] |
+//! | a multi-sensor series as a CSV file with a header of sensor names | [`NamedSeries`] |
 //! | SMD label files | [`smd_labels`] (`interpretation_label`, `test_label`) |
 //! | tables with a normal/anomalous flag | [`Table`]; [`CsvTable`] (any CSV with a header and a label column), [`load_breast_cancer`], [`load_nsl_kdd`] |
 //! | a synthetic machine with planted anomalies | [`synthetic::generate`] |
@@ -42,6 +43,7 @@ mod data_dir;
 mod error;
 #[cfg(feature = "image")]
 pub mod image;
+mod named_series;
 mod nsl_kdd;
 pub mod smd;
 pub mod smd_labels;
@@ -53,6 +55,7 @@ pub use breast_cancer::load_breast_cancer;
 pub use csv_table::CsvTable;
 pub use data_dir::find_data_dir;
 pub use error::{check_finite, check_non_empty, DataError, Result};
+pub use named_series::NamedSeries;
 pub use nsl_kdd::{load_nsl_kdd, load_nsl_kdd_file, NslKddSplit, NSL_KDD_CATEGORICAL};
 pub use smd::{SmdFiles, SmdMachine};
 pub use table::Table;

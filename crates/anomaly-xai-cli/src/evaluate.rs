@@ -178,7 +178,10 @@ fn entity(args: &EvaluateArgs, c: &Checked, name: &str) -> Result<Outcome> {
         entity: name.to_string(),
         inputs,
         settings: c.plan.settings.clone(),
-        detector: prepared.fingerprint.clone(),
+        detector: match &prepared.attention_fingerprint {
+            Some(a) => format!("{} attention {a}", prepared.fingerprint),
+            None => prepared.fingerprint.clone(),
+        },
         seconds: started.elapsed().as_secs_f64(),
         train_seconds: prepared.train_seconds,
         run,

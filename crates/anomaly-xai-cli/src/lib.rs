@@ -7,7 +7,11 @@
 //!   ([`anomaly_xai_repro::localization`]); one shard of the entities per worker
 //!   ([`shard`]), each entity's result written on its own with what produced it
 //!   ([`output`]), skipped on a re-run when it exists and matches;
-//! - `merge`: the per-entity results pooled into the report ([`merge`]).
+//! - `merge`: the per-entity results pooled into the report ([`merge`]);
+//! - `fit`: a detector (the LSTM autoencoder trained here, or a TorchScript module) and a
+//!   normal series to a saved explainer ([`fit`], [`anomaly_xai::explainer`]);
+//! - `explain`: a saved explainer and a live series with alarm spans (or a threshold) to
+//!   one JSON line per alarm ([`explain`]).
 //!
 //! A fleet runs as many `evaluate` workers as the batch engine starts (a Kubernetes Indexed
 //! Job, a Slurm array; `docs/deploy.md`), all writing to one output directory, then one
@@ -15,8 +19,11 @@
 
 pub mod error;
 pub mod evaluate;
+pub mod explain;
+pub mod fit;
 pub mod merge;
 pub mod output;
+pub mod series;
 pub mod shard;
 
 pub use error::{CliError, Result};

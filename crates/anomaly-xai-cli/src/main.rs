@@ -3,6 +3,8 @@
 use std::process::ExitCode;
 
 use anomaly_xai_cli::evaluate::{evaluate, EvaluateArgs};
+use anomaly_xai_cli::explain::{explain, ExplainArgs};
+use anomaly_xai_cli::fit::{fit, FitArgs};
 use anomaly_xai_cli::merge::{merge, MergeArgs};
 use clap::{Parser, Subcommand};
 
@@ -16,6 +18,12 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Fit an explainer: a detector (the LSTM autoencoder trained here, or a TorchScript
+    /// module) and a normal series (SMD layout or a CSV with a header) to a saved explainer
+    Fit(Box<FitArgs>),
+    /// Explain alarms: a saved explainer and a live series with alarm spans (or a
+    /// threshold) to one JSON line per alarm with the ranked sensors
+    Explain(Box<ExplainArgs>),
     /// Localize the labelled anomalies of a directory of entities (SMD layout) with
     /// paper 1's methods: one shard per worker, each entity's result on its own, resumable
     Evaluate(Box<EvaluateArgs>),
@@ -25,6 +33,8 @@ enum Command {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
+        Command::Fit(args) => fit(&args),
+        Command::Explain(args) => explain(&args),
         Command::Evaluate(args) => evaluate(&args),
         Command::Merge(args) => merge(&args),
     };

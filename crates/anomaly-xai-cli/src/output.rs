@@ -65,7 +65,9 @@ pub struct EntityResult {
     pub inputs: Vec<FileDigest>,
     /// The settings, as in the plan.
     pub settings: serde_json::Value,
-    /// The trained detector's fingerprint (`sha256:` of its weights).
+    /// The trained detector's fingerprint (`sha256:` of its weights, as a saved explainer
+    /// records it), followed by `attention` and its attention variant's when the methods
+    /// read one.
     pub detector: String,
     /// Wall time of the entity (preparation and explanations), seconds.
     pub seconds: f64,

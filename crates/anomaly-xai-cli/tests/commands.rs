@@ -131,7 +131,7 @@ fn without_seconds(path: &Path) -> serde_json::Value {
 #[test]
 fn help_lists_the_subcommands() {
     let (stdout, _) = ok(&["--help"]);
-    for sub in ["evaluate", "merge"] {
+    for sub in ["fit", "explain", "evaluate", "merge"] {
         assert!(stdout.contains(sub), "{stdout}");
     }
 }
@@ -273,4 +273,209 @@ fn a_damaged_entity_fails_alone_and_is_redone_after_the_fix() {
     fs::write(&test_b, good).unwrap();
     let (_, log) = ok(&evaluate(d, o, &[]));
     assert!(log.contains("1 computed, 2 skipped, 0 failed"), "{log}");
+}
+
+/// A CSV with a header: the tiny machine's training half (normal) or test half (live).
+fn write_csv(dir: &Path, file: &str, from: &Path) -> PathBuf {
+    let text = fs::read_to_string(from).unwrap();
+    let path = dir.join(file);
+    fs::write(&path, format!("pump,valve,fan,disk\n{text}")).unwrap();
+    path
+}
+
+#[test]
+fn fit_then_explain_gives_one_json_line_per_alarm() {
+    let root = scratch("fit");
+    let data = data(&root);
+    let normal = write_csv(&root, "normal.csv", &data.join("train/m-b.txt"));
+    let live = write_csv(&root, "live.csv", &data.join("test/m-b.txt"));
+    let e = root.join("explainer.json");
+    let (n, l, x) = (
+        normal.to_str().unwrap(),
+        live.to_str().unwrap(),
+        e.to_str().unwrap(),
+    );
+    let quick = ["--epochs", "1", "--quiet"];
+    let mut fit = vec!["fit", "--csv", n, "--out", x];
+    fit.extend(quick);
+    ok(&fit);
+    assert!(root.join("explainer.json.detector.safetensors").exists());
+
+    // m-b's labelled sensor is `valve` (index 1), jumping on steps 300..320.
+    let (stdout, _) = ok(&[
+        "explain",
+        "--explainer",
+        x,
+        "--csv",
+        l,
+        "--alarms",
+        "300-320,100-110",
+    ]);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert_eq!(lines[0]["span"], serde_json::json!([300, 320]));
+    assert_eq!(lines[0]["top"][0]["sensor"], 1, "{stdout}");
+    assert_eq!(lines[0]["top"][0]["name"], "valve", "{stdout}");
+    assert_eq!(
+        lines[0]["top"].as_array().unwrap().len(),
+        4,
+        "the default top 5 of 4 sensors is all 4"
+    );
+
+    // A threshold far below every score raises one alarm over the whole series after the
+    // first window; one far above raises none.
+    let (stdout, _) = ok(&["explain", "--explainer", x, "--csv", l, "--threshold=-1"]);
+    let first: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(first["span"], serde_json::json!([49, 400]), "{stdout}");
+    let (stdout, none) = ok(&[
+        "explain",
+        "--explainer",
+        x,
+        "--csv",
+        l,
+        "--threshold",
+        "1e9",
+    ]);
+    assert!(stdout.is_empty() && none.contains("no alarm"), "{none}");
+
+    // Refused before any work: a bad span, a missing series; and another detector.
+    let e1 = failed(&["explain", "--explainer", x, "--csv", l, "--alarms", "20-10"]);
+    assert!(e1.contains("--alarms = 20-10"), "{e1}");
+    let e2 = failed(&[
+        "explain",
+        "--explainer",
+        x,
+        "--csv",
+        "/no/such.csv",
+        "--alarms",
+        "1-2",
+    ]);
+    assert!(e2.contains("/no/such.csv"), "{e2}");
+    let other = root.join("other.json");
+    let mut fit2 = vec!["fit", "--csv", l, "--out", other.to_str().unwrap()];
+    fit2.extend(quick);
+    ok(&fit2);
+    for ext in ["safetensors", "json"] {
+        fs::copy(
+            root.join(format!("other.json.detector.{ext}")),
+            root.join(format!("explainer.json.detector.{ext}")),
+        )
+        .unwrap();
+    }
+    let e3 = failed(&[
+        "explain",
+        "--explainer",
+        x,
+        "--csv",
+        l,
+        "--alarms",
+        "300-320",
+    ]);
+    assert!(
+        e3.contains("explainer.json") && e3.contains("was fitted for"),
+        "{e3}"
+    );
+}
+
+#[test]
+fn a_torchscript_detector_fits_and_explains() {
+    let root = scratch("torchscript");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let pt = repo.join("examples/models/machine-1-2-lstm-ae.pt");
+    let smd = repo.join("data/smd");
+    let e = root.join("e.json");
+    let (p, d, x) = (
+        pt.to_str().unwrap(),
+        smd.to_str().unwrap(),
+        e.to_str().unwrap(),
+    );
+    let series = ["--data-dir", d, "--machine", "machine-1-2"];
+    let mut no_window = vec!["fit", "--torchscript", p, "--out", x];
+    no_window.extend(series);
+    let err = failed(&no_window);
+    assert!(err.contains("--window"), "{err}");
+    assert!(!e.exists());
+    let mut fit = vec![
+        "fit",
+        "--torchscript",
+        p,
+        "--window",
+        "50",
+        "--minmax",
+        "--out",
+        x,
+        "--quiet",
+    ];
+    fit.extend(series);
+    ok(&fit);
+    // The module is not beside the explainer: explain names it again.
+    let mut explain = vec![
+        "explain",
+        "--explainer",
+        x,
+        "--torchscript",
+        p,
+        "--alarms",
+        "15849-15860",
+    ];
+    explain.extend(series);
+    let (stdout, _) = ok(&explain);
+    let line: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(line["span"], serde_json::json!([15849, 15860]));
+    assert_eq!(line["top"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn a_worker_killed_mid_run_leaves_no_partial_result_and_resumes() {
+    let root = scratch("killed");
+    let data = data(&root);
+    let d = data.to_str().unwrap();
+    let cache = root.join("cache");
+    let c = cache.to_str().unwrap();
+    let out = root.join("out");
+    let o = out.to_str().unwrap();
+    let mut worker = Command::new(EXE)
+        .args(evaluate(d, o, &["--cache-dir", c]))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed (SIGKILL) as soon as its first entity is written: during its second.
+    let first = out.join("entities/m-a.json");
+    while !first.exists() {
+        assert!(
+            worker.try_wait().unwrap().is_none(),
+            "ended before the kill"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+    for entry in fs::read_dir(out.join("entities")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = fs::read_to_string(&path).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{} is partial: {e}", path.display()));
+        assert_eq!(
+            v["entity"].as_str().unwrap(),
+            path.file_stem().unwrap().to_str().unwrap()
+        );
+    }
+    // The restart skips what was written and computes the rest.
+    let (resumed, log) = ok(&evaluate(d, o, &["--cache-dir", c]));
+    assert!(
+        log.contains("m-a (1/3)\n  result exists and matches; skipped"),
+        "{log}"
+    );
+    let single = root.join("single");
+    let (alone, _) = ok(&evaluate(d, single.to_str().unwrap(), &["--cache-dir", c]));
+    let pooled = |s: &str| s[s.find("### all machines").unwrap()..].to_string();
+    assert_eq!(pooled(&resumed), pooled(&alone));
+    assert_eq!(
+        without_seconds(&out.join("results.json")),
+        without_seconds(&single.join("results.json"))
+    );
 }

@@ -12,12 +12,13 @@ use tch::{Device, Tensor};
 
 use anomaly_xai::data::SmdMachine;
 use anomaly_xai::error::{Error, Result};
+use anomaly_xai::explainer::DetectorRecord;
 use anomaly_xai::method::Context;
 use anomaly_xai::models::convert::array_to_tensor;
 use anomaly_xai::models::persist::{Overwrite, SavedFiles, SavedModel};
 use anomaly_xai::models::train::{train, TrainConfig};
 use anomaly_xai::models::windows::sliding_windows;
-use anomaly_xai::models::{AttentionLstmAe, LstmAe, LstmAeConfig, MinMaxScaler, Trainable};
+use anomaly_xai::models::{AttentionLstmAe, Detector, LstmAe, LstmAeConfig, MinMaxScaler};
 
 /// How a machine is prepared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,10 +84,11 @@ pub struct PreparedMachine {
     pub n_train_windows: usize,
     /// Seconds spent training (0 when every model came from the cache).
     pub train_seconds: f64,
-    /// `sha256:` and the hex SHA-256 of every weight of the detector (and of its
-    /// attention variant), names and shapes included ([`fingerprint`]): equal exactly when
-    /// the trained weights are.
+    /// The detector's fingerprint: `sha256:` and the hex SHA-256 of its weights
+    /// ([`DetectorRecord`]), equal exactly when the trained weights are.
     pub fingerprint: String,
+    /// The attention variant's, when there is one.
+    pub attention_fingerprint: Option<String>,
 }
 
 impl PreparedMachine {
@@ -161,11 +163,11 @@ impl PreparedMachine {
         let val_start = n - (n as f64 * settings.train.val_fraction) as i64;
         let ref_step = ((n - val_start) / settings.reference_windows).max(1);
         let reference = train_t.f_slice(0, val_start, n, ref_step)?;
-        let mut params = vec![model.parameters()];
-        if let Some(a) = &attention {
-            params.push(a.parameters());
-        }
-        let fingerprint = fingerprint(&params)?;
+        let fingerprint = detector_fingerprint(&model)?;
+        let attention_fingerprint = attention
+            .as_ref()
+            .map(|a| detector_fingerprint(a))
+            .transpose()?;
         Ok(PreparedMachine {
             name: machine.name.clone(),
             scaler,
@@ -177,6 +179,7 @@ impl PreparedMachine {
             n_train_windows: windows.starts.len(),
             train_seconds,
             fingerprint,
+            attention_fingerprint,
         })
     }
 
@@ -192,34 +195,16 @@ impl PreparedMachine {
     }
 }
 
-/// `sha256:` and the hex SHA-256 of the named parameters of one or more models
-/// ([`Trainable::parameters`]), in order: each one's name, shape and f32 values
-/// (little-endian). Two detectors have the same fingerprint exactly when their weights
-/// are equal bit for bit.
-///
-/// # Errors
-/// A parameter that cannot be read as f32.
-pub fn fingerprint(models: &[&[(String, Tensor)]]) -> Result<String> {
-    let mut h = Sha256::new();
-    for params in models {
-        for (name, t) in params.iter() {
-            h.update((name.len() as u64).to_le_bytes());
-            h.update(name.as_bytes());
-            for d in t.size() {
-                h.update(d.to_le_bytes());
-            }
-            let values = Vec::<f32>::try_from(t.detach().to_device(Device::Cpu).flatten(0, -1))
-                .map_err(|e| Error::InvalidSetting {
-                    setting: "detector",
-                    value: name.clone(),
-                    rule: format!("has a parameter that is not f32 ({e})"),
-                })?;
-            for v in values {
-                h.update(v.to_le_bytes());
-            }
-        }
-    }
-    Ok(format!("sha256:{:x}", h.finalize()))
+/// The fingerprint of `detector`'s weights, as a saved explainer records it
+/// ([`DetectorRecord::of`]).
+fn detector_fingerprint(detector: &dyn Detector) -> Result<String> {
+    DetectorRecord::of(detector)?
+        .fingerprint
+        .ok_or_else(|| Error::InvalidSetting {
+            setting: "detector",
+            value: detector.describe(),
+            rule: "has no readable weights to fingerprint".into(),
+        })
 }
 
 /// A key of everything that determines the trained weights: the SHA-256 of the training
