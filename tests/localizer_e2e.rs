@@ -700,4 +700,31 @@ fn the_deviation_row_is_the_distance_from_the_training_mean_over_its_usual_size(
             );
         }
     }
+    // A method list without it: the run adds the same row as its reference row, next to
+    // chance, and changes none of the methods' numbers.
+    assert!(run.deviation.is_none(), "the list held the row already");
+    let mut l = localizer(vec![MethodSpec::residual(ErrorNorm::L1)]);
+    l.config.normalization = Normalization::Scale;
+    l.config.max_windows = 8;
+    let with_row = l.run(&ctx, test.view(), &regions, &protocol()).unwrap();
+    let deviation = with_row.deviation.as_ref().expect("a reference row");
+    assert_eq!(deviation.scores, run.runs[0].scores);
+    let table = with_row.table().unwrap();
+    let labels: Vec<&str> = table.rows.iter().map(|r| r.method.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "Residual L1",
+            "Deviation from normal (no detector)",
+            "chance (random ranking)"
+        ]
+    );
+    let pooled = LocalizationRun::pooled_table(&[&with_row, &with_row], false).unwrap();
+    assert_eq!(pooled.rows[1], table.rows[1]);
+    let without_train = Context { train: None, ..ctx };
+    let alone = l
+        .run(&without_train, test.view(), &regions, &protocol())
+        .unwrap();
+    assert!(alone.deviation.is_none());
+    assert_eq!(alone.runs[0].scores, with_row.runs[0].scores);
 }
