@@ -374,13 +374,16 @@ fn extreme(values: &[(f64, f64)], min: bool) -> (f64, f64) {
         .fold((start, start), |(f, u), &(a, b)| (pick(f, a), pick(u, b)))
 }
 
+/// Per method: its label and GT@120% IoU, filtered and unfiltered.
+type Scores = Vec<(String, f64, f64)>;
+
 /// Per grouping, every method's GT@120% IoU (filtered, unfiltered), the deviation row,
 /// then chance, averaged over `seeds` machines of [`group_shift`] (each trained once,
 /// side by side, and explained under every grouping); and the per-machine lines.
 fn group_shift_scores(
     seeds: std::ops::Range<u64>,
     methods: fn(i64) -> Vec<MethodSpec>,
-) -> (Vec<(Grouping, Vec<(String, f64, f64)>)>, String) {
+) -> (Vec<(Grouping, Scores)>, String) {
     const GROUPINGS: [Grouping; 2] = [Grouping::PerSensor, Grouping::Correlated];
     let w = GROUP_SHIFT_WINDOW;
     let per_machine: Vec<Vec<LocalizationRun>> = std::thread::scope(|s| {
