@@ -11,9 +11,13 @@
 //! `--methods paper1` runs paper 1's Table 1 plus LRP ([`paper1::methods`]) and two rows
 //! that are not in the papers: deviation LRP from each window's reconstruction and from
 //! the training mean ([`defaults::deviation_lrp`]), next to paper 2's LRP, which stays the
-//! reproduction row. `--synthetic few-sensors|correlated-group` runs on synthetic machines
-//! of either regime (few independent sensors per fault, or a correlated group) instead of
-//! SMD.
+//! reproduction row. Every table ends with two reference rows: "Deviation from normal (no
+//! detector)", each sensor's distance from its training mean over the region compared with
+//! normal windows like the methods' scores, and chance. `--synthetic
+//! few-sensors|correlated-group|group-shift` runs on synthetic machines of a regime (few
+//! independent sensors per fault, a correlated group, a correlated group shifted together)
+//! instead of SMD; `--grouping correlated` perturbs clusters of correlated sensors
+//! together.
 //!
 //! Run: `cargo xtask demo` (or `cargo run --release --example smd_localization -- --help`).
 
@@ -27,7 +31,7 @@ use anomaly_xai::data::synthetic::{generate, Regime};
 use anomaly_xai::data::SmdMachine;
 use anomaly_xai::defaults;
 use anomaly_xai::localizer::{
-    LocalizationRun, Localizer, LocalizerConfig, Normalization, WindowPolicy,
+    Grouping, LocalizationRun, Localizer, LocalizerConfig, Normalization, WindowPolicy,
 };
 use anomaly_xai::models::{ErrorNorm, ExplainedError};
 use anomaly_xai::plot::{draw_sensor_figure, SensorFigure};
@@ -42,8 +46,8 @@ struct Args {
     #[arg(long, conflicts_with = "synthetic")]
     data_dir: Option<PathBuf>,
     /// Synthetic machines of one regime instead of SMD: `few-sensors` (a: few independent
-    /// sensors per anomaly) or `correlated-group` (b: many correlated sensors per anomaly,
-    /// most of them labelled)
+    /// sensors per anomaly), `correlated-group` (b: many correlated sensors per anomaly,
+    /// most of them labelled) or `group-shift` (c: a correlated group shifted together)
     #[arg(long)]
     synthetic: Option<Regime>,
     /// How many synthetic machines (seeds 0, 1, ...)
@@ -113,6 +117,11 @@ struct Args {
     /// Normal reference windows for the normalization
     #[arg(long, default_value_t = 32)]
     reference_windows: i64,
+    /// Which sensors the perturbation methods that perturb groups (Feature Permutation,
+    /// Shapley sampling, Kernel SHAP) perturb together: `per-sensor` (paper 1) or
+    /// `correlated` (clusters of sensors correlated on the training windows)
+    #[arg(long, value_enum, default_value_t = GroupingArg::PerSensor)]
+    grouping: GroupingArg,
     /// No progress bars
     #[arg(long)]
     quiet: bool,
@@ -124,6 +133,12 @@ enum PolicyArg {
     Ending,
     /// Every window overlapping the region
     Overlapping,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum GroupingArg {
+    PerSensor,
+    Correlated,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -332,6 +347,10 @@ fn localizer(args: &Args) -> Result<Localizer> {
             error
         },
         normalization: args.normalization.into(),
+        grouping: match args.grouping {
+            GroupingArg::PerSensor => Grouping::PerSensor,
+            GroupingArg::Correlated => Grouping::Correlated,
+        },
         progress: !args.quiet,
         ..LocalizerConfig::default()
     };

@@ -538,3 +538,59 @@ fn group_shift_table() {
         }
     }
 }
+
+/// Every default method and the deviation row on the first two regimes, as their checks
+/// run them, mean of `SEEDS` machines (default 8): the margins over chance and over the
+/// deviation row of `docs/reproduction/regimes.md` and `defaults::methods`.
+#[test]
+#[ignore = "measurement of the deviation row on the first two regimes; prints means"]
+fn deviation_row_table() {
+    if !pinned_kernels::here() {
+        return;
+    }
+    let seeds: u64 = std::env::var("SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(8);
+    for regime in [Regime::FewSensors, Regime::CorrelatedGroup] {
+        let runs: Vec<LocalizationRun> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..seeds)
+                .map(|seed| s.spawn(move || run(regime, seed, default_methods())))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut mean: Scores = Vec::new();
+        for r in &runs {
+            let mut rows: Scores = r
+                .runs
+                .iter()
+                .chain(r.deviation.as_ref())
+                .map(|m| {
+                    let unfiltered = m.report.mean_of(GT_IOU_UNFILTERED).unwrap();
+                    (
+                        m.method.label(),
+                        m.report.mean_of(GT_IOU).unwrap(),
+                        unfiltered,
+                    )
+                })
+                .collect();
+            let unfiltered = r.chance.mean_of(GT_IOU_UNFILTERED).unwrap();
+            rows.push((
+                "chance".into(),
+                r.chance.mean_of(GT_IOU).unwrap(),
+                unfiltered,
+            ));
+            if mean.is_empty() {
+                mean = rows.iter().map(|(l, ..)| (l.clone(), 0.0, 0.0)).collect();
+            }
+            for (m, (_, f, u)) in mean.iter_mut().zip(&rows) {
+                m.1 += f / seeds as f64;
+                m.2 += u / seeds as f64;
+            }
+        }
+        eprintln!("{regime}, mean of {seeds} machines:");
+        for (l, f, u) in &mean {
+            eprintln!("  {l}: {f:.3} ({u:.3})");
+        }
+    }
+}
