@@ -1,5 +1,6 @@
 //! The methods the library runs when a user names none: [`methods`], with the reasons for
-//! what is in it and what is left out, and the building blocks it shares with paper 1's
+//! what is in it and what is left out, [`for_detector`], the part of it that one detector
+//! can serve, and the building blocks it shares with paper 1's
 //! full list (the reproduction package's `paper1::methods`).
 
 use crate::attrib::{
@@ -8,8 +9,9 @@ use crate::attrib::{
 };
 use crate::error::Result;
 use crate::lrp::RootPoint;
-use crate::method::MethodSpec;
-use crate::models::ErrorNorm;
+use crate::method::{Context, MethodSpec};
+use crate::models::{Detector, ErrorNorm};
+use serde::{Deserialize, Serialize};
 
 /// The methods the main job runs by default: every method of paper 1's Table 1 (and its
 /// training-mean variants) that beats the chance row on both kinds of system measured in
@@ -98,6 +100,93 @@ pub fn methods(
     );
     m.extend(deviation_lrp());
     Ok(m)
+}
+
+/// The default methods ([`methods`]) that `detector` can serve, with the window taken from
+/// the detector (the first axis of its [`Detector::sample_shape`]), and the ones left out,
+/// each with what the detector lacks: a black-box detector (TorchScript, a closure) loses
+/// the gradient methods and deviation LRP, a differentiable one without a layer list
+/// loses deviation LRP. Nothing is an error the user filters by hand; nothing is guessed.
+///
+/// `kernel_shap_samples`, `shapley_permutations` and `seeds` are as in [`methods`].
+///
+/// ```
+/// use anomaly_xai::models::ArrayDetector;
+/// use ndarray::ArrayViewD;
+/// // A plain-Rust detector that predicts every cell as 0.5: not differentiable, no layers.
+/// let detector = ArrayDetector::new("constant", vec![20, 4], |x: ArrayViewD<'_, f32>| x.mapv(|_| 0.5));
+/// let served = anomaly_xai::defaults::for_detector(&detector, 200, 5, &[0])?;
+/// assert_eq!(served.methods.len(), 6); // residual L1 and L2, Occlusion, Permutation, Shapley, Kernel SHAP
+/// assert_eq!(served.left_out.len(), 4); // Gradient SHAP, IG, and both deviation LRPs
+/// assert!(served.left_out[0].reason.contains("not differentiable"));
+/// # Ok::<(), anomaly_xai::Error>(())
+/// ```
+///
+/// # Errors
+/// [`crate::Error::Shape`] unless the detector's samples are `[window, sensors]`; as
+/// [`methods`] for the method settings.
+pub fn for_detector(
+    detector: &dyn Detector,
+    kernel_shap_samples: usize,
+    shapley_permutations: usize,
+    seeds: &[u64],
+) -> Result<Served> {
+    let (window, _) = series_shape(detector)?;
+    let ctx = Context::new(detector);
+    let mut served = Served {
+        methods: Vec::new(),
+        left_out: Vec::new(),
+    };
+    for m in methods(
+        window as i64,
+        kernel_shap_samples,
+        shapley_permutations,
+        seeds,
+    )? {
+        match m.missing_capability(&ctx) {
+            Some(what) => served.left_out.push(LeftOut {
+                method: m.label(),
+                reason: format!("{} lacks {what}", detector.describe()),
+            }),
+            None => served.methods.push(m),
+        }
+    }
+    Ok(served)
+}
+
+/// The window length and the sensor count of a detector of multi-sensor series: its
+/// samples are `[window, sensors]`.
+///
+/// # Errors
+/// [`crate::Error::Shape`] naming the detector's sample shape otherwise.
+pub fn series_shape(detector: &dyn Detector) -> Result<(usize, usize)> {
+    match detector.sample_shape()[..] {
+        [w, f] if w > 0 && f > 0 => Ok((w as usize, f as usize)),
+        ref other => Err(crate::Error::Shape {
+            what: "detector sample shape (Detector::sample_shape)",
+            expected: "[window, sensors], both positive, for a multi-sensor series".into(),
+            got: other.iter().map(|&d| d.max(0) as usize).collect(),
+        }),
+    }
+}
+
+/// What [`for_detector`] chose: the methods the detector can serve, and the ones it
+/// left out with the reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Served {
+    /// The methods kept, in [`methods`]' order.
+    pub methods: Vec<MethodSpec>,
+    /// The methods left out, in [`methods`]' order.
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A default method left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftOut {
+    /// The method's label.
+    pub method: String,
+    /// What the detector lacks for it.
+    pub reason: String,
 }
 
 /// Deviation LRP (not in either paper) from each window's reconstruction and from the

@@ -44,7 +44,7 @@ pub enum Error {
         got: Vec<usize>,
     },
     /// A NaN or infinite value.
-    #[error("{what}: non-finite value at {index:?}")]
+    #[error("{what}: non-finite value{}", at_index(.index))]
     NonFinite {
         /// What was checked.
         what: String,
@@ -76,15 +76,53 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A model failed.
+    /// A missing value (NaN or infinite) in the windows of a span to explain.
+    #[error("live series: sensor {sensor}{} has no value (NaN or infinite) at step {step}; explain a span without gaps, or fill them with the training mean (ExplainerBuilder::missing)", .name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default())]
+    MissingValue {
+        /// The step of the live series.
+        step: usize,
+        /// The sensor's column.
+        sensor: usize,
+        /// The sensor's name, when the explainer has names.
+        name: Option<String>,
+    },
+    /// A saved explainer that cannot be read: not an explainer file, or a damaged one.
+    #[error("{path}: not a readable saved explainer: {problem}")]
+    SavedExplainer {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A saved explainer written in a format version this library does not read.
+    #[error(
+        "{path}: saved explainer format version {found}; this library reads version {supported}"
+    )]
+    FormatVersion {
+        /// The file.
+        path: String,
+        /// The file's version.
+        found: u64,
+        /// The version this library reads.
+        supported: u32,
+    },
+    /// A detector other than the one a saved explainer was fitted for.
+    #[error("the explainer was fitted for {saved}; refused {given}")]
+    OtherDetector {
+        /// The detector the explainer was fitted for.
+        saved: String,
+        /// The detector handed in.
+        given: String,
+    },
+    /// A model failed. Every model error arrives here, whichever crate passed it on.
     #[error(transparent)]
-    Model(#[from] ModelError),
-    /// An attribution method failed.
+    Model(ModelError),
+    /// An attribution method failed (what is neither the model's nor a missing capability).
     #[error(transparent)]
-    Attribution(#[from] XaiError),
-    /// LRP failed.
+    Attribution(XaiError),
+    /// LRP failed (what is not the model's).
     #[error(transparent)]
-    Lrp(#[from] LrpError),
+    Lrp(LrpError),
     /// Scoring failed.
     #[error(transparent)]
     Metrics(#[from] MetricsError),
@@ -108,6 +146,53 @@ pub enum Error {
     /// libtorch failed.
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
+}
+
+fn at_index(index: &[usize]) -> String {
+    if index.is_empty() {
+        String::new()
+    } else {
+        format!(" at {index:?}")
+    }
+}
+
+// One path per cause: an error that a crate passed on from the crate below it (a model
+// error inside an attribution error, libtorch's inside a model error) arrives as the
+// variant of its own cause, so a user matches `Error::Model` once, not three ways.
+
+impl From<ModelError> for Error {
+    fn from(e: ModelError) -> Self {
+        match e {
+            ModelError::Torch(t) => Error::Torch(t),
+            ModelError::Json(j) => Error::Json(j),
+            other => Error::Model(other),
+        }
+    }
+}
+
+impl From<XaiError> for Error {
+    fn from(e: XaiError) -> Self {
+        match e {
+            XaiError::Model(m) => m.into(),
+            XaiError::Torch(t) => Error::Torch(t),
+            XaiError::NotDifferentiable { method, scorer } => Error::MissingCapability {
+                method: method.into(),
+                detector: scorer,
+                missing: "gradients (it is not differentiable)".into(),
+            },
+            other => Error::Attribution(other),
+        }
+    }
+}
+
+impl From<LrpError> for Error {
+    fn from(e: LrpError) -> Self {
+        match e {
+            LrpError::Model(m) => m.into(),
+            LrpError::Torch(t) => Error::Torch(t),
+            other => Error::Lrp(other),
+        }
+    }
 }
 
 /// Result alias of the facade.

@@ -3,7 +3,10 @@
 //! Tells the users of an anomaly detector *where* an anomaly is: which sensors of a
 //! machine, which features of a record, which pixels of an image.
 //!
-//! A detector, some methods and labelled anomalies in, a table of localization scores out:
+//! For a live alarm without labels, [`explainer::Explainer`] is fitted once from a detector
+//! and normal data and answers "which sensors?" for any span (see its module docs and
+//! `docs/your-detector.md`). To score methods against labelled anomalies, as the papers do:
+//! a detector, some methods and labelled anomalies in, a table of localization scores out:
 //!
 //! ```
 //! use anomaly_xai::data::synthetic::{generate, Regime, SyntheticConfig};
@@ -52,8 +55,9 @@
 //!   figure grids.
 //!
 //! Its own parts are the one method list and its context ([`method`]), the library's
-//! default set of methods ([`defaults`]), the series pipeline ([`localizer`]), the bridge
-//! and the one error ([`Error`]).
+//! default set of methods ([`defaults`]), the live-alarm explainer ([`explainer`]), the
+//! series pipeline ([`localizer`]), the bridge and the one error ([`Error`]). It re-exports
+//! the [`tch`] and [`ndarray`] it is built with.
 //! The papers' experiments (SMD machine preparation and caching, paper 1's method sets,
 //! the corruption validation run, the image pipeline) are the unpublished
 //! `anomaly-xai-repro` package, which the examples run.
@@ -78,11 +82,17 @@ pub use anomaly_data as data;
 pub use anomaly_xai_plot as plot;
 pub use loc_metrics as metrics;
 pub use lrp_ae as lrp;
+/// The `ndarray` this crate is built with (series are `ndarray::Array2<f32>`).
+pub use ndarray;
+/// The `tch` (libtorch) this crate is built with, so a user's code needs no second copy
+/// to keep in step.
+pub use tch;
 pub use xai_attrib as attrib;
 
 pub mod corruption;
 pub mod defaults;
 pub mod error;
+pub mod explainer;
 #[cfg(feature = "image")]
 pub mod image;
 pub mod localizer;

@@ -280,6 +280,27 @@ impl MethodSpec {
         }
     }
 
+    /// What the detector of `ctx` lacks for this method, if anything: gradients (the
+    /// gradient methods), a layer list (LRP), an attention model (the attention read-out).
+    /// [`MethodSpec::prepare`] refuses a method for this reason, and
+    /// [`crate::defaults::for_detector`] leaves it out with it.
+    pub fn missing_capability(&self, ctx: &Context<'_>) -> Option<&'static str> {
+        match &self.method {
+            Method::Attrib(m)
+                if m.family() == Family::Gradient && !ctx.detector.differentiable() =>
+            {
+                Some("gradients (the detector is not differentiable)")
+            }
+            Method::Lrp { .. } if ctx.detector.autoencoder().is_none() => {
+                Some("a layer list (LRP walks the detector's layers)")
+            }
+            Method::Attention if ctx.attention.is_none() => {
+                Some("an attention model (Context::attention)")
+            }
+            _ => None,
+        }
+    }
+
     /// Checks the method against `ctx` and resolves its baseline, so that many batches
     /// can be explained without redoing either.
     ///
@@ -315,19 +336,8 @@ impl MethodSpec {
         let grouped = matches!(&method, Method::Attrib(m)
             if m.family() == Family::Perturbation
                 && !matches!(m, crate::attrib::MethodSpec::Occlusion(_)));
-        match &method {
-            Method::Attrib(m)
-                if m.family() == Family::Gradient && !ctx.detector.differentiable() =>
-            {
-                return Err(missing("gradients (the detector is not differentiable)"));
-            }
-            Method::Lrp { .. } if ctx.detector.autoencoder().is_none() => {
-                return Err(missing("a layer list (LRP walks the detector's layers)"));
-            }
-            Method::Attention if ctx.attention.is_none() => {
-                return Err(missing("an attention model (Context::attention)"));
-            }
-            _ => {}
+        if let Some(what) = self.missing_capability(ctx) {
+            return Err(missing(what));
         }
         let baseline = match &self.baseline {
             _ if !self.uses_baseline() => Baseline::Zero,

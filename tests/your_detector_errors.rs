@@ -98,3 +98,54 @@ fn gradients_through_a_closure_are_refused_before_any_work() {
         "{msg}"
     );
 }
+
+#[test]
+fn a_window_setting_or_windows_that_do_not_fit_the_detector_are_named() {
+    let m = generate(&SyntheticConfig::default()).unwrap();
+    let d = ArrayDetector::new("sixteen", vec![16, 8], |x: ArrayViewD<'_, f32>| {
+        x.to_owned()
+    });
+    // The window setting.
+    let mut l = localizer(MethodSpec::residual(ErrorNorm::L1));
+    l.config.window = 40;
+    let err = l
+        .run(
+            &Context::new(&d),
+            m.test.view(),
+            &m.regions,
+            &Protocol::paper(),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("LocalizerConfig::window") && err.contains("[16, 8]"),
+        "{err}"
+    );
+    // Reference windows transposed, training windows of another length.
+    let transposed = tch::Tensor::zeros([3, 8, 16], (tch::Kind::Float, tch::Device::Cpu));
+    let ctx = Context {
+        reference: Some(&transposed),
+        ..Context::new(&d)
+    };
+    let err = localizer(MethodSpec::residual(ErrorNorm::L1))
+        .run(&ctx, m.test.view(), &m.regions, &Protocol::paper())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Context::reference") && err.contains("[3, 8, 16]"),
+        "{err}"
+    );
+    let short = tch::Tensor::zeros([3, 40, 8], (tch::Kind::Float, tch::Device::Cpu));
+    let ctx = Context {
+        train: Some(&short),
+        ..Context::new(&d)
+    };
+    let err = localizer(MethodSpec::residual(ErrorNorm::L1))
+        .run(&ctx, m.test.view(), &m.regions, &Protocol::paper())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Context::train") && err.contains("[3, 40, 8]"),
+        "{err}"
+    );
+}

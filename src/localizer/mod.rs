@@ -63,7 +63,7 @@ use crate::models::ExplainedError;
 pub use grouping::Grouping;
 pub use normalization::Normalization;
 pub use report::{LocalizationRun, MethodRun};
-pub use windows::{region_scores, region_windows, WindowPolicy};
+pub use windows::{region_scores, region_windows, span_scores, span_windows, WindowPolicy};
 
 /// How cell attributions become one score per sensor for a region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -179,6 +179,7 @@ impl Localizer {
                 rule: "must hold at least one method".into(),
             });
         }
+        self.check_inputs(ctx, sensors)?;
         let mask =
             self.config
                 .grouping
@@ -203,6 +204,47 @@ impl Localizer {
         Ok(prepared)
     }
 
+    /// Checks the window setting, the series' sensor count and the windows of `ctx`
+    /// against the detector's sample shape, naming the input that does not fit.
+    fn check_inputs(&self, ctx: &Context<'_>, sensors: usize) -> Result<()> {
+        let sample = ctx.detector.sample_shape();
+        let [window, features] = sample[..] else {
+            return Ok(()); // not a series detector: its own checks apply
+        };
+        if self.config.window as i64 != window {
+            return Err(Error::InvalidSetting {
+                setting: "window (LocalizerConfig::window)",
+                value: self.config.window.to_string(),
+                rule: format!(
+                    "must be the detector's window: its samples are {sample:?} ({})",
+                    ctx.detector.describe()
+                ),
+            });
+        }
+        if sensors as i64 != features {
+            return Err(Error::Shape {
+                what: "series columns (one per sensor)",
+                expected: format!("{features} (the detector's samples are {sample:?})"),
+                got: vec![sensors],
+            });
+        }
+        for (what, windows) in [
+            ("reference windows (Context::reference)", ctx.reference),
+            ("training windows (Context::train)", ctx.train),
+        ] {
+            let Some(w) = windows else { continue };
+            let size = w.size();
+            if size.len() != 3 || size[1..] != sample[..] {
+                return Err(Error::Shape {
+                    what,
+                    expected: format!("[windows, {window}, {features}] (the detector's samples)"),
+                    got: size.iter().map(|&d| d.max(0) as usize).collect(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Per-sensor scores of one region for one prepared method, and the seconds it took.
     pub fn explain_region(
         &self,
@@ -213,13 +255,7 @@ impl Localizer {
     ) -> Result<(Array1<f64>, f64)> {
         let c = &self.config;
         let starts = region_windows(region, series.nrows(), c.window, c.policy, c.max_windows)?;
-        let mut batch = Array3::<f32>::zeros((starts.len(), c.window, series.ncols()));
-        for (w, &s) in starts.iter().enumerate() {
-            batch
-                .index_axis_mut(Axis(0), w)
-                .assign(&series.slice(ndarray::s![s..s + c.window, ..]));
-        }
-        let x = array_to_tensor(&batch.view().into_dyn(), ctx.detector.device())?;
+        let x = window_batch(series, &starts, c.window, ctx.detector.device())?;
         let started = Instant::now();
         let cells = self.explain(ctx, method, &x)?;
         let seconds = started.elapsed().as_secs_f64();
@@ -239,7 +275,7 @@ impl Localizer {
     }
 
     /// Cell attributions `[W, T, F]` of the windows `x`.
-    fn explain(
+    pub(crate) fn explain(
         &self,
         ctx: &Context<'_>,
         method: &PreparedMethod,
@@ -320,7 +356,7 @@ impl Localizer {
         self.stats_of(method, per_window.view())
     }
 
-    fn stats_of(
+    pub(crate) fn stats_of(
         &self,
         method: &PreparedMethod,
         per_window: ndarray::ArrayView2<'_, f64>,
@@ -468,6 +504,22 @@ fn cluster_sizes(mask: &crate::attrib::FeatureMask) -> Result<Vec<usize>> {
         .iter()
         .map(|g| ids.iter().filter(|&h| h == g).count())
         .collect())
+}
+
+/// The windows `[W, window, F]` of `series` that start at `starts`, on `device`.
+pub(crate) fn window_batch(
+    series: ArrayView2<'_, f32>,
+    starts: &[usize],
+    window: usize,
+    device: tch::Device,
+) -> Result<Tensor> {
+    let mut batch = Array3::<f32>::zeros((starts.len(), window, series.ncols()));
+    for (w, &s) in starts.iter().enumerate() {
+        batch
+            .index_axis_mut(Axis(0), w)
+            .assign(&series.slice(ndarray::s![s..s + window, ..]));
+    }
+    Ok(array_to_tensor(&batch.view().into_dyn(), device)?)
 }
 
 /// A progress bar on stderr, hidden when asked or when stderr is not a terminal.

@@ -1,11 +1,29 @@
 //! Which windows of a series explain a labelled region, and how their cell attributions
 //! are folded back onto the region's time steps.
 
+use std::ops::Range;
+
 use ndarray::{Array1, ArrayView3};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::metrics::Region;
+
+/// A span of steps, read like a region without its labels.
+struct Span(Range<usize>);
+
+impl Span {
+    fn contains(&self, t: usize) -> bool {
+        self.0.contains(&t)
+    }
+}
+
+impl std::ops::Deref for Span {
+    type Target = Range<usize>;
+    fn deref(&self) -> &Range<usize> {
+        &self.0
+    }
+}
 
 /// Which windows represent a region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -32,6 +50,22 @@ pub fn region_windows(
     policy: WindowPolicy,
     max_windows: usize,
 ) -> Result<Vec<usize>> {
+    span_windows(region.span(), n_steps, window, policy, max_windows)
+}
+
+/// [`region_windows`] of a span of steps `[start, end)` that carries no labels (a live
+/// alarm's span).
+///
+/// # Errors
+/// As [`region_windows`].
+pub fn span_windows(
+    span: Range<usize>,
+    n_steps: usize,
+    window: usize,
+    policy: WindowPolicy,
+    max_windows: usize,
+) -> Result<Vec<usize>> {
+    let region = Span(span);
     if window == 0 || window > n_steps {
         return Err(Error::InvalidSetting {
             setting: "window",
@@ -96,6 +130,19 @@ pub fn region_scores(
     starts: &[usize],
     region: &Region,
 ) -> Result<Array1<f64>> {
+    span_scores(attributions, starts, region.span())
+}
+
+/// [`region_scores`] of a span of steps `[start, end)` that carries no labels.
+///
+/// # Errors
+/// As [`region_scores`].
+pub fn span_scores(
+    attributions: ArrayView3<'_, f32>,
+    starts: &[usize],
+    span: Range<usize>,
+) -> Result<Array1<f64>> {
+    let region = Span(span);
     let (n_windows, len, n_features) = attributions.dim();
     if n_windows != starts.len() {
         return Err(Error::Shape {

@@ -7,6 +7,8 @@
 //! per-user cache directory outside the clone, so that every clone of the project reuses it
 //! and no download site other than the package registry is needed.
 
+mod circles;
+
 use std::env;
 use std::ffi::OsString;
 use std::fs;
@@ -37,7 +39,9 @@ commands:
   test [ARGS..]      setup, then cargo test --workspace --all-targets, then doc tests
   demo [ARGS..]      setup, then the main example (SMD sensor localization) in release mode;
                      ARGS go to the example (try `cargo xtask demo -- --help`)
-  lint               cargo fmt --check, cargo clippy -D warnings, cargo doc -D warnings
+  lint               the file-circle check, cargo fmt --check, cargo clippy -D warnings,
+                     cargo doc -D warnings
+  circles            fail on a circle among a crate's files (A imports from B, B from A)
   features           cargo check of the facade, anomaly-data, anomaly-xai-plot and
                      anomaly-xai-repro without default features, and of the facade with
                      plots only (what `demo` builds)
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
         "test" => test(&args),
         "demo" => demo(&args),
         "lint" => lint(),
+        "circles" => circles::check(&root()),
         "features" => features(),
         "package" => package(),
         "msrv" => msrv(true),
@@ -405,6 +410,7 @@ fn features() -> Result<(), String> {
 }
 
 fn lint() -> Result<(), String> {
+    circles::check(&root())?;
     let torch = Torch::ensure(false)?;
     run(&mut torch.cargo(&["fmt", "--all", "--", "--check"]))?;
     run(&mut torch.cargo(&[

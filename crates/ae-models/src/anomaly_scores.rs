@@ -25,9 +25,9 @@
 use ndarray::{Array1, ArrayView2, ArrayViewD};
 use tch::{Device, Kind, Tensor};
 
-use crate::autoencoder::check_finite_samples;
+use crate::checks::{check_finite_samples, check_samples};
 use crate::convert::{checked_array_to_tensor, tensor_to_array};
-use crate::detector::{check_samples, Detector};
+use crate::detector::Detector;
 use crate::error::{ModelError, Result};
 use crate::explained_error::{per_sample_sum, ExplainedError};
 use crate::recon_error::ErrorNorm;

@@ -8,9 +8,9 @@
 use ndarray::{ArrayD, ArrayViewD};
 use tch::{Device, Tensor};
 
-use crate::autoencoder::check_finite_samples;
+use crate::checks::{check_finite_samples, check_samples};
 use crate::convert::{array_to_tensor, tensor_to_array};
-use crate::detector::{check_samples, Detector};
+use crate::detector::Detector;
 use crate::error::{ModelError, Result};
 use crate::explained_error::OutputCells;
 use crate::recon_error::{cell_errors, ErrorNorm};

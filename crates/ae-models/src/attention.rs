@@ -16,6 +16,8 @@ use crate::error::{ModelError, Result};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{attention_weights, forward_layers, Layer};
 use crate::lstm::{build_stack, LstmAeConfig};
+use crate::persist::shapes::Shapes;
+use crate::persist::{ParamShape, SavedModel};
 
 /// An LSTM autoencoder whose input first passes a feature-attention layer.
 ///
@@ -151,6 +153,41 @@ impl Autoencoder for AttentionLstmAe {
 impl Trainable for AttentionLstmAe {
     fn parameters(&self) -> &[(String, Tensor)] {
         &self.params
+    }
+}
+
+impl SavedModel for AttentionLstmAe {
+    const KIND: &'static str = "AttentionLstmAe";
+    type Config = LstmAeConfig;
+
+    fn saved_config(&self) -> &LstmAeConfig {
+        self.config()
+    }
+
+    fn from_config(config: &LstmAeConfig, device: Device) -> Result<Self> {
+        AttentionLstmAe::seeded(config, device, 0)
+    }
+
+    fn parameter_shapes(config: &LstmAeConfig) -> Result<Vec<ParamShape>> {
+        config.check()?;
+        let mut s = Shapes::default();
+        let f = config.n_features;
+        s.affine("attention", vec![f, f], true);
+        let mut input = f;
+        for (k, &h) in config.encoder_hidden.iter().enumerate() {
+            s.lstm(crate::lstm::LSTM_AE, "encoder", k, input, h)?;
+            input = h;
+        }
+        if let Some(l) = config.latent {
+            s.affine("latent", vec![l, input], true);
+            input = l;
+        }
+        for (k, &h) in config.decoder_hidden.iter().enumerate() {
+            s.lstm(crate::lstm::LSTM_AE, "decoder", k, input, h)?;
+            input = h;
+        }
+        s.affine("output", vec![f, input], true);
+        Ok(s.0)
     }
 }
 

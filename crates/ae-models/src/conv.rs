@@ -22,6 +22,8 @@ use crate::autoencoder::{check_input, Autoencoder, Trainable};
 use crate::error::{checked_serde, ModelError, Result};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Activation, Layer};
+use crate::persist::shapes::Shapes;
+use crate::persist::{ParamShape, SavedModel};
 use crate::state_dict::StateDict;
 
 /// One square convolution, optionally preceded by nearest-neighbour upsampling.
@@ -405,6 +407,34 @@ impl Autoencoder for ConvAe {
 impl Trainable for ConvAe {
     fn parameters(&self) -> &[(String, Tensor)] {
         &self.params
+    }
+}
+
+impl SavedModel for ConvAe {
+    const KIND: &'static str = "ConvAe";
+    type Config = ConvAeConfig;
+
+    fn saved_config(&self) -> &ConvAeConfig {
+        self.config()
+    }
+
+    fn from_config(config: &ConvAeConfig, device: Device) -> Result<Self> {
+        ConvAe::seeded(config, device, 0)
+    }
+
+    fn parameter_shapes(config: &ConvAeConfig) -> Result<Vec<ParamShape>> {
+        config.check()?;
+        let mut s = Shapes::default();
+        let mut in_ch = config.input[0];
+        for (i, c) in config.convs.iter().enumerate() {
+            s.affine(
+                &format!("conv{}", i + 1),
+                vec![c.out_channels, in_ch, c.kernel, c.kernel],
+                config.bias,
+            );
+            in_ch = c.out_channels;
+        }
+        Ok(s.0)
     }
 }
 

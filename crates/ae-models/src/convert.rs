@@ -6,7 +6,7 @@
 use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 use tch::{Device, Kind, Tensor};
 
-use crate::autoencoder::check_finite_array;
+use crate::checks::check_finite_array;
 use crate::error::{ModelError, Result};
 
 /// Copies an f32 array of any dimension into a new tensor on `device`.
@@ -74,19 +74,6 @@ pub fn tensor_to_f64s(t: &Tensor) -> Result<Vec<f64>> {
             .f_to_device(Device::Cpu)?
             .f_flatten(0, -1)?,
     )?)
-}
-
-/// The flat (row-major) index of the first NaN or infinite value of `t`, if any: the one
-/// place tensors are searched for non-finite values, and what every "non-finite value at …"
-/// error of the workspace names (`autoencoder::check_finite` and friends turn it into an
-/// error).
-pub fn first_non_finite(t: &Tensor) -> Result<Option<usize>> {
-    let _guard = tch::no_grad_guard();
-    let bad = t.f_isfinite()?.f_logical_not()?.f_flatten(0, -1)?;
-    if bad.f_any()?.f_int64_value(&[])? == 0 {
-        return Ok(None);
-    }
-    Ok(Some(bad.f_nonzero()?.f_int64_value(&[0, 0])? as usize))
 }
 
 /// Like [`array_to_tensor`] but also requires the array to have exactly `expected`

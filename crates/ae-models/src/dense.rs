@@ -19,6 +19,8 @@ use crate::autoencoder::{check_input, Autoencoder, Trainable};
 use crate::error::{checked_serde, ModelError, Result};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Activation, Layer};
+use crate::persist::shapes::Shapes;
+use crate::persist::{ParamShape, SavedModel};
 use crate::state_dict::StateDict;
 
 /// Sizes and non-linearities of a [`DenseAe`].
@@ -213,6 +215,42 @@ impl Autoencoder for DenseAe {
 impl Trainable for DenseAe {
     fn parameters(&self) -> &[(String, Tensor)] {
         &self.params
+    }
+}
+
+impl SavedModel for DenseAe {
+    const KIND: &'static str = "DenseAe";
+    type Config = DenseAeConfig;
+
+    fn saved_config(&self) -> &DenseAeConfig {
+        self.config()
+    }
+
+    fn from_config(config: &DenseAeConfig, device: Device) -> Result<Self> {
+        DenseAe::seeded(config, device, 0)
+    }
+
+    fn parameter_shapes(config: &DenseAeConfig) -> Result<Vec<ParamShape>> {
+        config.check()?;
+        let mut widths = vec![config.input];
+        widths.extend(&config.hidden);
+        let k = config.hidden.len();
+        let mut s = Shapes::default();
+        for i in 0..k {
+            s.affine(
+                &format!("encoder.{i}"),
+                vec![widths[i + 1], widths[i]],
+                config.bias,
+            );
+        }
+        for i in 0..k {
+            s.affine(
+                &format!("decoder.{i}"),
+                vec![widths[k - i - 1], widths[k - i]],
+                config.bias,
+            );
+        }
+        Ok(s.0)
     }
 }
 

@@ -14,7 +14,7 @@
 use tch::{Device, Tensor};
 
 use crate::autoencoder::Autoencoder;
-use crate::error::{ModelError, Result};
+use crate::error::Result;
 use crate::explained_error::OutputCells;
 use crate::recon_error::{cell_errors, ErrorNorm};
 
@@ -51,6 +51,29 @@ pub trait Detector {
     /// A short description for reports and errors.
     fn describe(&self) -> String {
         std::any::type_name::<Self>().to_string()
+    }
+
+    /// The detector's weights by name, so that one trained detector can be told from
+    /// another (a fingerprint of them): by default the parameters of the layer list
+    /// ([`Detector::autoencoder`]), named `{layer index}.{parameter}`; empty for a detector whose weights the library cannot
+    /// read (a closure over plain Rust).
+    ///
+    /// # Errors
+    /// When the weights cannot be read (a TorchScript module that refuses).
+    fn weights(&self) -> Result<Vec<(String, Tensor)>> {
+        let Some(a) = self.autoencoder() else {
+            return Ok(Vec::new());
+        };
+        Ok(a.layers()
+            .iter()
+            .enumerate()
+            .flat_map(|(i, layer)| {
+                layer
+                    .parameters()
+                    .into_iter()
+                    .map(move |(n, t)| (format!("{i}.{n}"), t.shallow_clone()))
+            })
+            .collect())
     }
 }
 
@@ -93,28 +116,4 @@ impl Detector for dyn Autoencoder + '_ {
     fn describe(&self) -> String {
         "autoencoder".into()
     }
-}
-
-/// Checks that `x` is a batch `[B, ..sample]` of samples of `sample` shape; `what` names
-/// the detector in the error.
-///
-/// # Errors
-/// [`ModelError::ShapeMismatch`] naming the expected pattern and the batch's shape.
-pub fn check_samples(what: &str, sample: &[i64], x: &Tensor) -> Result<()> {
-    let got = x.size();
-    if got.len() != sample.len() + 1 || got[1..] != sample[..] {
-        return Err(ModelError::ShapeMismatch {
-            what: format!("{what} input"),
-            expected: format!(
-                "[batch, {}]",
-                sample
-                    .iter()
-                    .map(i64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            got,
-        });
-    }
-    Ok(())
 }

@@ -103,7 +103,7 @@ pub enum ModelError {
     },
     /// An error inside one layer of a layer list, e.g. while [`crate::Sequential::new`]
     /// checks that the layers fit together.
-    #[error("layer {index} ({kind}): {source}")]
+    #[error("{source} (layer {index}, {kind})")]
     AtLayer {
         /// Position in the layer list.
         index: usize,

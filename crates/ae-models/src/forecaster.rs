@@ -40,14 +40,16 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Tensor};
 
-use crate::autoencoder::{check_f32_samples, check_input, Autoencoder, Trainable};
+use crate::autoencoder::{check_input, Autoencoder, Trainable};
+use crate::checks::check_f32_samples;
 use crate::detector::Detector;
 use crate::error::{checked_serde, ModelError, Result};
 use crate::explained_error::{CellRestriction, OutputCells};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Layer};
 use crate::lstm::lstm_weights;
-use crate::persist::{Overwrite, SavedFiles, SavedModel};
+use crate::persist::shapes::Shapes;
+use crate::persist::{Overwrite, ParamShape, SavedFiles, SavedModel};
 use crate::recon_error::{cell_errors, ErrorNorm};
 use crate::state_dict::StateDict;
 use crate::train::TrainableDetector;
@@ -388,6 +390,15 @@ impl Detector for LstmForecaster {
         self.split().predicted_cells()
     }
 
+    fn weights(&self) -> Result<Vec<(String, Tensor)>> {
+        Ok(self
+            .net
+            .params
+            .iter()
+            .map(|(n, t)| (n.clone(), t.shallow_clone()))
+            .collect())
+    }
+
     fn describe(&self) -> String {
         let c = &self.net.config;
         format!(
@@ -407,6 +418,37 @@ impl TrainableDetector for LstmForecaster {
         let (context, target) = self.split().split(x)?;
         // The context is part of the windows just checked: no second check.
         Ok((target, forward_layers(&self.net.layers, &context)?))
+    }
+}
+
+/// The forecasting network of an [`crate::LstmForecaster`], saved and loaded through
+/// [`crate::LstmForecaster::save`] and [`crate::LstmForecaster::load`].
+impl SavedModel for ForecastNet {
+    const KIND: &'static str = "LstmForecaster";
+    type Config = LstmForecasterConfig;
+
+    fn saved_config(&self) -> &LstmForecasterConfig {
+        self.config()
+    }
+
+    fn from_config(config: &LstmForecasterConfig, device: Device) -> Result<Self> {
+        ForecastNet::seeded(config, device, 0)
+    }
+
+    fn parameter_shapes(config: &LstmForecasterConfig) -> Result<Vec<ParamShape>> {
+        config.check()?;
+        let mut s = Shapes::default();
+        let mut input = config.n_features;
+        for (k, &h) in config.hidden.iter().enumerate() {
+            s.lstm(("LstmForecasterConfig", "hidden"), "encoder", k, input, h)?;
+            input = h;
+        }
+        s.affine(
+            "output",
+            vec![config.horizon * config.n_features, input],
+            true,
+        );
+        Ok(s.0)
     }
 }
 

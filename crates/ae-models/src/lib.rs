@@ -42,6 +42,7 @@ pub mod anomaly_scores;
 pub mod array_detector;
 pub mod attention;
 pub mod autoencoder;
+pub mod checks;
 pub mod conv;
 pub mod convert;
 pub mod dense;

@@ -27,6 +27,8 @@ use crate::autoencoder::{check_input, Autoencoder, Trainable};
 use crate::error::{checked_serde, ModelError, Result};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Activation, Layer, LstmWeights};
+use crate::persist::shapes::Shapes;
+use crate::persist::{ParamShape, SavedModel};
 use crate::state_dict::StateDict;
 
 /// Sizes of an [`LstmAe`] (and of an [`crate::AttentionLstmAe`]). The default is paper 1's
@@ -312,6 +314,43 @@ impl Autoencoder for LstmAe {
 impl Trainable for LstmAe {
     fn parameters(&self) -> &[(String, Tensor)] {
         &self.params
+    }
+}
+
+/// The config type and hidden-size parameter an LSTM autoencoder's overflow error names.
+pub(crate) const LSTM_AE: (&str, &str) = ("LstmAeConfig", "hidden size");
+
+impl SavedModel for LstmAe {
+    const KIND: &'static str = "LstmAe";
+    type Config = LstmAeConfig;
+
+    fn saved_config(&self) -> &LstmAeConfig {
+        self.config()
+    }
+
+    fn from_config(config: &LstmAeConfig, device: Device) -> Result<Self> {
+        LstmAe::seeded(config, device, 0)
+    }
+
+    fn parameter_shapes(config: &LstmAeConfig) -> Result<Vec<ParamShape>> {
+        config.check()?;
+        let mut s = Shapes::default();
+        let f = config.n_features;
+        let mut input = f;
+        for (k, &h) in config.encoder_hidden.iter().enumerate() {
+            s.lstm(LSTM_AE, "encoder", k, input, h)?;
+            input = h;
+        }
+        if let Some(l) = config.latent {
+            s.affine("latent", vec![l, input], true);
+            input = l;
+        }
+        for (k, &h) in config.decoder_hidden.iter().enumerate() {
+            s.lstm(LSTM_AE, "decoder", k, input, h)?;
+            input = h;
+        }
+        s.affine("output", vec![f, input], true);
+        Ok(s.0)
     }
 }
 

@@ -28,8 +28,11 @@
 //! [`ModelError::CorruptFile`], a NaN or infinite weight a [`ModelError::NonFinite`] naming
 //! the tensor and the first bad index; all of them name the file.
 
+mod any;
 mod header;
-mod shapes;
+pub(crate) mod shapes;
+
+pub use any::{load_any, AnyAutoencoder};
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -42,14 +45,9 @@ use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
 
 use self::header::{read_header, TensorInfo};
-use crate::attention::AttentionLstmAe;
-use crate::autoencoder::{check_finite, Autoencoder, Trainable};
-use crate::conv::{ConvAe, ConvAeConfig};
-use crate::dense::{DenseAe, DenseAeConfig};
+use crate::autoencoder::Trainable;
+use crate::checks::check_finite;
 use crate::error::{ModelError, Result};
-use crate::forecaster::{ForecastNet, LstmForecasterConfig};
-use crate::layer::Layer;
-use crate::lstm::{LstmAe, LstmAeConfig};
 
 /// The `format` field of every manifest.
 pub const FORMAT: &str = "anomaly-xai/ae-models";
@@ -555,200 +553,4 @@ fn copy_weights<M: Trainable + ?Sized>(model: &M, file: &Path) -> Result<()> {
         p.shallow_clone().f_copy_(&saved[name])?;
     }
     Ok(())
-}
-
-impl SavedModel for LstmAe {
-    const KIND: &'static str = "LstmAe";
-    type Config = LstmAeConfig;
-
-    fn saved_config(&self) -> &LstmAeConfig {
-        self.config()
-    }
-
-    fn from_config(config: &LstmAeConfig, device: Device) -> Result<Self> {
-        LstmAe::seeded(config, device, 0)
-    }
-
-    fn parameter_shapes(config: &LstmAeConfig) -> Result<Vec<ParamShape>> {
-        shapes::lstm(config, false)
-    }
-}
-
-impl SavedModel for AttentionLstmAe {
-    const KIND: &'static str = "AttentionLstmAe";
-    type Config = LstmAeConfig;
-
-    fn saved_config(&self) -> &LstmAeConfig {
-        self.config()
-    }
-
-    fn from_config(config: &LstmAeConfig, device: Device) -> Result<Self> {
-        AttentionLstmAe::seeded(config, device, 0)
-    }
-
-    fn parameter_shapes(config: &LstmAeConfig) -> Result<Vec<ParamShape>> {
-        shapes::lstm(config, true)
-    }
-}
-
-impl SavedModel for DenseAe {
-    const KIND: &'static str = "DenseAe";
-    type Config = DenseAeConfig;
-
-    fn saved_config(&self) -> &DenseAeConfig {
-        self.config()
-    }
-
-    fn from_config(config: &DenseAeConfig, device: Device) -> Result<Self> {
-        DenseAe::seeded(config, device, 0)
-    }
-
-    fn parameter_shapes(config: &DenseAeConfig) -> Result<Vec<ParamShape>> {
-        shapes::dense(config)
-    }
-}
-
-impl SavedModel for ConvAe {
-    const KIND: &'static str = "ConvAe";
-    type Config = ConvAeConfig;
-
-    fn saved_config(&self) -> &ConvAeConfig {
-        self.config()
-    }
-
-    fn from_config(config: &ConvAeConfig, device: Device) -> Result<Self> {
-        ConvAe::seeded(config, device, 0)
-    }
-
-    fn parameter_shapes(config: &ConvAeConfig) -> Result<Vec<ParamShape>> {
-        shapes::conv(config)
-    }
-}
-
-/// The forecasting network of an [`crate::LstmForecaster`], saved and loaded through
-/// [`crate::LstmForecaster::save`] and [`crate::LstmForecaster::load`].
-impl SavedModel for ForecastNet {
-    const KIND: &'static str = "LstmForecaster";
-    type Config = LstmForecasterConfig;
-
-    fn saved_config(&self) -> &LstmForecasterConfig {
-        self.config()
-    }
-
-    fn from_config(config: &LstmForecasterConfig, device: Device) -> Result<Self> {
-        ForecastNet::seeded(config, device, 0)
-    }
-
-    fn parameter_shapes(config: &LstmForecasterConfig) -> Result<Vec<ParamShape>> {
-        shapes::forecaster(config)
-    }
-}
-
-/// Any model of this crate, for loading a saved detector whose kind is known only from its
-/// manifest.
-///
-/// ```
-/// use ae_models::{persist::{load_any, AnyAutoencoder, SavedModel}, Autoencoder, LstmAe, LstmAeConfig};
-/// let dir = std::env::temp_dir().join(format!("ae-models-any-{}", std::process::id()));
-/// LstmAe::seeded(&LstmAeConfig::new(3, 5, 4), tch::Device::Cpu, 0)?.save(dir.join("m"))?;
-/// let any = load_any(&dir.join("m"), tch::Device::Cpu)?;
-/// assert_eq!(any.kind(), "LstmAe");
-/// assert_eq!(any.sample_shape(), vec![5, 3]);
-/// # std::fs::remove_dir_all(&dir).ok();
-/// # Ok::<(), ae_models::ModelError>(())
-/// ```
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum AnyAutoencoder {
-    /// An [`LstmAe`].
-    Lstm(LstmAe),
-    /// An [`AttentionLstmAe`].
-    AttentionLstm(AttentionLstmAe),
-    /// A [`DenseAe`].
-    Dense(DenseAe),
-    /// A [`ConvAe`].
-    Conv(ConvAe),
-}
-
-macro_rules! delegate {
-    ($self:ident, $m:ident => $e:expr) => {
-        match $self {
-            AnyAutoencoder::Lstm($m) => $e,
-            AnyAutoencoder::AttentionLstm($m) => $e,
-            AnyAutoencoder::Dense($m) => $e,
-            AnyAutoencoder::Conv($m) => $e,
-        }
-    };
-}
-
-impl AnyAutoencoder {
-    /// The kind tag, as in the manifest.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            AnyAutoencoder::Lstm(_) => LstmAe::KIND,
-            AnyAutoencoder::AttentionLstm(_) => AttentionLstmAe::KIND,
-            AnyAutoencoder::Dense(_) => DenseAe::KIND,
-            AnyAutoencoder::Conv(_) => ConvAe::KIND,
-        }
-    }
-
-    /// Saves the model without replacing another one (see [`save_model`]).
-    ///
-    /// # Errors
-    /// As [`save_model`].
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<SavedFiles> {
-        delegate!(self, m => m.save(path))
-    }
-
-    /// Saves the model with an explicit [`Overwrite`] rule.
-    ///
-    /// # Errors
-    /// As [`save_model`].
-    pub fn save_with(&self, path: impl AsRef<Path>, overwrite: Overwrite) -> Result<SavedFiles> {
-        delegate!(self, m => m.save_with(path, overwrite))
-    }
-}
-
-impl Autoencoder for AnyAutoencoder {
-    fn sample_shape(&self) -> Vec<i64> {
-        delegate!(self, m => m.sample_shape())
-    }
-
-    fn layers(&self) -> &[Layer] {
-        delegate!(self, m => m.layers())
-    }
-
-    fn device(&self) -> Device {
-        delegate!(self, m => m.device())
-    }
-
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        delegate!(self, m => m.forward(x))
-    }
-}
-
-impl Trainable for AnyAutoencoder {
-    fn parameters(&self) -> &[(String, Tensor)] {
-        delegate!(self, m => m.parameters())
-    }
-}
-
-/// Loads whichever model `path` holds.
-///
-/// # Errors
-/// As [`load_model`], and [`ModelError::ConfigMismatch`] for an unknown kind.
-pub fn load_any(path: &Path, device: Device) -> Result<AnyAutoencoder> {
-    let manifest = read_manifest(path)?;
-    Ok(match manifest.kind.as_str() {
-        LstmAe::KIND => AnyAutoencoder::Lstm(load_model(path, device)?),
-        AttentionLstmAe::KIND => AnyAutoencoder::AttentionLstm(load_model(path, device)?),
-        DenseAe::KIND => AnyAutoencoder::Dense(load_model(path, device)?),
-        ConvAe::KIND => AnyAutoencoder::Conv(load_model(path, device)?),
-        other => {
-            return Err(mismatch(
-                &SavedFiles::for_path(path).manifest,
-                format!("unknown model kind {other:?}"),
-            ))
-        }
-    })
 }

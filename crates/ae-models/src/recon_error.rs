@@ -19,7 +19,8 @@
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
-use crate::autoencoder::{check_finite_samples, Autoencoder};
+use crate::autoencoder::Autoencoder;
+use crate::checks::check_finite_samples;
 use crate::error::{ModelError, Result};
 
 /// How a cell's reconstruction error is measured.

@@ -9,7 +9,7 @@
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
-use crate::autoencoder::check_finite_array;
+use crate::checks::check_finite_array;
 use crate::error::{checked_serde, ModelError, Result};
 
 /// A fitted per-column min-max scaler.

@@ -40,13 +40,14 @@
 //! assert!((p.sum(Kind::Float).double_value(&[]) - 2.0).abs() < 1e-5);
 //! // A layer that does not fit is named at construction.
 //! let err = Sequential::new(vec![Layer::Linear { weight: w(4, 5), bias: None }], [6]).unwrap_err();
-//! assert!(err.to_string().starts_with("layer 0 (Linear)"), "{err}");
+//! assert!(err.to_string().ends_with("(layer 0, Linear)"), "{err}");
 //! # Ok::<(), ae_models::ModelError>(())
 //! ```
 
 use tch::{Device, Kind, Tensor};
 
-use crate::autoencoder::{check_batch, check_finite, Autoencoder, Trainable};
+use crate::autoencoder::{check_batch, Autoencoder, Trainable};
+use crate::checks::check_finite;
 use crate::error::{ModelError, Result};
 use crate::layer::{forward_layers, Layer, LstmWeights};
 
@@ -321,7 +322,7 @@ mod tests {
         ];
         let e = Sequential::new(mixed, [2]).unwrap_err().to_string();
         assert!(
-            e.starts_with("layer 1 (Linear)") && e.contains("Double"),
+            e.ends_with("(layer 1, Linear)") && e.contains("Double"),
             "{e}"
         );
         let conv = Layer::Conv2d {
@@ -345,7 +346,10 @@ mod tests {
         let e = Sequential::new(vec![conv], [4, 4, 4])
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("layer 0 (Conv2d): libtorch"), "{e}");
+        assert!(
+            e.starts_with("libtorch") && e.ends_with("(layer 0, Conv2d)"),
+            "{e}"
+        );
         let m = Sequential::new(vec![Layer::Activation(Activation::Tanh)], [3]).unwrap();
         let e = m
             .forward(&Tensor::zeros([2, 3], (Kind::Double, Device::Cpu)))

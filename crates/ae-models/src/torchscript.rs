@@ -28,8 +28,8 @@ use std::path::{Path, PathBuf};
 
 use tch::{CModule, Device, IValue, Kind, TchError, Tensor};
 
-use crate::autoencoder::check_finite_samples;
-use crate::detector::{check_samples, Detector};
+use crate::checks::{check_finite_samples, check_samples};
+use crate::detector::Detector;
 use crate::error::{ModelError, Result};
 use crate::explained_error::OutputCells;
 use crate::forecaster::ForecastSplit;
@@ -259,6 +259,15 @@ impl Detector for TorchScriptDetector {
         }
     }
 
+    fn weights(&self) -> Result<Vec<(String, Tensor)>> {
+        self.module
+            .named_parameters()
+            .map_err(|e| ModelError::TorchScript {
+                path: self.path.display().to_string(),
+                reason: format!("reading the parameters: {}", first_line(&e)),
+            })
+    }
+
     fn describe(&self) -> String {
         let kind = match self.output {
             Output::Reconstruction => "autoencoder",
@@ -281,16 +290,27 @@ fn check_shape(sizes: &[i64]) -> Result<()> {
     Ok(())
 }
 
-/// The first line of a libtorch error: the message without its C++ backtrace.
+/// A libtorch error without its C++ backtrace: its first three lines and, when the
+/// TorchScript traceback puts it further down, the cause line (`RuntimeError: expected
+/// input[2, 50, 38] to have 38 channels, but got 50 channels instead`), which says what
+/// was wrong.
 fn first_line(e: &TchError) -> String {
     let text = e.to_string();
     let text = text.split("Exception raised from").next().unwrap_or("");
-    text.lines()
+    let lines: Vec<&str> = text
+        .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
+        .collect();
+    let head = &lines[..lines.len().min(3)];
+    let cause = lines.iter().rev().find(|l| {
+        l.split_once(": ")
+            .is_some_and(|(kind, _)| kind.ends_with("Error") && !kind.contains(' '))
+    });
+    match cause {
+        Some(c) if !head.contains(c) => format!("{} ... {c}", head.join(" ")),
+        _ => head.join(" "),
+    }
 }
 
 fn ivalue_kind(v: &IValue) -> &'static str {
@@ -304,5 +324,39 @@ fn ivalue_kind(v: &IValue) -> &'static str {
         | IValue::BoolList(_) => "a list",
         IValue::GenericDict(_) => "a dict",
         _ => "a value of another type",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_line;
+    use tch::TchError;
+
+    #[test]
+    fn a_torchscript_error_keeps_its_cause_line() {
+        let e = TchError::Torch(
+            "The following operation failed in the TorchScript interpreter.\n\
+             Traceback of TorchScript, serialized code (most recent call last):\n\
+             \x20 File \"code/__torch__.py\", line 12, in forward\n\
+             \x20   x = self.conv(x)\n\
+             \x20 File \"code/torch/nn/modules/conv.py\", line 23, in forward\n\
+             RuntimeError: Given groups=1, weight of size [16, 38, 3], expected input[2, 50, 38] to have 38 channels, but got 50 channels instead\n\
+             Exception raised from foo at bar.cpp:1"
+                .into(),
+        );
+        let m = first_line(&e);
+        assert!(m.contains("The following operation failed"), "{m}");
+        assert!(
+            m.ends_with(
+                "expected input[2, 50, 38] to have 38 channels, but got 50 channels instead"
+            ),
+            "{m}"
+        );
+        assert!(!m.contains("bar.cpp"), "{m}");
+        // A short message is kept whole, once.
+        let e = TchError::Torch("RuntimeError: shape mismatch".into());
+        let m = first_line(&e);
+        assert!(m.ends_with("RuntimeError: shape mismatch"), "{m}");
+        assert_eq!(m.matches("shape mismatch").count(), 1, "{m}");
     }
 }

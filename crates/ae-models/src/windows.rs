@@ -11,7 +11,7 @@
 use ndarray::{Array3, ArrayView2, Axis, Slice};
 use tch::Tensor;
 
-use crate::autoencoder::check_finite_array;
+use crate::checks::check_finite_array;
 use crate::error::{ModelError, Result};
 
 /// Windows of a series and where each starts.

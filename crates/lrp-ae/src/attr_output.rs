@@ -44,8 +44,8 @@ use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 use crate::composite::Composite;
+use crate::error::checked_input;
 use crate::error::{check_finite, LrpError, Result};
-use crate::lrp::checked_input;
 use crate::presets::Preset;
 use crate::propagate::{propagate, resolve_rules, LrpTrace};
 

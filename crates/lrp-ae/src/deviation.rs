@@ -41,8 +41,7 @@ use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
 use crate::composite::Composite;
-use crate::error::{check_finite, LrpError, Result};
-use crate::lrp::checked_input;
+use crate::error::{check_finite, checked_input, LrpError, Result};
 use crate::propagate::{propagate_deviation, resolve_deviation_rules, LrpTrace};
 
 /// Where a deviation LRP measures the input's deviation from, as configuration.

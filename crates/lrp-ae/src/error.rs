@@ -1,7 +1,7 @@
 //! The one error type of this crate.
 
-use ae_models::convert::first_non_finite;
-use ae_models::{LayerKind, ModelError};
+use ae_models::checks::first_non_finite;
+use ae_models::{Autoencoder, LayerKind, ModelError};
 use tch::Tensor;
 use thiserror::Error;
 use xai_attrib::XaiError;
@@ -86,7 +86,7 @@ pub enum LrpError {
     /// and stabilisers absorbed all of it, typically because the model's output does not
     /// depend on its input (a collapsed model; see `ae_models::train::TrainSummary`).
     #[error(
-        "lrp: relevance vanished for {count} sample(s), first sample {sample}: its explained \
+        "relevance vanished for {count} sample(s), first sample {sample}: its explained \
          error {error:.3e} was absorbed by biases and stabilisers, none reached the input \
          (does the model's output depend on its input?)"
     )]
@@ -173,7 +173,7 @@ impl From<LrpError> for XaiError {
             },
             LrpError::InvalidInput { what, reason } => XaiError::InvalidInput { what, reason },
             e @ LrpError::VanishedRelevance { .. } => XaiError::InvalidInput {
-                what: "lrp relevance".into(),
+                what: "lrp".into(),
                 reason: e.to_string(),
             },
             LrpError::Model(m) => XaiError::Model(m),
@@ -192,6 +192,19 @@ pub(crate) fn check_finite(what: &str, t: &Tensor) -> Result<()> {
             index,
         }),
     }
+}
+
+/// Checks `x` at the public boundary (one check for every LRP entry point) and moves it to
+/// the model's device and to the dtype of its first parameter.
+pub(crate) fn checked_input<A: Autoencoder + ?Sized>(model: &A, x: &Tensor) -> Result<Tensor> {
+    xai_attrib::validate::check_batch("lrp", x)?;
+    ae_models::autoencoder::check_batch(model, x)?;
+    let kind = model
+        .layers()
+        .iter()
+        .find_map(|l| l.parameters().first().map(|(_, p)| p.kind()))
+        .unwrap_or(x.kind());
+    Ok(x.f_to_device(model.device())?.f_to_kind(kind)?)
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use ae_models::autoencoder::check_batch;
 use ae_models::convert::tensor_to_f64s;
 use ae_models::explained_error::per_sample_sum;
 use ae_models::layer::forward_recording;
@@ -14,7 +13,7 @@ use xai_attrib::{Attribution, Attributions, Baseline, Family, Request};
 
 use crate::composite::Composite;
 use crate::deviation::{explain_deviation, DeviationExplanation, Reference, RootPoint};
-use crate::error::{check_finite, LrpError, Result};
+use crate::error::{check_finite, checked_input, LrpError, Result};
 use crate::presets::Preset;
 use crate::propagate::{propagate, resolve_rules, LrpTrace};
 use crate::seed::output_relevance;
@@ -257,19 +256,6 @@ pub(crate) fn check_relevance(relevance: &Tensor, error: &Tensor) -> Result<Vec<
         .filter(|(_, (m, e))| **m == 0.0 && **e > 0.0)
         .map(|(i, _)| i)
         .collect())
-}
-
-/// Checks `x` at the public boundary (one check for every LRP entry point) and moves it to
-/// the model's device and to the dtype of its first parameter.
-pub(crate) fn checked_input<A: Autoencoder + ?Sized>(model: &A, x: &Tensor) -> Result<Tensor> {
-    xai_attrib::validate::check_batch("lrp", x)?;
-    check_batch(model, x)?;
-    let kind = model
-        .layers()
-        .iter()
-        .find_map(|l| l.parameters().first().map(|(_, p)| p.kind()))
-        .unwrap_or(x.kind());
-    Ok(x.f_to_device(model.device())?.f_to_kind(kind)?)
 }
 
 /// LRP as one more attribution method. The scores are the input relevance (grouped sums

@@ -66,7 +66,7 @@ pub(crate) fn check_scorer_input<S: Scorer + ?Sized>(
 
 /// Fails with the flat index of the first NaN or infinity of `t`.
 pub(crate) fn check_finite(what: &str, t: &Tensor) -> Result<()> {
-    match ae_models::convert::first_non_finite(t)? {
+    match ae_models::checks::first_non_finite(t)? {
         None => Ok(()),
         Some(index) => Err(XaiError::NonFinite {
             what: what.into(),

@@ -2,21 +2,18 @@
 //!
 //! Loading compares these names and shapes with the manifest and with the weights file's
 //! header before it allocates the model, so a corrupted configuration (say a layer of
-//! 10¹¹ units) is an error instead of an allocation that aborts the process. The lists
-//! mirror the models' constructors (`dense.rs`, `lstm.rs`, `attention.rs`, `conv.rs`,
-//! `forecaster.rs`); tests build every kind and compare, so the two cannot drift apart
+//! 10¹¹ units) is an error instead of an allocation that aborts the process. Each model's
+//! list ([`crate::persist::SavedModel::parameter_shapes`], beside the model in `dense.rs`,
+//! `lstm.rs`, `attention.rs`, `conv.rs`, `forecaster.rs`) mirrors its constructor with the
+//! builder here; tests build every kind and compare, so the two cannot drift apart
 //! unnoticed.
 
-use crate::conv::ConvAeConfig;
-use crate::dense::DenseAeConfig;
 use crate::error::{ModelError, Result};
-use crate::forecaster::LstmForecasterConfig;
-use crate::lstm::LstmAeConfig;
 use crate::persist::ParamShape;
 
 /// Collects parameters in creation order.
 #[derive(Default)]
-struct Shapes(Vec<ParamShape>);
+pub(crate) struct Shapes(pub(crate) Vec<ParamShape>);
 
 impl Shapes {
     fn push(&mut self, name: String, shape: Vec<i64>) {
@@ -24,7 +21,7 @@ impl Shapes {
     }
 
     /// A weight and, when `bias`, a bias of `[weight[0]]`, as the models' affine layers.
-    fn affine(&mut self, prefix: &str, weight: Vec<i64>, bias: bool) {
+    pub(crate) fn affine(&mut self, prefix: &str, weight: Vec<i64>, bias: bool) {
         let out = weight[0];
         self.push(format!("{prefix}.weight"), weight);
         if bias {
@@ -34,7 +31,7 @@ impl Shapes {
 
     /// The weights of LSTM layer `k`; a `hidden` whose 4 gates overflow is an error naming
     /// `config`, the config type and its hidden-size parameter.
-    fn lstm(
+    pub(crate) fn lstm(
         &mut self,
         config: (&'static str, &'static str),
         prefix: &str,
@@ -58,93 +55,36 @@ impl Shapes {
     }
 }
 
-/// The parameters of a [`crate::DenseAe`] of `cfg`.
-pub(crate) fn dense(cfg: &DenseAeConfig) -> Result<Vec<ParamShape>> {
-    cfg.check()?;
-    let mut widths = vec![cfg.input];
-    widths.extend(&cfg.hidden);
-    let k = cfg.hidden.len();
-    let mut s = Shapes::default();
-    for i in 0..k {
-        s.affine(
-            &format!("encoder.{i}"),
-            vec![widths[i + 1], widths[i]],
-            cfg.bias,
-        );
-    }
-    for i in 0..k {
-        s.affine(
-            &format!("decoder.{i}"),
-            vec![widths[k - i - 1], widths[k - i]],
-            cfg.bias,
-        );
-    }
-    Ok(s.0)
-}
-
-/// The config type and hidden-size parameter an LSTM autoencoder's overflow error names.
-const LSTM_AE: (&str, &str) = ("LstmAeConfig", "hidden size");
-
-/// The parameters of an [`crate::LstmAe`] of `cfg`, or of an [`crate::AttentionLstmAe`]
-/// when `attention`.
-pub(crate) fn lstm(cfg: &LstmAeConfig, attention: bool) -> Result<Vec<ParamShape>> {
-    cfg.check()?;
-    let mut s = Shapes::default();
-    let f = cfg.n_features;
-    if attention {
-        s.affine("attention", vec![f, f], true);
-    }
-    let mut input = f;
-    for (k, &h) in cfg.encoder_hidden.iter().enumerate() {
-        s.lstm(LSTM_AE, "encoder", k, input, h)?;
-        input = h;
-    }
-    if let Some(l) = cfg.latent {
-        s.affine("latent", vec![l, input], true);
-        input = l;
-    }
-    for (k, &h) in cfg.decoder_hidden.iter().enumerate() {
-        s.lstm(LSTM_AE, "decoder", k, input, h)?;
-        input = h;
-    }
-    s.affine("output", vec![f, input], true);
-    Ok(s.0)
-}
-
-/// The parameters of an [`crate::LstmForecaster`] of `cfg`.
-pub(crate) fn forecaster(cfg: &LstmForecasterConfig) -> Result<Vec<ParamShape>> {
-    cfg.check()?;
-    let mut s = Shapes::default();
-    let mut input = cfg.n_features;
-    for (k, &h) in cfg.hidden.iter().enumerate() {
-        s.lstm(("LstmForecasterConfig", "hidden"), "encoder", k, input, h)?;
-        input = h;
-    }
-    s.affine("output", vec![cfg.horizon * cfg.n_features, input], true);
-    Ok(s.0)
-}
-
-/// The parameters of a [`crate::ConvAe`] of `cfg`.
-pub(crate) fn conv(cfg: &ConvAeConfig) -> Result<Vec<ParamShape>> {
-    cfg.check()?;
-    let mut s = Shapes::default();
-    let mut in_ch = cfg.input[0];
-    for (i, c) in cfg.convs.iter().enumerate() {
-        s.affine(
-            &format!("conv{}", i + 1),
-            vec![c.out_channels, in_ch, c.kernel, c.kernel],
-            cfg.bias,
-        );
-        in_ch = c.out_channels;
-    }
-    Ok(s.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conv::ConvAeConfig;
+    use crate::dense::DenseAeConfig;
+    use crate::forecaster::{ForecastNet, LstmForecasterConfig};
+    use crate::lstm::LstmAeConfig;
+    use crate::persist::SavedModel;
     use crate::{AttentionLstmAe, ConvAe, DenseAe, LstmAe, LstmForecaster, Trainable};
     use tch::Device;
+
+    fn dense(cfg: &DenseAeConfig) -> Result<Vec<ParamShape>> {
+        DenseAe::parameter_shapes(cfg)
+    }
+
+    fn lstm(cfg: &LstmAeConfig, attention: bool) -> Result<Vec<ParamShape>> {
+        if attention {
+            AttentionLstmAe::parameter_shapes(cfg)
+        } else {
+            LstmAe::parameter_shapes(cfg)
+        }
+    }
+
+    fn conv(cfg: &ConvAeConfig) -> Result<Vec<ParamShape>> {
+        ConvAe::parameter_shapes(cfg)
+    }
+
+    fn forecaster(cfg: &LstmForecasterConfig) -> Result<Vec<ParamShape>> {
+        ForecastNet::parameter_shapes(cfg)
+    }
 
     fn built<M: Trainable>(m: &M) -> Vec<ParamShape> {
         m.parameters()

@@ -15,7 +15,7 @@ use super::config::TrainConfig;
 use super::early_stop::{EarlyStopping, Verdict};
 use super::progress;
 use super::trainable_detector::TrainableDetector;
-use crate::autoencoder::{check_f32_samples, check_finite_array};
+use crate::checks::{check_f32_samples, check_finite_array};
 use crate::convert::array_to_tensor;
 use crate::error::{ModelError, Result};
 
@@ -61,6 +61,28 @@ pub struct TrainSummary {
     /// those are all equal. A collapsed model is also reported on stderr unless `quiet`.
     #[serde(default)]
     pub collapse: Option<CollapseCheck>,
+}
+
+impl TrainSummary {
+    /// Which samples of the training data were held out for validation and never fitted:
+    /// the last [`TrainSummary::n_val`] of them, `n_train..n_train + n_val` (empty without
+    /// validation). With windows of a series at stride `s`, window `k` starts at step
+    /// `k · s`, so the steps from `n_train · s` on were never fitted as a sample's start,
+    /// whatever `val_fraction` was: the normal reference data of an explanation comes from
+    /// there, not from a guess.
+    ///
+    /// ```
+    /// use ae_models::{train::{train, TrainConfig}, DenseAe, DenseAeConfig};
+    /// use tch::{Device, Kind, Tensor};
+    /// let ae = DenseAe::seeded(&DenseAeConfig::new(4, vec![3]), Device::Cpu, 0)?;
+    /// let data = Tensor::rand([40, 4], (Kind::Float, Device::Cpu));
+    /// let cfg = TrainConfig { epochs: 1, val_fraction: 0.25, quiet: true, ..TrainConfig::default() };
+    /// assert_eq!(train(&ae, &data, &cfg)?.held_out(), 30..40);
+    /// # Ok::<(), ae_models::ModelError>(())
+    /// ```
+    pub fn held_out(&self) -> std::ops::Range<usize> {
+        self.n_train..self.n_train + self.n_val
+    }
 }
 
 impl fmt::Display for TrainSummary {

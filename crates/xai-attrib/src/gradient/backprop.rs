@@ -64,7 +64,7 @@ pub(crate) fn for_each_gradient<S: Scorer + ?Sized>(
                     method,
                     scorer: scorer.describe(),
                 })?;
-            if let Some(i) = ae_models::convert::first_non_finite(&grad)? {
+            if let Some(i) = ae_models::checks::first_non_finite(&grad)? {
                 let cells = (grad.numel() as i64 / len.max(1)).max(1) as usize;
                 return Err(XaiError::NonFinite {
                     what: format!(
