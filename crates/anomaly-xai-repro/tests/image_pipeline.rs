@@ -142,8 +142,10 @@ fn the_image_localizer_scores_every_method_per_group_and_refuses_bad_input() {
 /// but for its defect pixels gets AP 1 there.
 #[test]
 fn the_image_localizer_adds_the_deviation_from_the_mean_normal_image() {
+    use anomaly_xai::attrib::BaselineSpec;
     use anomaly_xai::image::ImageSample;
-    use anomaly_xai::method::Context;
+    use anomaly_xai::lrp::RootPoint;
+    use anomaly_xai::method::{Context, MethodSpec};
     use anomaly_xai::models::{ConvAe, ConvAeConfig};
     use anomaly_xai_repro::image::tensor::samples_to_tensor;
     use anomaly_xai_repro::image::{paper2_methods, ImageLocalizer, DEVIATION_LABEL};
@@ -169,16 +171,25 @@ fn the_image_localizer_adds_the_deviation_from_the_mean_normal_image() {
         mask: Some(mask),
     }];
     let model = ConvAe::seeded(&ConvAeConfig::small(16, 4), Device::Cpu, 0).unwrap();
-    let localizer = ImageLocalizer::new(paper2_methods(size, false, false).unwrap());
+    // Paper 2's methods and deviation LRP from each image's reconstruction and from the
+    // mean normal image, as the image example runs them.
+    let mut methods = paper2_methods(size, false, false).unwrap();
+    methods.extend([
+        MethodSpec::lrp_deviation(RootPoint::Reconstruction),
+        MethodSpec::lrp_deviation(RootPoint::Baseline).baseline(BaselineSpec::SampleMeans),
+    ]);
+    let localizer = ImageLocalizer::new(methods);
     let ctx = Context {
         train: Some(&train),
         ..Context::new(&model)
     };
     let run = localizer.run(&ctx, &test).unwrap();
-    assert_eq!(run.methods.len(), 5);
-    assert_eq!(run.methods[4], DEVIATION_LABEL);
-    assert!((run.pooled[4].average_precision - 1.0).abs() < 1e-9);
+    assert_eq!(run.methods.len(), 7);
+    assert_eq!(run.methods[6], DEVIATION_LABEL);
+    assert!((run.pooled[6].average_precision - 1.0).abs() < 1e-9);
+    assert!(run.maps[5][0].iter().all(|v| v.is_finite()));
     // Without training images there is no mean to compare with, and no row.
+    let localizer = ImageLocalizer::new(paper2_methods(size, false, false).unwrap());
     let run = localizer.run(&Context::new(&model), &test).unwrap();
     assert_eq!(run.methods.len(), 4);
 }
