@@ -543,6 +543,7 @@ fn group_shift_table() {
 /// Every default method and the deviation row on the first two regimes, as their checks
 /// run them, mean of `SEEDS` machines (default 8): the margins over chance and over the
 /// deviation row of `docs/reproduction/regimes.md` and `defaults::methods`.
+/// `GROUPING=correlated` perturbs correlated groups instead of one sensor at a time.
 #[test]
 #[ignore = "measurement of the deviation row on the first two regimes; prints means"]
 fn deviation_row_table() {
@@ -553,10 +554,18 @@ fn deviation_row_table() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(8);
+    let grouping = match std::env::var("GROUPING").as_deref() {
+        Ok("correlated") => Grouping::Correlated,
+        _ => Grouping::PerSensor,
+    };
     for regime in [Regime::FewSensors, Regime::CorrelatedGroup] {
         let runs: Vec<LocalizationRun> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..seeds)
-                .map(|seed| s.spawn(move || run(regime, seed, default_methods())))
+                .map(|seed| {
+                    s.spawn(move || {
+                        run_on(&small(regime, seed), WINDOW, default_methods(), grouping)
+                    })
+                })
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
@@ -589,7 +598,7 @@ fn deviation_row_table() {
                 m.2 += u / seeds as f64;
             }
         }
-        eprintln!("{regime}, mean of {seeds} machines:");
+        eprintln!("{regime}, {grouping:?}, mean of {seeds} machines:");
         for (l, f, u) in &mean {
             eprintln!("  {l}: {f:.3} ({u:.3})");
         }

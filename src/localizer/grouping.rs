@@ -36,8 +36,13 @@ pub enum Grouping {
     /// Where a fault displaces a correlated group together and the detector follows it
     /// for every member, perturbing one sensor at a time puts that sensor at odds with
     /// its group and raises the error: the displaced sensors get negative effects.
-    /// Perturbing the cluster asks what its displacement did. Paper 1 perturbs sensors
-    /// one by one ([`Grouping::PerSensor`], the default).
+    /// Perturbing the cluster asks what its displacement did. Where a fault is on one
+    /// sensor of a cluster, though, every member carries its score: on synthetic machines
+    /// of correlated faults Feature Permutation, Shapley sampling and Kernel SHAP gain 10
+    /// to 24 GT@120% IoU points with it, and where faults sit on few independent sensors
+    /// they lose 21 to 23 (`docs/reproduction/regimes.md`). A setting for systems of
+    /// correlated faults; paper 1 perturbs sensors one by one ([`Grouping::PerSensor`],
+    /// the default).
     Correlated,
 }
 
