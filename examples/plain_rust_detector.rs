@@ -65,7 +65,7 @@ fn run() -> Result<()> {
     eprintln!("  PCA on SMD: {} of 38 components", pca.k);
     let detector = ArrayDetector::new("PCA", vec![50, 38], move |x: ArrayViewD<'_, f32>| {
         pca.reconstruct(x)
-    });
+    })?;
     let localizer = common::localizer(false)?;
     let pca_ctx = Context {
         detector: &detector,
@@ -118,7 +118,7 @@ fn breast_cancer(dir: &std::path::Path) -> Result<Table> {
     eprintln!("  PCA on breast cancer: {} of {f} components", pca.k);
     let pca = ArrayDetector::new("PCA", vec![f as i64], move |x: ArrayViewD<'_, f32>| {
         pca.reconstruct(x)
-    });
+    })?;
     let ae = DenseAe::seeded(
         &DenseAeConfig::new(f as i64, vc.hidden.clone()),
         Device::Cpu,

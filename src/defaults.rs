@@ -115,7 +115,7 @@ pub fn methods(
 /// use anomaly_xai::models::ArrayDetector;
 /// use ndarray::ArrayViewD;
 /// // A plain-Rust detector that predicts every cell as 0.5: not differentiable, no layers.
-/// let detector = ArrayDetector::new("constant", vec![20, 4], |x: ArrayViewD<'_, f32>| x.mapv(|_| 0.5));
+/// let detector = ArrayDetector::new("constant", vec![20, 4], |x: ArrayViewD<'_, f32>| x.mapv(|_| 0.5))?;
 /// let served = anomaly_xai::defaults::for_detector(&detector, 200, 5, &[0])?;
 /// assert_eq!(served.methods.len(), 6); // residual L1 and L2, Occlusion, Permutation, Shapley, Kernel SHAP
 /// assert_eq!(served.left_out.len(), 4); // Gradient SHAP, IG, and both deviation LRPs

@@ -67,6 +67,22 @@ pub enum Error {
         /// What the detector lacks.
         missing: String,
     },
+    /// A method attributed nothing: every attribution of a batch is exactly 0. Returned
+    /// instead of the zeros, the same for every method, because a ranking of zeros says
+    /// nothing about the input: typically the detector's error is 0 everywhere (a
+    /// detector that returns its input) or does not depend on the input.
+    #[error(
+        "{method} explains nothing: every attribution of the {samples} sample(s) is 0 ({})",
+        nothing_reason(*.max_error)
+    )]
+    NothingExplained {
+        /// The method's label.
+        method: String,
+        /// How many samples the batch held.
+        samples: usize,
+        /// The largest explained error of those samples.
+        max_error: f64,
+    },
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -192,6 +208,20 @@ impl From<LrpError> for Error {
             LrpError::Torch(t) => Error::Torch(t),
             other => Error::Lrp(other),
         }
+    }
+}
+
+/// Why a method may have explained nothing, from the samples' largest explained error.
+fn nothing_reason(max_error: f64) -> String {
+    if max_error == 0.0 {
+        "their explained error is 0: the detector predicts them exactly, so there is nothing \
+         to explain; a detector that returns its input has zero error everywhere"
+            .into()
+    } else {
+        format!(
+            "their explained error reaches {max_error:.3e}, but none of it depends on the input \
+             as this method sees it (does the detector's error depend on its input?)"
+        )
     }
 }
 

@@ -31,7 +31,7 @@ use tch::Tensor;
 
 use crate::attrib::{
     AttentionReadout, Attribution, Baseline, BaselineSpec, Batching, ErrorScorer, Family,
-    FeatureMask, Request, Residual,
+    FeatureMask, Request, Residual, Scorer,
 };
 use crate::error::{Error, Result};
 use crate::lrp::{Lrp, Preset, RootPoint, DEVIATION_EPSILON};
@@ -82,8 +82,12 @@ pub struct MethodSpec {
 crate::models::checked_serde!(MethodSpec);
 
 impl MethodSpec {
+    /// The most seeds a method may be repeated with: each is a whole run of the method.
+    pub const MAX_SEEDS: usize = 1000;
+
     /// Checks what can be checked without a detector: seeds only on methods that draw
-    /// random numbers (the method's own settings are checked when it is built).
+    /// random numbers, at most [`MethodSpec::MAX_SEEDS`] of them (the method's own
+    /// settings are checked when it is built).
     ///
     /// # Errors
     /// As [`MethodSpec::runs`].
@@ -251,8 +255,19 @@ impl MethodSpec {
     /// One spec per run: one per seed for a stochastic method with seeds, else itself.
     ///
     /// # Errors
-    /// [`Error::InvalidSetting`] when a deterministic method is given seeds.
+    /// [`Error::InvalidSetting`] when a deterministic method is given seeds, or more than
+    /// [`MethodSpec::MAX_SEEDS`].
     pub fn runs(&self) -> Result<Vec<MethodSpec>> {
+        if self.seeds.len() > MethodSpec::MAX_SEEDS {
+            return Err(Error::InvalidSetting {
+                setting: "seeds",
+                value: format!("{} seeds for {}", self.seeds.len(), self.label()),
+                rule: format!(
+                    "must be at most {} (each seed is a whole run of the method)",
+                    MethodSpec::MAX_SEEDS
+                ),
+            });
+        }
         match &self.method {
             _ if self.seeds.is_empty() => Ok(vec![self.clone()]),
             Method::Attrib(m) if m.seed().is_some() => Ok(self
@@ -444,6 +459,11 @@ impl PreparedMethod {
 
     /// Attributions `[B, ..]` of the explained error of the batch `x: [B, ..]`, with the
     /// detector and attention model of `ctx` (the context it was prepared with).
+    ///
+    /// # Errors
+    /// The method's own errors, and [`Error::NothingExplained`] when every attribution
+    /// of a non-empty batch is exactly 0 (the same rule for every method), naming the
+    /// largest explained error of the batch.
     pub fn explain(&self, ctx: &Context<'_>, x: &Tensor) -> Result<Tensor> {
         let request = &self.request;
         let scorer = ErrorScorer::new(ctx.detector, self.error.clone())?;
@@ -475,6 +495,14 @@ impl PreparedMethod {
                 Attribution::<dyn Autoencoder>::attribute(lrp, ae, x, request)?
             }
         };
+        if a.scores.numel() > 0 && a.scores.f_abs()?.f_max()?.f_double_value(&[])? == 0.0 {
+            let max_error = scorer.score(x)?.f_max()?.f_double_value(&[])?;
+            return Err(Error::NothingExplained {
+                method: self.spec.label(),
+                samples: x.size().first().copied().unwrap_or(0) as usize,
+                max_error,
+            });
+        }
         Ok(a.scores)
     }
 }

@@ -44,6 +44,21 @@ fn method_specs_are_checked_when_read() {
     .unwrap();
     assert_eq!(ok.runs().unwrap().len(), 2);
     assert_eq!(ok.label(), "KS");
+    // Counts past their bounds, in the method's settings and in the seed list.
+    let err = read::<MethodSpec>(
+        r#"{"method": {"attrib": {"shapley_value_sampling": {"n_permutations": 1000000000000}}}}"#,
+    )
+    .unwrap_err();
+    assert!(err.contains("over the bound of 100000"), "{err}");
+    let seeds: Vec<u64> = (0..=MethodSpec::MAX_SEEDS as u64).collect();
+    let json = format!(
+        r#"{{"method": {{"attrib": {{"kernel_shap": {{"n_samples": 50}}}}}}, "seeds": {seeds:?}}}"#
+    );
+    let err = read::<MethodSpec>(&json).unwrap_err();
+    assert!(
+        err.contains("1001 seeds") && err.contains("at most 1000"),
+        "{err}"
+    );
 }
 
 #[test]

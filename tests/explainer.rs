@@ -17,6 +17,7 @@ fn half() -> ArrayDetector<impl Fn(ArrayViewD<'_, f32>) -> ndarray::ArrayD<f32> 
         vec![WINDOW as i64, SENSORS as i64],
         |x: ArrayViewD<'_, f32>| x.mapv(|_| 0.5),
     )
+    .unwrap()
 }
 
 /// Normal data around 0.5: every sensor's residual is at most 0.1.

@@ -16,6 +16,7 @@ fn half() -> ArrayDetector<impl Fn(ArrayViewD<'_, f32>) -> ndarray::ArrayD<f32> 
         vec![WINDOW as i64, SENSORS as i64],
         |x: ArrayViewD<'_, f32>| x.mapv(|_| 0.5),
     )
+    .unwrap()
 }
 
 /// Normal data around 0.5; sensor 3 is constant (0.5) when `constant`.

@@ -20,6 +20,7 @@ fn half() -> ArrayDetector<impl Fn(ArrayViewD<'_, f32>) -> ndarray::ArrayD<f32> 
         vec![WINDOW as i64, SENSORS as i64],
         |x: ArrayViewD<'_, f32>| x.mapv(|_| 0.5),
     )
+    .unwrap()
 }
 
 fn lstm(seed: u64) -> LstmAe {

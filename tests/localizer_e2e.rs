@@ -754,7 +754,8 @@ fn a_correlated_group_shares_the_sum_of_its_members_effects_equally() {
         "zero",
         vec![WINDOW as i64, 3],
         |x: ndarray::ArrayViewD<'_, f32>| ndarray::ArrayD::zeros(x.shape()),
-    );
+    )
+    .unwrap();
     let ctx = Context {
         train: Some(&train),
         ..Context::new(&zero)

@@ -34,7 +34,7 @@
 //! let detector = ArrayDetector::new("window mean", vec![10, 3], |x: ArrayViewD<'_, f32>| {
 //!     let mean = x.mean_axis(Axis(1)).unwrap().insert_axis(Axis(1));
 //!     mean.broadcast(x.shape()).unwrap().to_owned()
-//! });
+//! })?;
 //! // Normal data: three noisy sensors; the detector was not fitted on any of it.
 //! let normal = Array2::from_shape_fn((200, 3), |(t, f)| ((t * 7 + f * 13) % 11) as f32 / 10.0);
 //! let explainer = Explainer::builder(detector)

@@ -13,7 +13,7 @@
 //! let mean = ArrayDetector::new("window mean", vec![4, 2], |x: ArrayViewD<'_, f32>| {
 //!     let m = x.mean_axis(Axis(1)).unwrap().insert_axis(Axis(1));
 //!     m.broadcast(x.shape()).unwrap().to_owned()
-//! });
+//! })?;
 //! let mut series = Array2::<f32>::zeros((10, 2));
 //! series[[6, 1]] = 4.0; // a spike
 //! let scores = series_scores(&mean, series.view(), 2, ErrorNorm::L1, 64)?;

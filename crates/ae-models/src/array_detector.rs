@@ -26,7 +26,7 @@ use crate::recon_error::{cell_errors, ErrorNorm};
 /// let d = ArrayDetector::new("sensor mean", vec![2, 3], |x: ArrayViewD<'_, f32>| {
 ///     let mean = x.mean_axis(Axis(2)).unwrap().insert_axis(Axis(2));
 ///     mean.broadcast(x.shape()).unwrap().to_owned()
-/// });
+/// })?;
 /// let x = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 0.0, 0.0, 3.0]).reshape([1, 2, 3]);
 /// let e = d.cell_errors(&x, ErrorNorm::L1)?;
 /// assert_eq!(Vec::<f32>::try_from(e.flatten(0, -1)).unwrap(), vec![1.0, 0.0, 1.0, 1.0, 1.0, 2.0]);
@@ -45,13 +45,25 @@ where
     F: Fn(ArrayViewD<'_, f32>) -> ArrayD<f32>,
 {
     /// `f` predicts every cell of samples of `sample_shape`; described as `name`.
-    pub fn new(name: impl Into<String>, sample_shape: Vec<i64>, f: F) -> Self {
-        ArrayDetector {
-            name: name.into(),
+    ///
+    /// # Errors
+    /// [`ModelError::ShapeMismatch`] naming the detector when `sample_shape` has no
+    /// dimension or one below 1: a sample without cells has no error to explain.
+    pub fn new(name: impl Into<String>, sample_shape: Vec<i64>, f: F) -> Result<Self> {
+        let name = name.into();
+        if sample_shape.is_empty() || sample_shape.iter().any(|&d| d < 1) {
+            return Err(ModelError::ShapeMismatch {
+                what: format!("sample shape of plain-Rust detector `{name}`"),
+                expected: "at least one dimension, every one at least 1".into(),
+                got: sample_shape,
+            });
+        }
+        Ok(ArrayDetector {
+            name,
             sample_shape,
             predicted: OutputCells::all(),
             f,
-        }
+        })
     }
 
     /// Only `cells` carry a prediction (e.g. the last steps of a forecaster's window);

@@ -326,12 +326,14 @@ impl ExplainedError {
     /// then applied to many batches.
     ///
     /// # Errors
-    /// As [`OutputCells::mask`].
+    /// [`ModelError::ShapeMismatch`] for a sample shape without dimensions or with one
+    /// below 1 (a sample of no cells has no error to average: its mean would be NaN);
+    /// otherwise as [`OutputCells::mask`].
     pub fn resolve(&self, sample: &[i64], device: Device) -> Result<ResolvedError> {
-        if sample.is_empty() {
+        if sample.is_empty() || sample.iter().any(|&d| d < 1) {
             return Err(ModelError::ShapeMismatch {
-                what: "explained error".into(),
-                expected: "samples with at least one dimension".into(),
+                what: "explained error: the detector's sample shape".into(),
+                expected: "at least one dimension, every one at least 1".into(),
                 got: sample.to_vec(),
             });
         }

@@ -29,7 +29,7 @@
 //! the tensor and the first bad index; all of them name the file.
 
 mod any;
-mod header;
+pub(crate) mod header;
 pub(crate) mod shapes;
 
 pub use any::{load_any, AnyAutoencoder};
@@ -44,7 +44,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
 
-use self::header::{read_header, TensorInfo};
+use self::header::{read_header, read_tensors, TensorInfo};
 use crate::autoencoder::Trainable;
 use crate::checks::check_finite;
 use crate::error::{ModelError, Result};
@@ -522,13 +522,7 @@ pub fn load_weights_into<M: SavedModel>(model: &M, path: &Path) -> Result<()> {
 /// Reads the weights (whose header [`check_files`] accepted), checks every value is
 /// finite, then copies, so a failed load changes nothing.
 fn copy_weights<M: Trainable + ?Sized>(model: &M, file: &Path) -> Result<()> {
-    let saved: BTreeMap<String, Tensor> = Tensor::read_safetensors(file)
-        .map_err(|e| ModelError::CorruptFile {
-            path: file.display().to_string(),
-            reason: e.to_string(),
-        })?
-        .into_iter()
-        .collect();
+    let saved = read_tensors(file)?;
     for (name, p) in model.parameters() {
         let src = saved.get(name).ok_or_else(|| {
             mismatch(

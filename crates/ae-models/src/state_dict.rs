@@ -32,6 +32,7 @@ use std::path::Path;
 
 use tch::{Device, Kind, Tensor};
 
+use crate::checks::check_finite;
 use crate::error::{ModelError, Result};
 
 /// Named tensors to build a model from, e.g. a PyTorch `state_dict`.
@@ -51,22 +52,18 @@ impl StateDict {
     }
 
     /// Reads a safetensors file (e.g. `safetensors.torch.save_file(model.state_dict(), path)`).
+    /// The header is checked before any tensor is read (by the `safetensors` crate's
+    /// parser, with the format's limits), and every floating-point value must be finite.
     ///
     /// # Errors
-    /// [`ModelError::Io`] if the file cannot be read, [`ModelError::Data`] if it is not a
-    /// safetensors file.
+    /// [`ModelError::Io`] if the file cannot be read; [`ModelError::CorruptFile`] saying
+    /// in one sentence what is wrong with a file that is not a (complete) safetensors
+    /// file, e.g. `the header promises 436 bytes of tensor data, the file holds 426 (the
+    /// file was cut short)`; [`ModelError::NonFinite`] naming the tensor and the first
+    /// NaN or infinite value.
     pub fn read_safetensors(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        if let Err(e) = std::fs::metadata(path) {
-            return Err(ModelError::Io {
-                path: path.display().to_string(),
-                source: e,
-            });
-        }
-        let tensors = Tensor::read_safetensors(path).map_err(|e| ModelError::Data {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        let tensors = crate::persist::header::read_tensors(path)?;
         Ok(StateDict {
             tensors: tensors.into_iter().collect(),
             source: path.display().to_string(),
@@ -115,13 +112,23 @@ impl StateDict {
     ///
     /// # Errors
     /// [`ModelError::ConfigMismatch`] naming the missing tensor.
+    ///
+    /// [`ModelError::NonFinite`] naming the tensor when a floating-point one holds a NaN
+    /// or infinite value: a model is never built from it.
     pub fn take(&mut self, name: &str) -> Result<Tensor> {
-        self.tensors.remove(name).ok_or_else(|| {
+        let t = self.tensors.remove(name).ok_or_else(|| {
             self.mismatch(format!(
                 "parameter {name} is missing (present: {:?})",
                 self.tensors.keys().collect::<Vec<_>>()
             ))
-        })
+        })?;
+        if matches!(
+            t.kind(),
+            Kind::Float | Kind::Double | Kind::Half | Kind::BFloat16
+        ) {
+            check_finite(&t, &format!("{}: parameter {name}", self.source))?;
+        }
+        Ok(t)
     }
 
     /// Removes `name`, checks its shape and floating-point dtype, and returns it as an
@@ -199,6 +206,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("Int64"), "{e}");
+    }
+
+    #[test]
+    fn non_finite_weights_are_refused_at_load() {
+        let w = t(&[2, 3]);
+        let _ = w.get(1).get(2).fill_(f64::NAN);
+        let mut sd = StateDict::new([("encoder.0.weight".to_string(), w)]);
+        let e = sd
+            .take_param("encoder.0.weight", &[2, 3], Device::Cpu)
+            .unwrap_err();
+        assert!(matches!(e, ModelError::NonFinite { index: 5, .. }), "{e:?}");
+        assert!(e.to_string().contains("parameter encoder.0.weight"), "{e}");
     }
 
     #[test]

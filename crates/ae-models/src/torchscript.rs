@@ -129,7 +129,7 @@ impl TorchScriptDetector {
         let mut module =
             CModule::load_on_device(path, device).map_err(|e| ModelError::CorruptFile {
                 path: shown.clone(),
-                reason: format!("not a TorchScript module ({})", first_line(&e)),
+                reason: format!("not a TorchScript module: {}", load_reason(&e)),
             })?;
         module.f_set_eval()?;
         let detector = TorchScriptDetector {
@@ -288,6 +288,34 @@ fn check_shape(sizes: &[i64]) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// libtorch's reason for refusing to load a file, in one sentence: its first sentence
+/// without the "internal error" framing and the advice paragraph that follows it, and the
+/// common cases said in a user's words.
+fn load_reason(e: &TchError) -> String {
+    let text = first_line(e);
+    let text = text.trim_start_matches("Internal torch error:").trim();
+    let text = text
+        .trim_start_matches("PytorchStreamReader failed reading zip archive:")
+        .trim();
+    let sentence = text
+        .split(". ")
+        .next()
+        .unwrap_or(text)
+        .trim_end_matches('.');
+    if sentence.contains("failed finding central directory") {
+        "its zip archive has no central directory (the file was cut short or damaged)".into()
+    } else if sentence.contains("not a ZIP archive") {
+        "it is not a zip archive, which is what torch.jit.save writes".into()
+    } else if let Some(name) = sentence.strip_prefix("PytorchStreamReader failed locating file ") {
+        let name = name.split(':').next().unwrap_or(name);
+        format!(
+            "its archive has no {name} (was it saved with torch.save instead of torch.jit.save?)"
+        )
+    } else {
+        sentence.to_string()
+    }
 }
 
 /// A libtorch error without its C++ backtrace: its first three lines and, when the

@@ -292,3 +292,44 @@ fn every_layer_check_names_its_setting() {
         "{e}"
     );
 }
+
+#[test]
+fn a_bad_safetensors_file_is_named_in_one_sentence_and_nan_weights_are_refused() {
+    let cfg = DenseAeConfig::new(3, vec![2]);
+    let dense = DenseAe::seeded(&cfg, Device::Cpu, 1).unwrap();
+    let path = temp("cut.safetensors");
+    Tensor::write_safetensors(&copy_of(&dense, ""), &path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    // Cut inside the data: no bare `MetadataIncompleteBuffer`, but what is wrong.
+    std::fs::write(&path, &bytes[..bytes.len() - 4]).unwrap();
+    let e = StateDict::read_safetensors(&path).unwrap_err();
+    assert!(matches!(e, ModelError::CorruptFile { .. }), "{e:?}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("the file holds") && msg.contains("cut short") && !msg.contains("Metadata"),
+        "{msg}"
+    );
+    // Not a safetensors file at all.
+    std::fs::write(&path, b"just some text, not weights").unwrap();
+    let msg = StateDict::read_safetensors(&path).unwrap_err().to_string();
+    assert!(
+        msg.contains("cut short, or it is not a safetensors file")
+            && !msg.contains("HeaderTooLarge"),
+        "{msg}"
+    );
+    // A NaN weight in the file is refused when it is read, naming the tensor.
+    let params = copy_of(&dense, "");
+    let _ = params[1].1.get(0).fill_(f64::NAN);
+    Tensor::write_safetensors(&params, &path).unwrap();
+    let e = StateDict::read_safetensors(&path).unwrap_err();
+    std::fs::remove_file(&path).ok();
+    assert!(matches!(e, ModelError::NonFinite { index: 0, .. }), "{e:?}");
+    assert!(
+        e.to_string()
+            .contains(&format!("parameter {}", params[1].0)),
+        "{e}"
+    );
+    // And a NaN weight given in memory never becomes a model.
+    let e = DenseAe::from_state_dict(&cfg, StateDict::new(params), Device::Cpu).unwrap_err();
+    assert!(matches!(e, ModelError::NonFinite { .. }), "{e:?}");
+}

@@ -112,9 +112,9 @@ fn a_corrupt_file_is_named() {
     std::fs::create_dir_all(&dir).unwrap();
     // A truncated module and a file that is not one at all.
     let bytes = std::fs::read(fixture("tiny_ae.pt")).unwrap();
-    for (name, content) in [
-        ("truncated.pt", &bytes[..bytes.len() / 2]),
-        ("text.pt", b"not a module".as_slice()),
+    for (name, content, why) in [
+        ("truncated.pt", &bytes[..bytes.len() / 2], "cut short"),
+        ("text.pt", b"not a module".as_slice(), "not a zip archive"),
     ] {
         let path = dir.join(name);
         std::fs::write(&path, content).unwrap();
@@ -122,10 +122,15 @@ fn a_corrupt_file_is_named() {
         assert!(matches!(err, ModelError::CorruptFile { .. }), "{err:?}");
         let msg = err.to_string();
         assert!(
-            msg.contains(name) && msg.contains("not a TorchScript module"),
+            msg.contains(name) && msg.contains("not a TorchScript module") && msg.contains(why),
             "{msg}"
         );
         assert!(!msg.contains("Exception raised from"), "backtrace in {msg}");
+        // One sentence, without libtorch's paragraph of advice.
+        assert!(
+            !msg.contains("miniz") && !msg.contains("high likelihood") && msg.len() < 200,
+            "{msg}"
+        );
     }
     std::fs::remove_dir_all(&dir).ok();
 }

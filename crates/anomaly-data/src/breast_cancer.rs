@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::csv_table::{read_rows, Columns, LabelRule};
+use crate::csv_table::{read_rows, records, Columns, LabelRule};
 use crate::error::{DataError, Result};
 use crate::table::Table;
 use crate::text::{read_names, read_text};
@@ -36,20 +36,22 @@ pub fn load_breast_cancer(dir: impl AsRef<Path>) -> Result<Table> {
     let mut names = read_names(&names_path)?;
     let path = dir.join("breast_cancer.csv");
     let text = read_text(&path)?;
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-    let Some((_, header)) = lines.next() else {
+    let mut records = records(&text, 0, &path)?;
+    let Some((_, header)) = records.next().transpose()? else {
         return Err(DataError::Content {
-            path,
+            path: path.clone(),
             reason: "empty file".into(),
         });
     };
-    let h: Vec<&str> = header.trim().split(',').collect();
-    let count = |i: usize| h.get(i).and_then(|s| s.trim().parse::<usize>().ok());
+    let count = |i: usize| header.get(i).and_then(|s| s.parse::<usize>().ok());
     let (Some(n_rows), Some(n_features)) = (count(0), count(1)) else {
         return Err(DataError::Parse {
-            path,
+            path: path.clone(),
             line: 1,
-            reason: format!("header `{header}` is not `rows,features,..`"),
+            reason: format!(
+                "header `{}` is not `rows,features,..`",
+                header.iter().collect::<Vec<_>>().join(",")
+            ),
         });
     };
     if names.len() != n_features {
@@ -69,7 +71,7 @@ pub fn load_breast_cancer(dir: impl AsRef<Path>) -> Result<Table> {
         normal: "1",
         anomalous: Some(&anomalous),
     };
-    let (table, _) = read_rows(lines, &path, &columns, &labels)?;
+    let (table, _) = read_rows(records, &path, &columns, &labels)?;
     if table.n_rows() != n_rows {
         return Err(DataError::Content {
             path,

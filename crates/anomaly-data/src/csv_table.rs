@@ -1,23 +1,30 @@
-//! The general table loader: a labelled CSV file with a header row.
+//! The general table loader: a labelled CSV file, read with the `csv` crate (quoted
+//! fields, a byte-order mark, headerless files, leading lines to skip).
 
 use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
+use csv::{ReaderBuilder, StringRecord, Trim};
+
 use crate::error::{DataError, Result};
 use crate::table::Table;
 use crate::text::read_text;
 
 /// How to read a labelled CSV file into a [`Table`]: which column is the label, which of
-/// its values means "normal", and which columns to leave out.
+/// its values means "normal", which columns to leave out, and where the records start.
 ///
-/// The format is plain comma-separated values: one header row of column names, then one
-/// record a line, every field trimmed of surrounding whitespace (so `\r\n` line ends are
-/// fine), blank lines skipped, no quoting (a field cannot hold a comma). Every column
-/// other than the label and the dropped ones is a feature and must hold finite numbers.
-/// The label column may hold anything; a row is normal when its label equals
-/// [`CsvTable::normal`]. Files whose name ends in `.xz` are decompressed on reading.
+/// The format is comma-separated values as the `csv` crate reads them: fields may be
+/// quoted (`"1,5"` is one field, `""` inside quotes is a quote), every field is trimmed of
+/// surrounding whitespace (so `\r\n` line ends are fine), blank lines are skipped, and a
+/// UTF-8 byte-order mark at the start of the file is dropped. After
+/// [`skip_rows`](Self::skip_rows) leading lines, one header row names the columns, or,
+/// for a [`headerless`](Self::headerless) file, the columns are named by their 1-based
+/// position (`"1"`, `"2"`, …). Every column other than the label and the dropped ones is
+/// a feature and must hold finite numbers. The label column may hold anything; a row is
+/// normal when its label equals [`CsvTable::normal`]. Files whose name ends in `.xz` are
+/// decompressed on reading.
 ///
 /// ```
 /// use anomaly_data::CsvTable;
@@ -25,11 +32,17 @@ use crate::text::read_text;
 /// let csv = "id,temperature,pressure,status\n\
 ///            a1,20.5,1.01,ok\n\
 ///            a2,21.0,1.02,ok\n\
-///            a3,95.0,0.40,fault\n";
+///            a3,95.0,0.40,\"fault, valve 3\"\n";
 /// let table = CsvTable::new("status", "ok").drop_columns(["id"]).parse(csv, "plant.csv")?;
 /// assert_eq!(table.names, ["temperature", "pressure"]);
 /// assert_eq!(table.normal, [true, true, false]);
 /// assert_eq!(table.features[[2, 0]], 95.0);
+///
+/// // scikit-learn's layout: a first line of counts, no header, the label last.
+/// let sk = "3,2,malignant,benign\n1.0,2.0,1\n3.0,4.0,0\n5.0,6.0,1\n";
+/// let table = CsvTable::new("3", "1").skip_rows(1).headerless().parse(sk, "sk.csv")?;
+/// assert_eq!(table.names, ["1", "2"]);
+/// assert_eq!(table.normal, [true, false, true]);
 ///
 /// // A non-numeric feature is an error naming file, line and column.
 /// let err = CsvTable::new("status", "ok").parse(csv, "plant.csv").unwrap_err();
@@ -42,7 +55,8 @@ use crate::text::read_text;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CsvTable {
-    /// The name of the label column, as written in the header.
+    /// The name of the label column, as written in the header (its 1-based position in a
+    /// headerless file).
     pub label: String,
     /// The label value of a normal row (compared with the trimmed field).
     pub normal: String,
@@ -55,6 +69,19 @@ pub struct CsvTable {
     /// must hold numbers.
     #[serde(default)]
     pub drop: Vec<String>,
+    /// Whether the first row (after the skipped lines) names the columns (the default).
+    /// Without a header, columns are named by their 1-based position.
+    #[serde(default = "default_header")]
+    pub header: bool,
+    /// Lines before the header (or the first record) that are not part of the table, such
+    /// as a line of counts or a comment. Line numbers in errors still count from the top
+    /// of the file.
+    #[serde(default)]
+    pub skip_rows: usize,
+}
+
+fn default_header() -> bool {
+    true
 }
 
 impl CsvTable {
@@ -66,7 +93,22 @@ impl CsvTable {
             normal: normal.into(),
             anomalous: None,
             drop: Vec::new(),
+            header: true,
+            skip_rows: 0,
         }
+    }
+
+    /// The file has no header row: columns are named by their 1-based position (`"1"`,
+    /// `"2"`, …), and [`label`](Self::label) and [`drop`](Self::drop) use those names.
+    pub fn headerless(mut self) -> Self {
+        self.header = false;
+        self
+    }
+
+    /// Skips the first `lines` lines of the file before the header (or the first record).
+    pub fn skip_rows(mut self, lines: usize) -> Self {
+        self.skip_rows = lines;
+        self
     }
 
     /// Restricts the label values of anomalous rows to `values`; any other value becomes
@@ -138,18 +180,23 @@ impl CsvTable {
     pub fn parse(&self, text: &str, path: impl AsRef<Path>) -> Result<Table> {
         let path = path.as_ref();
         self.check()?;
-        let mut lines = text
-            .lines()
-            .enumerate()
-            .map(|(i, l)| (i + 1, l))
-            .filter(|(_, l)| !l.trim().is_empty());
-        let Some((header_line, header)) = lines.next() else {
+        let mut records = records(text, self.skip_rows, path)?;
+        let first = records.next().transpose()?;
+        let Some((header_line, first)) = first else {
             return Err(DataError::Content {
                 path: path.to_path_buf(),
-                reason: "empty file: no header row".into(),
+                reason: match self.skip_rows {
+                    0 => "empty file: no header row".into(),
+                    n => format!("no header row after the {n} skipped line(s)"),
+                },
             });
         };
-        let names = header_names(header, path, header_line)?;
+        let (names, first_row) = if self.header {
+            (header_names(&first, path, header_line)?, None)
+        } else {
+            let names = (1..=first.len()).map(|j| j.to_string()).collect();
+            (names, Some((header_line, first)))
+        };
         let find = |column: &str| {
             names
                 .iter()
@@ -189,7 +236,8 @@ impl CsvTable {
             normal: self.normal.trim(),
             anomalous: self.anomalous.as_deref(),
         };
-        let (table, counts) = read_rows(lines, path, &columns, &labels)?;
+        let rows = first_row.into_iter().map(Ok).chain(records);
+        let (table, counts) = read_rows(rows, path, &columns, &labels)?;
         if !table.normal.contains(&true) {
             let found: Vec<String> = counts
                 .iter()
@@ -209,9 +257,60 @@ impl CsvTable {
     }
 }
 
-/// The trimmed names of a header line; empty or repeated names are errors.
-fn header_names(header: &str, path: &Path, line: usize) -> Result<Vec<String>> {
-    let names: Vec<String> = header.split(',').map(|n| n.trim().to_string()).collect();
+/// The non-blank records of CSV `text` after its first `skip_lines` lines, each with the
+/// 1-based line of the file it starts on. Fields are trimmed, quotes resolved, a leading
+/// UTF-8 byte-order mark dropped; a record may have any number of fields (the caller
+/// checks them against its columns). Every table loader of this crate reads through here.
+///
+/// # Errors
+/// [`DataError::Content`] when the file has fewer than `skip_lines` lines; the iterator
+/// yields [`DataError::Parse`] naming the line for a record the `csv` crate cannot read.
+pub(crate) fn records<'t>(
+    text: &'t str,
+    skip_lines: usize,
+    path: &'t Path,
+) -> Result<impl Iterator<Item = Result<(usize, StringRecord)>> + 't> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut rest = text;
+    for skipped in 0..skip_lines {
+        if rest.is_empty() {
+            return Err(DataError::Content {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "skip_rows = {skip_lines}, but the file has only {skipped} line(s)"
+                ),
+            });
+        }
+        rest = rest.find('\n').map_or("", |end| &rest[end + 1..]);
+    }
+    let reader = ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(Trim::All)
+        .from_reader(rest.as_bytes());
+    Ok(reader
+        .into_records()
+        .filter_map(move |record| match record {
+            // A line of blanks is one empty field.
+            Ok(r) if r.len() == 1 && r[0].is_empty() => None,
+            Ok(r) => {
+                let line = r.position().map_or(0, |p| p.line() as usize);
+                Some(Ok((line + skip_lines, r)))
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                Some(Err(DataError::Parse {
+                    path: path.to_path_buf(),
+                    line: line + skip_lines,
+                    reason: format!("not readable as CSV: {e}"),
+                }))
+            }
+        }))
+}
+
+/// The names of a header record; empty or repeated names are errors.
+fn header_names(header: &StringRecord, path: &Path, line: usize) -> Result<Vec<String>> {
+    let names: Vec<String> = header.iter().map(|n| n.trim().to_string()).collect();
     let bad = |reason: String| DataError::Parse {
         path: path.to_path_buf(),
         line,
@@ -272,11 +371,11 @@ impl LabelRule<'_> {
 /// Distinct label values with their row counts, in order of first appearance.
 pub(crate) type LabelCounts = Vec<(String, usize)>;
 
-/// Reads the records `(1-based line number, text)` into a table of the kept columns.
-/// Blank lines are skipped. Every loader of this crate goes through here, so all tables
-/// are parsed by the same rules and fail with the same messages.
-pub(crate) fn read_rows<'t>(
-    lines: impl Iterator<Item = (usize, &'t str)>,
+/// Reads the records `(1-based line number, fields)` into a table of the kept columns.
+/// Every loader of this crate goes through here, so all tables are parsed by the same
+/// rules and fail with the same messages.
+pub(crate) fn read_rows(
+    records: impl Iterator<Item = Result<(usize, StringRecord)>>,
     path: &Path,
     columns: &Columns<'_>,
     labels: &LabelRule<'_>,
@@ -286,12 +385,8 @@ pub(crate) fn read_rows<'t>(
     let mut normal = Vec::new();
     let mut counts: LabelCounts = Vec::new();
     let owned_path = || PathBuf::from(path);
-    for (line_no, line) in lines {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = line.split(',').collect();
+    for record in records {
+        let (line_no, fields) = record?;
         if fields.len() != width {
             return Err(DataError::Parse {
                 path: owned_path(),
@@ -518,6 +613,79 @@ mod tests {
             assert!(matches!(e, DataError::InvalidParam { .. }), "{e}");
             assert!(e.to_string().contains(needle), "{e} lacks {needle}");
         }
+    }
+
+    #[test]
+    fn quoted_fields_hold_commas_and_quotes() {
+        let t = CsvTable::new("label", "ok")
+            .drop_columns(["note"])
+            .parse(
+                "\"x, mm\",note,label\n\"1.5\",\"a \"\"quoted\"\", note\",ok\n2,\"b\nc\",\"bad, very\"\n",
+                "q.csv",
+            )
+            .unwrap();
+        assert_eq!(t.names, ["x, mm"]);
+        assert_eq!(t.features, ndarray::array![[1.5f32], [2.0]]);
+        assert_eq!(t.normal, [true, false]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_name() {
+        let t = CsvTable::new("target", "1")
+            .parse("\u{feff}a,b,target\n1,2,1\n", "bom.csv")
+            .unwrap();
+        assert_eq!(t.names, ["a", "b"]);
+        let e = err(&CsvTable::new("x", "1"), "\u{feff}a,target\n1,1\n");
+        assert_eq!(
+            e.to_string(),
+            "t.csv: line 1: the header has no column `x` (its columns: a, target)"
+        );
+    }
+
+    #[test]
+    fn headerless_files_and_skipped_lines_name_columns_by_position() {
+        // scikit-learn's layout: a line of counts, then records with the label last.
+        let text = "3,2,malignant,benign\n1.0,2.0,1\n3.0,4.0,0\n5,6,1\n";
+        let t = CsvTable::new("3", "1")
+            .skip_rows(1)
+            .headerless()
+            .parse(text, "sk.csv")
+            .unwrap();
+        assert_eq!(t.names, ["1", "2"]);
+        assert_eq!(
+            t.features,
+            ndarray::array![[1.0f32, 2.0], [3.0, 4.0], [5.0, 6.0]]
+        );
+        assert_eq!(t.normal, [true, false, true]);
+        // Line numbers count from the top of the file, skipped lines included.
+        let e = err(
+            &CsvTable::new("3", "1").skip_rows(1).headerless(),
+            "3,2,x,y\n1,2,1\n1,x,0\n",
+        );
+        assert_eq!(
+            e.to_string(),
+            "t.csv: line 3, column `2`: field 2 = `x` is not a finite number"
+        );
+        // Skipped lines before a header.
+        let t = CsvTable::new("target", "1")
+            .skip_rows(2)
+            .parse("# export\n# v2\na,target\n4,1\n", "t.csv")
+            .unwrap();
+        assert_eq!(t.names, ["a"]);
+        let e = err(
+            &CsvTable::new("target", "1").skip_rows(5),
+            "a,target\n1,1\n",
+        );
+        assert_eq!(
+            e.to_string(),
+            "t.csv: skip_rows = 5, but the file has only 2 line(s)"
+        );
+        // The settings read from JSON, with defaults.
+        let json: CsvTable = serde_json::from_str(
+            r#"{"label": "3", "normal": "1", "header": false, "skip_rows": 1}"#,
+        )
+        .unwrap();
+        assert_eq!(json, CsvTable::new("3", "1").skip_rows(1).headerless());
     }
 
     #[test]

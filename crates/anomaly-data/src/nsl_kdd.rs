@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::csv_table::{read_rows, Columns, LabelRule};
+use crate::csv_table::{read_rows, records, Columns, LabelRule};
 use crate::error::{DataError, Result};
 use crate::table::Table;
 use crate::text::{read_names, read_text};
@@ -94,6 +94,6 @@ pub fn load_nsl_kdd_file(path: impl AsRef<Path>) -> Result<Table> {
         anomalous: None,
     };
     let text = read_text(path)?;
-    let lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-    Ok(read_rows(lines, path, &columns, &labels)?.0)
+    let (table, _) = read_rows(records(&text, 0, path)?, path, &columns, &labels)?;
+    Ok(table)
 }

@@ -19,6 +19,21 @@ pub enum XaiError {
         /// The rule it breaks.
         rule: &'static str,
     },
+    /// A count too large for what it would allocate or run, refused before anything is
+    /// allocated, e.g. "kernel_shap: n_samples = 1000000000000 is over the bound of
+    /// 1000000 (each coalition is a row of the design and of the fit, and a forward pass
+    /// per sample)".
+    #[error("{method}: {param} = {value} {need}")]
+    TooLarge {
+        /// The method.
+        method: &'static str,
+        /// The setting.
+        param: &'static str,
+        /// The rejected value, rendered.
+        value: String,
+        /// The bound it breaks, or what it would need, in words.
+        need: String,
+    },
     /// A tensor (input, baseline, mask, score) of the wrong shape.
     #[error("{what}: expected shape {expected}, got {got:?}")]
     ShapeMismatch {

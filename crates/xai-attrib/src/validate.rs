@@ -123,6 +123,67 @@ pub(crate) fn shape_str(shape: &[i64]) -> String {
     format!("{shape:?}")
 }
 
+/// The most memory a method's own bookkeeping may take for one call (a Kernel SHAP
+/// design and fit, Shapley sampling's permutations and walks): 4 GiB. The model's
+/// evaluations run in batches and are not counted here.
+pub const MAX_WORKING_BYTES: u64 = 4 << 30;
+
+/// Fails unless `value ≤ max`, naming the method, the setting, the bound and `why` (what
+/// each unit costs).
+pub(crate) fn at_most(
+    method: &'static str,
+    param: &'static str,
+    value: usize,
+    max: usize,
+    why: &str,
+) -> Result<()> {
+    if value <= max {
+        return Ok(());
+    }
+    Err(XaiError::TooLarge {
+        method,
+        param,
+        value: value.to_string(),
+        need: format!("is over the bound of {max} ({why})"),
+    })
+}
+
+/// Fails when `bytes` (`None`: more than `u64` holds) is over [`MAX_WORKING_BYTES`],
+/// saying what `param = value` would need for `what`; checked before the allocation.
+pub(crate) fn check_working_memory(
+    method: &'static str,
+    param: &'static str,
+    value: usize,
+    bytes: Option<u64>,
+    what: &str,
+) -> Result<()> {
+    match bytes {
+        Some(b) if b <= MAX_WORKING_BYTES => Ok(()),
+        _ => Err(XaiError::TooLarge {
+            method,
+            param,
+            value: value.to_string(),
+            need: format!(
+                "would need {} for {what}, over the limit of {}",
+                bytes.map_or_else(|| "more than 16 EiB".to_string(), human_bytes),
+                human_bytes(MAX_WORKING_BYTES)
+            ),
+        }),
+    }
+}
+
+/// `bytes` in the largest binary unit that keeps it at least 1.
+fn human_bytes(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", units[unit])
+}
+
 /// Fails unless `value ≥ min`, naming the method and the setting.
 pub(crate) fn at_least(
     method: &'static str,

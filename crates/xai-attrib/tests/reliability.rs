@@ -3,7 +3,8 @@
 use ae_models::{ErrorNorm, LstmAe, LstmAeConfig};
 use tch::{Device, Kind, Tensor};
 use xai_attrib::{
-    Attribution, ErrorScorer, FnScorer, IntegratedGradients, Request, Saliency, XaiError,
+    Attribution, ErrorScorer, FnScorer, GradientShap, IntegratedGradients, KernelShap, MethodSpec,
+    Request, Saliency, ShapleyValueSampling, XaiError,
 };
 
 /// `f(x) = Σ ∛x`: finite everywhere, with an infinite gradient at 0.
@@ -52,4 +53,74 @@ fn a_wrong_input_is_named_as_given_not_as_the_rows_a_method_builds() {
         "{err}"
     );
     assert!(!err.contains("100"), "{err}");
+}
+
+#[test]
+fn counts_without_a_bound_are_refused_before_anything_is_allocated() {
+    let huge = 1_000_000_000_000;
+    for (err, needle) in [
+        (
+            KernelShap::params().n_samples(huge).check().unwrap_err(),
+            "kernel_shap: n_samples = 1000000000000 is over the bound of 1000000",
+        ),
+        (
+            ShapleyValueSampling::params()
+                .n_permutations(huge)
+                .check()
+                .unwrap_err(),
+            "n_permutations = 1000000000000 is over the bound of 100000",
+        ),
+        (
+            IntegratedGradients::params()
+                .n_steps(huge)
+                .check()
+                .unwrap_err(),
+            "n_steps = 1000000000000 is over the bound of 100000",
+        ),
+        (
+            GradientShap::params().n_samples(huge).check().unwrap_err(),
+            "n_samples = 1000000000000 is over the bound of 100000",
+        ),
+        (
+            serde_json::from_str::<MethodSpec>(r#"{"kernel_shap": {"n_samples": 1000000000000}}"#)
+                .map(drop)
+                .map_err(|e| XaiError::InvalidInput {
+                    what: "json".into(),
+                    reason: e.to_string(),
+                })
+                .unwrap_err(),
+            "over the bound of 1000000",
+        ),
+    ] {
+        assert!(err.to_string().contains(needle), "{err} lacks {needle}");
+    }
+    // Within the bounds, what the bookkeeping would need for this many groups is checked
+    // when the method runs, before the design or the permutations are built: 2000 groups
+    // (one per cell) and 10⁶ coalitions would need about 32 GiB.
+    let sum = FnScorer::new("sum", |x: &Tensor| {
+        Ok(x.f_sum_dim_intlist(1, false, Kind::Float)?)
+    });
+    let x = Tensor::zeros([1, 2000], (Kind::Float, Device::Cpu));
+    let ks = KernelShap::params().n_samples(1_000_000).check().unwrap();
+    let err = ks.attribute(&sum, &x, &Request::default()).unwrap_err();
+    assert!(matches!(err, XaiError::TooLarge { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("would need 31.7 GiB")
+            && msg.contains("of 2000 groups")
+            && msg.contains("limit of 4.0 GiB"),
+        "{msg}"
+    );
+    let sv = ShapleyValueSampling::params()
+        .n_permutations(100_000)
+        .check()
+        .unwrap();
+    let err = sv.attribute(&sum, &x, &Request::default()).unwrap_err();
+    assert!(
+        matches!(err, XaiError::TooLarge { .. })
+            && err
+                .to_string()
+                .contains("100000 permutations of 2000 groups"),
+        "{err}"
+    );
 }

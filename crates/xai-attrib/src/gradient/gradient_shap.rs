@@ -40,7 +40,7 @@ use crate::gradient::path::{delta_needs_inputs, path_gradients};
 use crate::params::{Batching, UnknownKeys};
 use crate::rng::{seeded, standard_normal};
 use crate::scorer::Scorer;
-use crate::validate::{at_least, check_scorer_input};
+use crate::validate::{at_least, at_most, check_scorer_input};
 
 const NAME: &str = "gradient_shap";
 
@@ -108,6 +108,13 @@ impl GradientShapParams {
         self.unknown.reject(NAME)?;
         delta_needs_inputs(NAME, self.convergence_delta, self.multiply_by_inputs)?;
         at_least(NAME, "n_samples", self.n_samples, 1)?;
+        at_most(
+            NAME,
+            "n_samples",
+            self.n_samples,
+            GradientShap::MAX_SAMPLES,
+            "each draw is a forward and a backward pass per sample",
+        )?;
         self.batching.check(NAME)?;
         if !(self.stdevs.is_finite() && self.stdevs >= 0.0) {
             return Err(XaiError::InvalidParam {
@@ -131,6 +138,10 @@ pub struct GradientShap {
 }
 
 impl GradientShap {
+    /// The most draws [`GradientShapParams::n_samples`] may ask for (10⁵): each is a
+    /// forward and a backward pass per sample, and the draws of a batch are built at once.
+    pub const MAX_SAMPLES: usize = 100_000;
+
     /// Default settings to adjust and [`GradientShapParams::check`].
     pub fn params() -> GradientShapParams {
         GradientShapParams::default()

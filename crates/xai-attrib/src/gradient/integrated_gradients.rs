@@ -32,7 +32,7 @@ use crate::gradient::path::{delta_needs_inputs, path_gradients};
 use crate::gradient::quadrature::Quadrature;
 use crate::params::{Batching, UnknownKeys};
 use crate::scorer::Scorer;
-use crate::validate::check_scorer_input;
+use crate::validate::{at_most, check_scorer_input};
 
 const NAME: &str = "integrated_gradients";
 
@@ -97,6 +97,13 @@ impl IntegratedGradientsParams {
         self.unknown.reject(NAME)?;
         delta_needs_inputs(NAME, self.convergence_delta, self.multiply_by_inputs)?;
         self.batching.check(NAME)?;
+        at_most(
+            NAME,
+            "n_steps",
+            self.n_steps,
+            IntegratedGradients::MAX_STEPS,
+            "each step is a forward and a backward pass per sample",
+        )?;
         let (alphas, weights) = self.method.nodes(self.n_steps)?;
         Ok(IntegratedGradients {
             params: self.clone(),
@@ -135,6 +142,11 @@ pub struct IntegratedGradients {
 }
 
 impl IntegratedGradients {
+    /// The most steps [`IntegratedGradientsParams::n_steps`] may ask for (10⁵): each is a
+    /// forward and a backward pass per sample, and Gauss–Legendre nodes cost `O(n²)` to
+    /// compute; the default 50 is exact to 1e-6 on smooth paths.
+    pub const MAX_STEPS: usize = 100_000;
+
     /// Default settings to adjust and [`IntegratedGradientsParams::check`].
     pub fn params() -> IntegratedGradientsParams {
         IntegratedGradientsParams::default()

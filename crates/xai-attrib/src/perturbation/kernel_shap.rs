@@ -62,7 +62,9 @@ use crate::perturbation::lstsq::weighted_least_squares;
 use crate::perturbation::stack_rows;
 use crate::rng::seeded;
 use crate::scorer::Scorer;
-use crate::validate::{at_least, cells, check_scorer_input, sample_shape};
+use crate::validate::{
+    at_least, at_most, cells, check_scorer_input, check_working_memory, sample_shape,
+};
 
 const NAME: &str = "kernel_shap";
 
@@ -101,7 +103,7 @@ impl Default for KernelShapParams {
 
 impl KernelShapParams {
     /// Evaluated coalitions per sample, the full and empty ones included (default 200;
-    /// Captum's default is 25; at least 3).
+    /// Captum's default is 25; at least 3, at most [`KernelShap::MAX_SAMPLES`]).
     pub fn n_samples(mut self, n: usize) -> Self {
         self.n_samples = n;
         self
@@ -133,6 +135,13 @@ impl KernelShapParams {
     pub fn check(&self) -> Result<KernelShap> {
         self.unknown.reject(NAME)?;
         at_least(NAME, "n_samples", self.n_samples, 3)?;
+        at_most(
+            NAME,
+            "n_samples",
+            self.n_samples,
+            KernelShap::MAX_SAMPLES,
+            "each coalition is a row of the design and of the fit, and a forward pass per sample",
+        )?;
         self.batching.check(NAME)?;
         Ok(KernelShap {
             params: self.clone(),
@@ -148,6 +157,12 @@ pub struct KernelShap {
 }
 
 impl KernelShap {
+    /// The most coalitions [`KernelShapParams::n_samples`] may ask for: each is a row of the
+    /// design and of the weighted fit, and one forward pass per sample (10⁶ coalitions of 38
+    /// groups hold about 650 MB of design and fit; how many groups there are is checked
+    /// against [`crate::validate::MAX_WORKING_BYTES`] when the method runs).
+    pub const MAX_SAMPLES: usize = 1_000_000;
+
     /// Default settings to adjust and [`KernelShapParams::check`].
     pub fn params() -> KernelShapParams {
         KernelShapParams::default()
@@ -175,8 +190,8 @@ impl KernelShap {
 
     /// The coalitions evaluated for `m` groups (without the full and the empty one).
     fn design(&self, m: usize) -> Design {
-        let draws = self.params.n_samples - 2;
-        if m < 31 && (1usize << m) - 2 <= draws {
+        let draws = self.coalitions(m);
+        if m < 31 && (1usize << m) - 2 <= self.params.n_samples - 2 {
             enumerate(m)
         } else {
             let mut rng = seeded(self.params.seed);
@@ -187,6 +202,34 @@ impl KernelShap {
                 stratified => sample_stratified(m, draws, stratified, &mut rng),
             }
         }
+    }
+
+    /// How many coalitions the design for `m` groups holds (without the full and the
+    /// empty one): all `2^m − 2` when they fit in `n_samples`, else `n_samples − 2`.
+    fn coalitions(&self, m: usize) -> usize {
+        let draws = self.params.n_samples - 2;
+        if m < 31 && (1usize << m) - 2 <= draws {
+            (1usize << m) - 2
+        } else {
+            draws
+        }
+    }
+
+    /// Checks, before anything is allocated, that the design and the fit for `m` groups
+    /// and `b` samples fit in [`crate::validate::MAX_WORKING_BYTES`]: per coalition, `m`
+    /// design entries (a flag, its `i64` copy, its `f64` regression row) and `b` values.
+    fn check_memory(&self, m: usize, b: usize) -> Result<()> {
+        let c = self.coalitions(m) as u64;
+        let per_row = (m as u64)
+            .checked_mul(17)
+            .and_then(|d| d.checked_add((b as u64).checked_mul(16)?));
+        check_working_memory(
+            NAME,
+            "n_samples",
+            self.params.n_samples,
+            per_row.and_then(|r| r.checked_mul(c)),
+            &format!("the design and fit of {c} coalitions of {m} groups for {b} sample(s)"),
+        )
     }
 
     /// Solves for `φ` (`M × B`, row-major) from coalition values `v` (`C × B`).
@@ -274,6 +317,9 @@ impl<S: Scorer + ?Sized> Attribution<S> for KernelShap {
             });
         }
         let (b, m, shape, n_cells) = (x.size()[0], groups.n(), sample_shape(x), cells(x));
+        if m > 1 {
+            self.check_memory(m as usize, b as usize)?;
+        }
         let device = x.device();
         let flat_x = x.f_reshape([b, n_cells])?;
         let engine = Engine::new(model, NAME, self.params.batching);

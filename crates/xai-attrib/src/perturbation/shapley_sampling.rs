@@ -31,7 +31,9 @@ use crate::params::{Batching, UnknownKeys};
 use crate::perturbation::stack_rows;
 use crate::rng::{permutation, seeded};
 use crate::scorer::Scorer;
-use crate::validate::{at_least, cells, check_scorer_input, sample_shape};
+use crate::validate::{
+    at_least, at_most, cells, check_scorer_input, check_working_memory, sample_shape,
+};
 
 const NAME: &str = "shapley_value_sampling";
 
@@ -59,7 +61,8 @@ impl Default for ShapleyValueSamplingParams {
 }
 
 impl ShapleyValueSamplingParams {
-    /// Random permutations (Captum's `n_samples`; default 25, at least 1).
+    /// Random permutations (Captum's `n_samples`; default 25, at least 1, at most
+    /// [`ShapleyValueSampling::MAX_PERMUTATIONS`]).
     pub fn n_permutations(mut self, n: usize) -> Self {
         self.n_permutations = n;
         self
@@ -69,6 +72,13 @@ impl ShapleyValueSamplingParams {
     pub fn check(&self) -> Result<ShapleyValueSampling> {
         self.unknown.reject(NAME)?;
         at_least(NAME, "n_permutations", self.n_permutations, 1)?;
+        at_most(
+            NAME,
+            "n_permutations",
+            self.n_permutations,
+            ShapleyValueSampling::MAX_PERMUTATIONS,
+            "each permutation is G − 1 forward passes per sample for G groups",
+        )?;
         self.batching.check(NAME)?;
         Ok(ShapleyValueSampling {
             params: self.clone(),
@@ -87,6 +97,12 @@ pub struct ShapleyValueSampling {
 }
 
 impl ShapleyValueSampling {
+    /// The most permutations [`ShapleyValueSamplingParams::n_permutations`] may ask for: each
+    /// is `G − 1` forward passes per sample for `G` groups (10⁵ permutations of 38 groups are
+    /// 3.7 million passes per sample); the permutations and walks kept for the average are
+    /// checked against [`crate::validate::MAX_WORKING_BYTES`] when the method runs.
+    pub const MAX_PERMUTATIONS: usize = 100_000;
+
     /// Default settings to adjust and [`ShapleyValueSamplingParams::check`].
     pub fn params() -> ShapleyValueSamplingParams {
         ShapleyValueSamplingParams::default()
@@ -118,6 +134,18 @@ impl<S: Scorer + ?Sized> Attribution<S> for ShapleyValueSampling {
         let reference = req.baseline.reference(x, NAME)?;
         let flat_ref = reference.f_reshape([1, b, n_cells])?;
         let n_perm = self.params.n_permutations as i64;
+        // Per permutation: its order, ranks and group order (i64 each, per group), and
+        // its walk of G + 1 scores per sample, twice (the scores and their steps).
+        let per_perm = (n as u64)
+            .checked_mul(24)
+            .and_then(|p| p.checked_add((n as u64 + 1).checked_mul(b as u64)?.checked_mul(16)?));
+        check_working_memory(
+            NAME,
+            "n_permutations",
+            self.params.n_permutations,
+            per_perm.and_then(|p| p.checked_mul(n_perm as u64)),
+            &format!("{n_perm} permutations of {n} groups for {b} sample(s)"),
+        )?;
         let mut rng = seeded(self.params.seed);
         let perms: Vec<Vec<i64>> = (0..n_perm)
             .map(|_| permutation(&mut rng, n as usize))
