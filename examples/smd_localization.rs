@@ -11,9 +11,13 @@
 //! `--methods paper1` runs paper 1's Table 1 plus LRP ([`paper1::methods`]) and two rows
 //! that are not in the papers: deviation LRP from each window's reconstruction and from
 //! the training mean ([`defaults::deviation_lrp`]), next to paper 2's LRP, which stays the
-//! reproduction row. `--synthetic few-sensors|correlated-group` runs on synthetic machines
-//! of either regime (few independent sensors per fault, or a correlated group) instead of
-//! SMD.
+//! reproduction row. Every table ends with two reference rows: "Deviation from normal (no
+//! detector)", each sensor's distance from its training mean over the region compared with
+//! normal windows like the methods' scores, and chance. `--synthetic
+//! few-sensors|correlated-group|group-shift` runs on synthetic machines of a regime (few
+//! independent sensors per fault, a correlated group, a correlated group shifted together)
+//! instead of SMD; `--grouping correlated` perturbs clusters of correlated sensors
+//! together.
 //!
 //! Run: `cargo xtask demo` (or `cargo run --release --example smd_localization -- --help`).
 
@@ -41,8 +45,8 @@ struct Args {
     #[arg(long, conflicts_with = "synthetic")]
     data_dir: Option<PathBuf>,
     /// Synthetic machines of one regime instead of SMD: `few-sensors` (a: few independent
-    /// sensors per anomaly) or `correlated-group` (b: many correlated sensors per anomaly,
-    /// most of them labelled)
+    /// sensors per anomaly), `correlated-group` (b: many correlated sensors per anomaly,
+    /// most of them labelled) or `group-shift` (c: a correlated group shifted together)
     #[arg(long)]
     synthetic: Option<Regime>,
     /// How many synthetic machines (seeds 0, 1, ...)

@@ -700,4 +700,84 @@ fn the_deviation_row_is_the_distance_from_the_training_mean_over_its_usual_size(
             );
         }
     }
+    // A method list without it: the run adds the same row as its reference row, next to
+    // chance, and changes none of the methods' numbers.
+    assert!(run.deviation.is_none(), "the list held the row already");
+    let mut l = localizer(vec![MethodSpec::residual(ErrorNorm::L1)]);
+    l.config.normalization = Normalization::Scale;
+    l.config.max_windows = 8;
+    let with_row = l.run(&ctx, test.view(), &regions, &protocol()).unwrap();
+    let deviation = with_row.deviation.as_ref().expect("a reference row");
+    assert_eq!(deviation.scores, run.runs[0].scores);
+    let table = with_row.table().unwrap();
+    let labels: Vec<&str> = table.rows.iter().map(|r| r.method.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "Residual L1",
+            "Deviation from normal (no detector)",
+            "chance (random ranking)"
+        ]
+    );
+    let pooled = LocalizationRun::pooled_table(&[&with_row, &with_row], false).unwrap();
+    assert_eq!(pooled.rows[1], table.rows[1]);
+    let without_train = Context { train: None, ..ctx };
+    let alone = l
+        .run(&without_train, test.view(), &regions, &protocol())
+        .unwrap();
+    assert!(alone.deviation.is_none());
+    assert_eq!(alone.runs[0].scores, with_row.runs[0].scores);
+}
+
+/// Correlated groups on an additive detector (its error is the mean of `|x|` over the
+/// window's cells, a sum of one term per sensor): a cluster's effect is the sum of its
+/// members' own effects, and each member carries an equal share of it.
+#[test]
+fn a_correlated_group_shares_the_sum_of_its_members_effects_equally() {
+    use anomaly_xai::localizer::{Aggregation, Grouping};
+    use anomaly_xai::models::ArrayDetector;
+    // Sensors 0 and 1 move together (1 = 1 − 2·0), sensor 2 on its own.
+    let steps = 400;
+    let series = Array2::from_shape_fn((steps, 3), |(t, f)| {
+        let a = (t as f32 * 0.3).sin();
+        match f {
+            0 => a,
+            1 => 1.0 - 2.0 * a,
+            _ => (t as f32 * 0.71).cos() * (t as f32 * 0.05).sin(),
+        }
+    });
+    let train = sliding_windows(&series.slice(ndarray::s![..300, ..]), WINDOW, 4)
+        .unwrap()
+        .data;
+    let train = array_to_tensor(&train.view().into_dyn(), Device::Cpu).unwrap();
+    let zero = ArrayDetector::new(
+        "zero",
+        vec![WINDOW as i64, 3],
+        |x: ndarray::ArrayViewD<'_, f32>| ndarray::ArrayD::zeros(x.shape()),
+    )
+    .unwrap();
+    let ctx = Context {
+        train: Some(&train),
+        ..Context::new(&zero)
+    };
+    let regions = vec![Region::new(320, 330, vec![0, 1]).unwrap()];
+    let ablation =
+        MethodSpec::attrib(FeatureAblation::default()).baseline(BaselineSpec::FeatureMeans);
+    let scores = |grouping: Grouping| {
+        let mut l = localizer(vec![ablation.clone()]);
+        l.config.grouping = grouping;
+        l.config.aggregation = Aggregation::WholeWindow;
+        let run = l.run(&ctx, series.view(), &regions, &protocol()).unwrap();
+        run.runs[0].scores.row(0).to_vec()
+    };
+    let (one, grouped) = (scores(Grouping::PerSensor), scores(Grouping::Correlated));
+    let cluster = one[0] + one[1];
+    assert!(cluster.abs() > 1e-3, "{one:?}");
+    for f in [0, 1] {
+        assert!(
+            (grouped[f] - cluster / 2.0).abs() < 1e-5,
+            "{grouped:?} vs {one:?}"
+        );
+    }
+    assert!((grouped[2] - one[2]).abs() < 1e-6, "{grouped:?} vs {one:?}");
 }

@@ -13,7 +13,7 @@ use anomaly_xai::attrib::Family;
 use anomaly_xai::data::SmdMachine;
 use anomaly_xai::defaults;
 use anomaly_xai::localizer::{LocalizationRun, Localizer, LocalizerConfig};
-use anomaly_xai::method::{Context, Method};
+use anomaly_xai::method::{Context, Method, MethodSpec};
 use anomaly_xai::metrics::{Table, TableRow};
 use anomaly_xai::models::convert::array_to_tensor;
 use anomaly_xai::models::windows::sliding_windows;
@@ -117,16 +117,19 @@ fn print_ranked(name: &str, run: &LocalizationRun) -> Result<()> {
 }
 
 /// One table of several detectors' tables: per method, one row per detector
-/// (`method · detector`), then the chance row (the regions are the same).
+/// (`method · detector`), then the reference rows once (the deviation from normal, which
+/// no detector enters, and chance; the regions are the same).
 pub fn side_by_side(tables: &[(&str, &Table)]) -> Result<Table> {
     let Some((_, first)) = tables.first() else {
         return Ok(Table::new(vec![]));
     };
+    let deviation = MethodSpec::deviation().label();
+    let is_reference = |row: &TableRow| row.method == deviation || row.method.starts_with("chance");
     let mut out = Table::new(first.columns.clone());
-    let n = first.rows.len().saturating_sub(1);
+    let n = first.rows.iter().filter(|r| !is_reference(r)).count();
     for i in 0..n {
         for (name, table) in tables {
-            if let Some(row) = table.rows.get(i) {
+            if let Some(row) = table.rows.iter().filter(|r| !is_reference(r)).nth(i) {
                 out.push(TableRow {
                     method: format!("{} · {name}", row.method),
                     cells: row.cells.clone(),
@@ -134,8 +137,8 @@ pub fn side_by_side(tables: &[(&str, &Table)]) -> Result<Table> {
             }
         }
     }
-    if let Some(chance) = first.rows.last() {
-        out.push(chance.clone())?;
+    for row in first.rows.iter().filter(|r| is_reference(r)) {
+        out.push(row.clone())?;
     }
     Ok(out)
 }

@@ -12,7 +12,10 @@
 //!
 //! Reading [`Localizer::run`] from top to bottom: check the settings and the data, build
 //! and check every method (each seed of a stochastic one is a run), then per run the
-//! reference statistics and every region, then the chance row.
+//! reference statistics and every region, then the two reference rows: the deviation from
+//! normal with no detector ([`LocalizationRun::deviation`], the row a method has to beat
+//! to show that the detector and the explanation add something), run exactly like a
+//! method, and chance.
 //!
 //! ```no_run
 //! use anomaly_xai::attrib::Occlusion;
@@ -137,7 +140,11 @@ impl LocalizerConfig {
             });
         }
         self.error.check()?;
-        self.grouping.mask(1, 1).map(|_| ())
+        match self.grouping {
+            // Learned from the training windows when the run starts.
+            Grouping::Correlated => Ok(()),
+            g => g.mask(1, 1).map(|_| ()),
+        }
     }
 }
 
@@ -172,10 +179,10 @@ impl Localizer {
             });
         }
         self.check_inputs(ctx, sensors)?;
-        let mask = self
-            .config
-            .grouping
-            .mask(self.config.window as i64, sensors as i64)?;
+        let mask =
+            self.config
+                .grouping
+                .mask_from(self.config.window as i64, sensors as i64, ctx.train)?;
         let mut prepared = Vec::new();
         for spec in &self.methods {
             for run in spec.runs()? {
@@ -304,13 +311,21 @@ impl Localizer {
         let (forward, backward) = (a.forward_evals, a.backward_evals);
         let cells = a.scores;
         let shape = x.size().iter().map(|&d| d as usize).collect::<Vec<_>>();
-        let cells = tensor_to_array(&cells)?
+        let mut cells = tensor_to_array(&cells)?
             .into_dimensionality::<Ix3>()
             .map_err(|_| Error::Shape {
                 what: "method output",
                 expected: "[windows, steps, sensors]".into(),
                 got: shape,
             })?;
+        if let (Grouping::Correlated, Some(mask)) = (self.config.grouping, &method.request().mask) {
+            // Every cell carries its cluster's whole effect: share it equally among the
+            // cluster's sensors.
+            let sizes = cluster_sizes(mask)?;
+            for (mut column, size) in cells.axis_iter_mut(Axis(2)).zip(sizes) {
+                column.mapv_inplace(|v| v / size as f32);
+            }
+        }
         Ok((cells, forward, backward))
     }
 
@@ -406,52 +421,20 @@ impl Localizer {
             r.check(n_steps, sensors)?;
         }
         let prepared = self.prepare(ctx, sensors)?;
+        let reference_row = self.deviation_reference(ctx)?;
         let bar = progress_bar(
             self.config.progress,
-            (prepared.len() * regions.len()) as u64,
+            ((prepared.len() + usize::from(reference_row.is_some())) * regions.len()) as u64,
         );
         let mut runs = Vec::with_capacity(prepared.len());
         for method in &prepared {
-            bar.set_message(method.spec().label());
-            let reference = match self.config.normalization.needs_reference() {
-                true => Some(self.reference_scores(ctx, method)?),
-                false => None,
-            };
-            let stats = match &reference {
-                Some(r) => Some(self.stats_of(method, r.view())?),
-                None => None,
-            };
-            let mut raw = Array2::<f64>::zeros((regions.len(), sensors));
-            let mut seconds = Vec::with_capacity(regions.len());
-            for (i, region) in regions.iter().enumerate() {
-                let (s, secs) = self.explain_region(ctx, method, series, region)?;
-                raw.row_mut(i).assign(&s);
-                seconds.push(secs);
-                bar.inc(1);
-            }
-            let scores = match &stats {
-                Some((centre, scale)) => {
-                    self.config
-                        .normalization
-                        .normalize(raw.view(), centre, scale)
-                }
-                None => raw.clone(),
-            };
-            let report = protocol.evaluate_vectors(regions, scores.view())?;
-            let raw_report = match stats {
-                Some(_) => Some(protocol.evaluate_vectors(regions, raw.view())?),
-                None => None,
-            };
-            runs.push(MethodRun {
-                method: method.spec().clone(),
-                scores,
-                raw_scores: raw,
-                reference_scores: reference,
-                seconds,
-                report,
-                raw_report,
-            });
+            runs.push(self.run_method(ctx, method, series, regions, protocol, &bar)?);
         }
+        // The reference row, after every method so that it changes none of their numbers.
+        let deviation = match &reference_row {
+            Some(method) => Some(self.run_method(ctx, method, series, regions, protocol, &bar)?),
+            None => None,
+        };
         bar.finish_and_clear();
         let chance = protocol.chance(regions, sensors)?;
         Ok(LocalizationRun {
@@ -459,9 +442,84 @@ impl Localizer {
             regions: regions.to_vec(),
             columns: protocol.columns().iter().map(ToString::to_string).collect(),
             runs,
+            deviation,
             chance,
         })
     }
+
+    /// The reference row's method, prepared like the others: the deviation from normal
+    /// ([`MethodSpec::deviation`]), when `ctx` has the training windows its reference
+    /// (their feature means) comes from and no method of the list is that row already.
+    fn deviation_reference(&self, ctx: &Context<'_>) -> Result<Option<PreparedMethod>> {
+        let spec = MethodSpec::deviation();
+        if ctx.train.is_none() || self.methods.iter().any(|m| m.label() == spec.label()) {
+            return Ok(None);
+        }
+        spec.prepare(ctx, &self.config.error, None, None).map(Some)
+    }
+
+    /// One prepared method on every region: reference statistics, region scores, their
+    /// normalization and reports.
+    fn run_method(
+        &self,
+        ctx: &Context<'_>,
+        method: &PreparedMethod,
+        series: ArrayView2<'_, f32>,
+        regions: &[Region],
+        protocol: &Protocol,
+        bar: &ProgressBar,
+    ) -> Result<MethodRun> {
+        let sensors = series.ncols();
+        bar.set_message(method.spec().label());
+        let reference = match self.config.normalization.needs_reference() {
+            true => Some(self.reference_scores(ctx, method)?),
+            false => None,
+        };
+        let stats = match &reference {
+            Some(r) => Some(self.stats_of(method, r.view())?),
+            None => None,
+        };
+        let mut raw = Array2::<f64>::zeros((regions.len(), sensors));
+        let mut seconds = Vec::with_capacity(regions.len());
+        for (i, region) in regions.iter().enumerate() {
+            let (s, secs) = self.explain_region(ctx, method, series, region)?;
+            raw.row_mut(i).assign(&s);
+            seconds.push(secs);
+            bar.inc(1);
+        }
+        let scores = match &stats {
+            Some((centre, scale)) => self
+                .config
+                .normalization
+                .normalize(raw.view(), centre, scale),
+            None => raw.clone(),
+        };
+        let report = protocol.evaluate_vectors(regions, scores.view())?;
+        let raw_report = match stats {
+            Some(_) => Some(protocol.evaluate_vectors(regions, raw.view())?),
+            None => None,
+        };
+        Ok(MethodRun {
+            method: method.spec().clone(),
+            scores,
+            raw_scores: raw,
+            reference_scores: reference,
+            seconds,
+            report,
+            raw_report,
+        })
+    }
+}
+
+/// How many sensors share each sensor's group, from a `[steps, sensors]` mask whose
+/// groups hold whole sensors (every step of a sensor in one group).
+fn cluster_sizes(mask: &crate::attrib::FeatureMask) -> Result<Vec<usize>> {
+    let ids = mask.ids().f_select(0, 0)?;
+    let ids = Vec::<i64>::try_from(&ids.f_contiguous()?)?;
+    Ok(ids
+        .iter()
+        .map(|g| ids.iter().filter(|&h| h == g).count())
+        .collect())
 }
 
 /// The windows `[W, window, F]` of `series` that start at `starts`, on `device`.

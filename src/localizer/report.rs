@@ -86,13 +86,23 @@ pub struct LocalizationRun {
     pub columns: Vec<String>,
     /// One entry per method and seed, in method order.
     pub runs: Vec<MethodRun>,
+    /// The reference row "Deviation from normal (no detector)": each sensor's distance
+    /// from its training mean over the region, from the same windows the methods see,
+    /// folded, averaged and compared with the normal reference windows exactly as theirs
+    /// ([`MethodSpec::deviation`]). What a method scores above it is what the detector
+    /// and the explanation add. Absent when the run had no training windows to take the
+    /// means from ([`crate::method::Context::train`]), or when the method list holds that
+    /// row itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deviation: Option<MethodRun>,
     /// The expected scores of a uniformly random ranking.
     pub chance: Report,
 }
 
 impl LocalizationRun {
-    /// One row per method (mean ± std over seeds for stochastic methods) and a chance row
-    /// last. Values are percentages.
+    /// One row per method (mean ± std over seeds for stochastic methods), then the
+    /// reference rows: the deviation from normal ([`LocalizationRun::deviation`], when
+    /// the run has it) and chance last. Values are percentages.
     pub fn table(&self) -> Result<Table> {
         self.table_of(|r| &r.report)
     }
@@ -110,7 +120,7 @@ impl LocalizationRun {
     ) -> Result<LocalizationRun> {
         let mut out = self.clone();
         out.config.normalization = normalization;
-        for run in &mut out.runs {
+        for run in out.runs.iter_mut().chain(out.deviation.as_mut()) {
             let (scores, report) = run.rescore(normalization, &self.regions, protocol)?;
             run.scores = scores;
             run.report = report;
@@ -120,7 +130,12 @@ impl LocalizationRun {
 
     /// [`LocalizationRun::table`] of the raw scores, when the run normalized them.
     pub fn raw_table(&self) -> Option<Result<Table>> {
-        if self.runs.iter().any(|r| r.raw_report.is_none()) {
+        if self
+            .runs
+            .iter()
+            .chain(self.deviation.as_ref())
+            .any(|r| r.raw_report.is_none())
+        {
             return None;
         }
         Some(self.table_of(|r| r.raw_report.as_ref().expect("checked above")))
@@ -139,6 +154,9 @@ impl LocalizationRun {
                 TableRow::across_runs(label.clone(), &rows)?
             };
             table.push(row)?;
+        }
+        if let Some(d) = &self.deviation {
+            table.push(pick(d).table_row(d.method.label()))?;
         }
         table.push(self.chance.table_row("chance (random ranking)"))?;
         Ok(table)
@@ -159,7 +177,8 @@ impl LocalizationRun {
 
     /// Runs of several machines (with the same methods) as one table: every region weighs
     /// the same (the paper's 1/K Σ over all regions), mean ± std over seeds; `raw` picks
-    /// the scores before normalization. The chance row pools the machines' chance rows.
+    /// the scores before normalization. The reference rows pool the machines' own: the
+    /// deviation from normal when every run has it, and chance.
     ///
     /// # Errors
     /// [`Error::InvalidSetting`] without runs or when the runs' methods differ.
@@ -201,6 +220,18 @@ impl LocalizationRun {
                 TableRow::across_runs(label.clone(), &per_seed)?
             };
             table.push(row)?;
+        }
+        let deviations: Option<Vec<&MethodRun>> =
+            runs.iter().map(|r| r.deviation.as_ref()).collect();
+        if let Some(d) = deviations.filter(|d| !d.is_empty()) {
+            let reports: Vec<Report> = d
+                .iter()
+                .map(|run| match (raw, &run.raw_report) {
+                    (true, Some(r)) => r.clone(),
+                    _ => run.report.clone(),
+                })
+                .collect();
+            table.push(Report::pool(&reports)?.table_row(d[0].method.label()))?;
         }
         let chances: Vec<Report> = runs.iter().map(|r| r.chance.clone()).collect();
         table.push(Report::pool(&chances)?.table_row("chance (random ranking)"))?;

@@ -700,10 +700,16 @@ fn the_regimes_have_their_promised_shape_and_chance_level() {
                 assert!((8.0..12.0).contains(&mean), "{mean}");
                 assert!((0.35..0.45).contains(&chance), "{chance}");
             }
+            // One group of about 6 of 19 sensors: chance about 0.25.
+            Regime::GroupShift => {
+                assert!((5.0..8.0).contains(&mean), "{mean}");
+                assert!((0.2..0.3).contains(&chance), "{chance}");
+            }
         }
     }
     assert_eq!("b".parse::<Regime>().unwrap(), Regime::CorrelatedGroup);
-    assert!("c"
+    assert_eq!("c".parse::<Regime>().unwrap(), Regime::GroupShift);
+    assert!("d"
         .parse::<Regime>()
         .unwrap_err()
         .to_string()

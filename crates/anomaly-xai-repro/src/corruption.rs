@@ -18,6 +18,9 @@
 //!   training mean ([`MethodSpec::lrp_deviation`]). Occlusion and IG replace features by
 //!   the training mean: a zero baseline would make the null corruption (`x_c = 0`)
 //!   invisible to both, since they credit `x_c − x'_c`;
+//! * reference row, after the methods: "Deviation from normal (no detector)", each
+//!   feature's absolute distance from its training mean ([`MethodSpec::deviation`]): what
+//!   a method recalls above it is what the autoencoder and the explanation add;
 //! * score: recall@m for `m = 1..M` ([`anomaly_xai::metrics::recall_at_m`], ties averaged), and the
 //!   wall time per explanation (each method explains the `K` samples of a corruption in
 //!   one call; time / `K`; one untimed call per method first, the best of five runs
@@ -420,8 +423,13 @@ pub fn run_validation(cfg: &ValidationConfig) -> Result<ValidationReport> {
         reference: None,
     };
     let error = ExplainedError::new(ErrorNorm::SquaredL2);
-    let prepared: Vec<PreparedMethod> = cfg
-        .methods
+    // The reference row last: each feature's distance from its training mean, no detector.
+    let deviation = MethodSpec::deviation();
+    let mut all_methods = cfg.methods.clone();
+    if !all_methods.iter().any(|m| m.label() == deviation.label()) {
+        all_methods.push(deviation);
+    }
+    let prepared: Vec<PreparedMethod> = all_methods
         .iter()
         .map(|m| m.prepare(&ctx, &error, None, None))
         .collect::<Result<_>>()?;
@@ -472,7 +480,7 @@ pub fn run_validation(cfg: &ValidationConfig) -> Result<ValidationReport> {
         });
     }
 
-    let labels: Vec<String> = cfg.methods.iter().map(MethodSpec::label).collect();
+    let labels: Vec<String> = all_methods.iter().map(MethodSpec::label).collect();
     let per_method = |pick: fn(&MethodResult) -> f64| -> Vec<(String, f64)> {
         labels
             .iter()

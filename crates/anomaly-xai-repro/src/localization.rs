@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use anomaly_xai::data::SmdMachine;
 use anomaly_xai::defaults;
 use anomaly_xai::localizer::{
-    LocalizationRun, Localizer, LocalizerConfig, Normalization, WindowPolicy,
+    Grouping, LocalizationRun, Localizer, LocalizerConfig, Normalization, WindowPolicy,
 };
 use anomaly_xai::models::train::TrainConfig;
 use anomaly_xai::models::{ErrorNorm, ExplainedError};
@@ -64,6 +64,13 @@ pub struct LocalizationArgs {
     /// Normal reference windows for the normalization
     #[arg(long, default_value_t = 32)]
     pub reference_windows: i64,
+    /// Which sensors the methods that perturb groups (Feature Permutation, Shapley
+    /// sampling, Kernel SHAP) perturb together: `per-sensor` (paper 1) or `correlated`
+    /// (clusters of sensors correlated on the training windows; for systems of correlated
+    /// faults)
+    #[arg(long, value_enum, default_value_t = GroupingArg::PerSensor)]
+    #[serde(default)]
+    pub grouping: GroupingArg,
     /// No progress bars
     #[arg(long)]
     #[serde(skip)]
@@ -84,6 +91,25 @@ impl From<PolicyArg> for WindowPolicy {
         match p {
             PolicyArg::Ending => WindowPolicy::EndingInRegion,
             PolicyArg::Overlapping => WindowPolicy::Overlapping,
+        }
+    }
+}
+
+/// The command-line spelling of [`Grouping`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+pub enum GroupingArg {
+    /// One group per sensor ([`Grouping::PerSensor`], paper 1)
+    #[default]
+    PerSensor,
+    /// Clusters of sensors correlated on the training windows ([`Grouping::Correlated`])
+    Correlated,
+}
+
+impl From<GroupingArg> for Grouping {
+    fn from(g: GroupingArg) -> Self {
+        match g {
+            GroupingArg::PerSensor => Grouping::PerSensor,
+            GroupingArg::Correlated => Grouping::Correlated,
         }
     }
 }
@@ -191,6 +217,7 @@ impl LocalizationArgs {
                 error
             },
             normalization: self.normalization.into(),
+            grouping: self.grouping.into(),
             progress: !self.quiet,
             ..LocalizerConfig::default()
         };

@@ -32,7 +32,12 @@ fn smoke_run_on_breast_cancer_gives_monotone_recall_curves() {
     for c in report.corruptions.iter().filter(|c| c.summary.accepted > 0) {
         assert!(c.summary.accepted <= 4);
         assert_eq!(c.features.len(), c.summary.accepted);
-        assert_eq!(c.methods.len(), cfg.methods.len());
+        // The methods, then the reference row.
+        assert_eq!(c.methods.len(), cfg.methods.len() + 1);
+        assert_eq!(
+            c.methods.last().unwrap().method,
+            anomaly_xai::method::MethodSpec::deviation().label()
+        );
         for m in &c.methods {
             assert_eq!(m.recall.len(), 30);
             assert!(
@@ -58,6 +63,9 @@ fn smoke_run_on_breast_cancer_gives_monotone_recall_curves() {
             .find(|m| m.method == "Residual L2")
             .unwrap();
         assert!(residual.recall[0] >= 0.5, "{:?}", residual.recall);
+        // So is its distance from the training mean, with no model at all.
+        let deviation = null.methods.last().unwrap();
+        assert!(deviation.recall[0] >= 0.5, "{:?}", deviation.recall);
     }
     // How much slower Kernel SHAP is than LRP is a measurement (the corruption_validation
     // example prints it), not a verdict: a loaded machine can stall either side.

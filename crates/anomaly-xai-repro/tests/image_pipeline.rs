@@ -136,3 +136,60 @@ fn the_image_localizer_scores_every_method_per_group_and_refuses_bad_input() {
     let err = localizer.run(&Context::new(&model), &bad).unwrap_err();
     assert!(err.to_string().contains(&bad[1].name), "{err}");
 }
+
+/// With training images, the deviation from the mean normal image joins the table as the
+/// last method row: each pixel's distance from that image, so a test image that equals it
+/// but for its defect pixels gets AP 1 there.
+#[test]
+fn the_image_localizer_adds_the_deviation_from_the_mean_normal_image() {
+    use anomaly_xai::attrib::BaselineSpec;
+    use anomaly_xai::image::ImageSample;
+    use anomaly_xai::lrp::RootPoint;
+    use anomaly_xai::method::{Context, MethodSpec};
+    use anomaly_xai::models::{ConvAe, ConvAeConfig};
+    use anomaly_xai_repro::image::tensor::samples_to_tensor;
+    use anomaly_xai_repro::image::{paper2_methods, ImageLocalizer, DEVIATION_LABEL};
+    tch::set_num_threads(1);
+    let size = 16;
+    // Two normal images whose mean is 0.5 everywhere.
+    let normal = |v: f32, i: usize| ImageSample {
+        name: format!("normal-{i}"),
+        group: "good".into(),
+        image: ndarray::Array2::from_elem((size, size), v),
+        mask: None,
+    };
+    let train = samples_to_tensor(&[normal(0.25, 0), normal(0.75, 1)], Device::Cpu).unwrap();
+    // The defect: a 4×4 square at 0.9, the rest of the image at the mean (0.5).
+    let mut image = ndarray::Array2::from_elem((size, size), 0.5f32);
+    let mut mask = ndarray::Array2::zeros((size, size));
+    image.slice_mut(ndarray::s![4..8, 4..8]).fill(0.9);
+    mask.slice_mut(ndarray::s![4..8, 4..8]).fill(1.0f32);
+    let test = vec![ImageSample {
+        name: "square".into(),
+        group: "square".into(),
+        image,
+        mask: Some(mask),
+    }];
+    let model = ConvAe::seeded(&ConvAeConfig::small(16, 4), Device::Cpu, 0).unwrap();
+    // Paper 2's methods and deviation LRP from each image's reconstruction and from the
+    // mean normal image, as the image example runs them.
+    let mut methods = paper2_methods(size, false, false).unwrap();
+    methods.extend([
+        MethodSpec::lrp_deviation(RootPoint::Reconstruction),
+        MethodSpec::lrp_deviation(RootPoint::Baseline).baseline(BaselineSpec::SampleMeans),
+    ]);
+    let localizer = ImageLocalizer::new(methods);
+    let ctx = Context {
+        train: Some(&train),
+        ..Context::new(&model)
+    };
+    let run = localizer.run(&ctx, &test).unwrap();
+    assert_eq!(run.methods.len(), 7);
+    assert_eq!(run.methods[6], DEVIATION_LABEL);
+    assert!((run.pooled[6].average_precision - 1.0).abs() < 1e-9);
+    assert!(run.maps[5][0].iter().all(|v| v.is_finite()));
+    // Without training images there is no mean to compare with, and no row.
+    let localizer = ImageLocalizer::new(paper2_methods(size, false, false).unwrap());
+    let run = localizer.run(&Context::new(&model), &test).unwrap();
+    assert_eq!(run.methods.len(), 4);
+}

@@ -108,6 +108,58 @@ impl FeatureMask {
         Ok(FeatureMask { ids, n_groups: n })
     }
 
+    /// One group per cluster of sensors that move together on normal data, for
+    /// `[steps, sensors]` windows: `ids[t, f]` is sensor `f`'s cluster, from the
+    /// correlations of the sensors over every cell of `train` (`[N, T, sensors]`, normal
+    /// windows; any `T`) and complete linkage at `|r| ≥ min_correlation`
+    /// ([`crate::correlation_clusters`], [`DEFAULT_MIN_CORRELATION`] by principle). A
+    /// perturbation method then perturbs a correlated group as a whole.
+    ///
+    /// [`DEFAULT_MIN_CORRELATION`]: crate::correlation_clusters::DEFAULT_MIN_CORRELATION
+    ///
+    /// ```
+    /// use tch::Tensor;
+    /// use xai_attrib::FeatureMask;
+    /// // Sensors 0 and 2 move together (2 = −0), sensor 1 on its own.
+    /// let x = [0.0f32, 3.0, 1.0, 1.0, 0.0, 0.0, 2.0, 2.0, -1.0, 3.0, 1.0, -2.0];
+    /// let train = Tensor::from_slice(&x).reshape([1, 4, 3]);
+    /// let m = FeatureMask::correlated(&train, 2, 0.5)?;
+    /// assert_eq!(m.n_groups(), 2);
+    /// assert_eq!(Vec::<i64>::try_from(m.ids().flatten(0, -1)).unwrap(), vec![0, 1, 0, 0, 1, 0]);
+    /// # Ok::<(), xai_attrib::XaiError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`XaiError::ShapeMismatch`] for `train` not `[N, T, F]` with at least two cells per
+    /// sensor; [`XaiError::InvalidParam`] for `min_correlation` outside `(0, 1]` or
+    /// `steps < 1`.
+    pub fn correlated(train: &Tensor, steps: i64, min_correlation: f64) -> Result<FeatureMask> {
+        positive("steps", steps)?;
+        let size = train.size();
+        if size.len() != 3 || size[0] * size[1] < 2 || size[2] < 1 {
+            return Err(XaiError::ShapeMismatch {
+                what: "training windows for correlated groups".into(),
+                expected: "[N, T, F] with N·T >= 2 and F >= 1".into(),
+                got: size,
+            });
+        }
+        let f = size[2];
+        let rows: Vec<f64> = Vec::<f64>::try_from(
+            &train
+                .f_to_device(Device::Cpu)?
+                .f_to_kind(Kind::Double)?
+                .f_reshape([-1])?,
+        )?;
+        let r = crate::correlation_clusters::correlations(&rows, f as usize);
+        let ids = crate::correlation_clusters::complete_linkage(&r, min_correlation)?;
+        let n_groups = ids.iter().max().map_or(0, |m| m + 1);
+        let ids = Tensor::from_slice(&ids)
+            .f_unsqueeze(0)?
+            .f_expand([steps, f], false)?
+            .f_contiguous()?;
+        Ok(FeatureMask { ids, n_groups })
+    }
+
     /// A user mask: any integer tensor whose ids are exactly `0..n` (every id used).
     pub fn from_tensor(ids: &Tensor) -> Result<FeatureMask> {
         let ids = to_int64(ids)?;

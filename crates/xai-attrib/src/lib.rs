@@ -58,6 +58,7 @@ pub mod attention;
 pub mod attribution;
 pub mod baseline;
 pub mod completeness;
+pub mod correlation_clusters;
 pub mod deviation;
 pub(crate) mod engine;
 pub mod error;

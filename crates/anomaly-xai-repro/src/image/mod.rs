@@ -17,7 +17,7 @@ use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind};
 
-use anomaly_xai::attrib::{IntegratedGradients, Occlusion};
+use anomaly_xai::attrib::{BaselineSpec, IntegratedGradients, Occlusion};
 use anomaly_xai::error::{Error, Result};
 use anomaly_xai::image::augment::{train_val_split, Augment};
 use anomaly_xai::image::colormap::{Colormap, Scaling};
@@ -142,8 +142,25 @@ pub fn paper2_methods(size: usize, reference: bool, progress: bool) -> Result<Ve
     Ok(methods)
 }
 
+/// The label of the image pipeline's reference row ([`deviation_reference`]).
+pub const DEVIATION_LABEL: &str = "Deviation from normal (no detector)";
+
+/// The reference row of an image table, when `ctx` has training images and `methods`
+/// do not hold it already: each pixel's absolute distance from the mean normal image
+/// ([`MethodSpec::deviation`] with [`BaselineSpec::SampleMeans`]), no detector involved.
+/// What a method scores above it is what the autoencoder and the explanation add.
+pub fn deviation_reference(ctx: &Context<'_>, methods: &[MethodSpec]) -> Option<MethodSpec> {
+    let already = methods.iter().any(|m| m.label() == DEVIATION_LABEL);
+    (ctx.train.is_some() && !already).then(|| {
+        MethodSpec::deviation()
+            .baseline(BaselineSpec::SampleMeans)
+            .labelled(DEVIATION_LABEL)
+    })
+}
+
 /// Explains defective images with several methods and scores the maps (see the module
-/// docs).
+/// docs). With training images in the context ([`Context::train`]), the deviation from the
+/// mean normal image joins the methods as the last row ([`deviation_reference`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImageLocalizer {
     /// The methods, in table order.
@@ -196,12 +213,13 @@ impl ImageLocalizer {
                 rule: "every test image needs a mask with at least one defect pixel".into(),
             });
         }
-        let prepared: Vec<PreparedMethod> = self
-            .methods
+        let mut methods = self.methods.clone();
+        methods.extend(deviation_reference(ctx, &methods));
+        let prepared: Vec<PreparedMethod> = methods
             .iter()
             .map(|m| m.prepare(ctx, &self.error, None, None))
             .collect::<Result<_>>()?;
-        let labels: Vec<String> = self.methods.iter().map(MethodSpec::label).collect();
+        let labels: Vec<String> = methods.iter().map(MethodSpec::label).collect();
         let mut maps: Vec<Vec<Array2<f32>>> = vec![Vec::with_capacity(test.len()); prepared.len()];
         let mut seconds = vec![0.0; prepared.len()];
         let mut errors = Vec::with_capacity(test.len());
