@@ -11,8 +11,6 @@
 
 mod common;
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::time::Instant;
 
@@ -22,6 +20,7 @@ use anomaly_xai::models::train::train;
 use anomaly_xai::models::{LstmForecaster, LstmForecasterConfig};
 use anomaly_xai::{Error, Result};
 use anomaly_xai_repro::MachineSettings;
+use sha2::{Digest, Sha256};
 use tch::Device;
 
 fn main() -> std::process::ExitCode {
@@ -37,11 +36,11 @@ fn run(retrain: bool) -> Result<()> {
     // Your detector: 49 steps of context, the next step predicted; the demo's training.
     let config = LstmForecasterConfig::default();
     let settings = MachineSettings::default().train;
-    let mut key = DefaultHasher::new();
-    serde_json::to_string(&(&config, &settings))?.hash(&mut key);
+    // A named hash (SHA-256) of the settings: the same key on every Rust release.
+    let key = Sha256::digest(serde_json::to_string(&(&config, &settings))?);
     let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
-        "results/cache/machine-1-2-forecaster-{:016x}",
-        key.finish()
+        "results/cache/machine-1-2-forecaster-{}",
+        &format!("{key:x}")[..16]
     ));
     let forecaster = if !retrain && cache.with_extension("json").exists() {
         LstmForecaster::load(&cache, Device::Cpu).map_err(|e| Error::InvalidSetting {

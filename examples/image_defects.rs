@@ -151,7 +151,7 @@ fn run(args: Args) -> Result<()> {
             epochs: args.epochs,
             batch_size: 32,
             patience: Some(args.patience),
-            loss: ErrorNorm::L2,
+            loss: ErrorNorm::SquaredL2,
             max_seconds: args.max_seconds,
             quiet: args.quiet,
             ..TrainConfig::default()

@@ -89,7 +89,7 @@ fn run(args: Args) -> Result<()> {
     let mut builder = Explainer::builder(detector).scaler(scaler.clone());
     if args.residual_only {
         builder = builder.methods(vec![anomaly_xai::method::MethodSpec::residual(
-            ErrorNorm::L2,
+            ErrorNorm::SquaredL2,
         )]);
     }
     let explainer = builder.fit(

@@ -93,20 +93,20 @@ fn data(args: &Args, polarity: Polarity) -> Result<(Vec<ImageSample>, Vec<ImageS
 /// Paper 2's rows and the deviation rows, each of the L1 and the L2 error.
 fn methods(size: usize) -> Result<Vec<MethodSpec>> {
     let mut methods = paper2_methods(size, false, false)?;
-    for norm in [ErrorNorm::L1, ErrorNorm::L2] {
+    for norm in [ErrorNorm::L1, ErrorNorm::SquaredL2] {
         methods.push(
             MethodSpec::lrp_deviation(RootPoint::Reconstruction)
                 .norm(norm)
-                .labelled(format!("LRP deviation (reconstruction)-{norm:?}")),
+                .labelled(format!("LRP deviation (reconstruction)-{norm}")),
         );
     }
-    for norm in [ErrorNorm::L1, ErrorNorm::L2] {
+    for norm in [ErrorNorm::L1, ErrorNorm::SquaredL2] {
         // The mean training image, pixel by pixel (a texture has no per-column mean).
         methods.push(
             MethodSpec::lrp_deviation(RootPoint::Baseline)
                 .baseline(BaselineSpec::SampleMeans)
                 .norm(norm)
-                .labelled(format!("LRP deviation (train mean)-{norm:?}")),
+                .labelled(format!("LRP deviation (train mean)-{norm}")),
         );
     }
     Ok(methods)
@@ -148,7 +148,7 @@ fn run(args: Args) -> Result<()> {
             epochs: args.epochs,
             batch_size: 32,
             patience: Some(4),
-            loss: ErrorNorm::L2,
+            loss: ErrorNorm::SquaredL2,
             max_seconds: args.max_seconds,
             quiet: true,
             ..TrainConfig::default()

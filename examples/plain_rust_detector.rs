@@ -31,7 +31,7 @@ use anomaly_xai::metrics::{recall_at_m, Table, TableRow, Ties};
 use anomaly_xai::models::convert::{array_to_tensor, tensor_to_array};
 use anomaly_xai::models::train::{train, TrainConfig};
 use anomaly_xai::models::{
-    ArrayDetector, Autoencoder, DenseAe, DenseAeConfig, Detector, ErrorNorm, ExplainedError,
+    ArrayDetector, DenseAe, DenseAeConfig, Detector, ErrorNorm, ExplainedError, LayerModel,
     MinMaxScaler,
 };
 use anomaly_xai::Result;
@@ -134,7 +134,7 @@ fn breast_cancer(dir: &std::path::Path) -> Result<Table> {
     )?;
 
     let methods = [
-        MethodSpec::residual(ErrorNorm::L2),
+        MethodSpec::residual(ErrorNorm::SquaredL2),
         MethodSpec::attrib(Occlusion::params().window([1]).check()?)
             .baseline(BaselineSpec::FeatureMeans),
         MethodSpec::attrib(FeaturePermutation::default()),
@@ -163,7 +163,7 @@ fn breast_cancer(dir: &std::path::Path) -> Result<Table> {
             train: Some(&train_x),
             reference: None,
         };
-        let error = ExplainedError::new(ErrorNorm::L2);
+        let error = ExplainedError::new(ErrorNorm::SquaredL2);
         let prepared = methods
             .iter()
             .map(|spec| spec.prepare(&ctx, &error, None, None))

@@ -9,7 +9,7 @@
 //!
 //! ```no_run
 //! use anomaly_xai::corruption::{Corruption, CorruptionGenerator, CorruptionParams};
-//! # fn demo(ae: &dyn ae_models::Autoencoder, train: &tch::Tensor, pool: &tch::Tensor)
+//! # fn demo(ae: &dyn ae_models::LayerModel, train: &tch::Tensor, pool: &tch::Tensor)
 //! #     -> Result<(), anomaly_xai::corruption::CorruptionError> {
 //! let recon = |x: &tch::Tensor| ae.forward(x);
 //! let generator = CorruptionGenerator::new(&recon, train, CorruptionParams::default())?;

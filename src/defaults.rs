@@ -61,7 +61,7 @@ pub fn methods(
 ) -> Result<Vec<MethodSpec>> {
     let mut m = vec![
         MethodSpec::residual(ErrorNorm::L1),
-        MethodSpec::residual(ErrorNorm::L2),
+        MethodSpec::residual(ErrorNorm::SquaredL2),
         MethodSpec::attrib(whole_sensor_occlusion(window)?).baseline(BaselineSpec::FeatureMeans),
         MethodSpec::attrib(FeaturePermutation::default()).seeds(seeds.iter().copied()),
         MethodSpec::attrib(GradientShap::params().n_samples(20).check()?)

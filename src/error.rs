@@ -164,20 +164,6 @@ pub enum Error {
     Torch(#[from] tch::TchError),
 }
 
-/// Why a method may have explained nothing, from the samples' largest explained error.
-fn nothing_reason(max_error: f64) -> String {
-    if max_error == 0.0 {
-        "their explained error is 0: the detector predicts them exactly, so there is nothing \
-         to explain; a detector that returns its input has zero error everywhere"
-            .into()
-    } else {
-        format!(
-            "their explained error reaches {max_error:.3e}, but none of it depends on the input \
-             as this method sees it (does the detector's error depend on its input?)"
-        )
-    }
-}
-
 fn at_index(index: &[usize]) -> String {
     if index.is_empty() {
         String::new()
@@ -222,6 +208,20 @@ impl From<LrpError> for Error {
             LrpError::Torch(t) => Error::Torch(t),
             other => Error::Lrp(other),
         }
+    }
+}
+
+/// Why a method may have explained nothing, from the samples' largest explained error.
+fn nothing_reason(max_error: f64) -> String {
+    if max_error == 0.0 {
+        "their explained error is 0: the detector predicts them exactly, so there is nothing \
+         to explain; a detector that returns its input has zero error everywhere"
+            .into()
+    } else {
+        format!(
+            "their explained error reaches {max_error:.3e}, but none of it depends on the input \
+             as this method sees it (does the detector's error depend on its input?)"
+        )
     }
 }
 

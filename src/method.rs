@@ -35,7 +35,7 @@ use crate::attrib::{
 };
 use crate::error::{Error, Result};
 use crate::lrp::{Lrp, Preset, RootPoint, DEVIATION_EPSILON};
-use crate::models::{AttentionLstmAe, Autoencoder, Detector, ErrorNorm, ExplainedError};
+use crate::models::{AttentionLstmAe, Detector, ErrorNorm, ExplainedError, LayerModel};
 
 /// Which method.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,7 +194,7 @@ impl MethodSpec {
             return l.clone();
         }
         let label = match &self.method {
-            Method::Residual => return format!("Residual {:?}", self.norm.unwrap_or_default()),
+            Method::Residual => return format!("Residual {}", self.norm.unwrap_or_default()),
             Method::Attention => "Attention".into(),
             Method::Lrp {
                 preset: Preset::Deviation { eps, root },
@@ -220,7 +220,7 @@ impl MethodSpec {
             Method::Attrib(m) => m.label(),
         };
         match self.norm {
-            Some(n) => format!("{label}, {n:?} error"),
+            Some(n) => format!("{label}, {n} error"),
             None => label,
         }
     }
@@ -305,7 +305,7 @@ impl MethodSpec {
             {
                 Some("gradients (the detector is not differentiable)")
             }
-            Method::Lrp { .. } if ctx.detector.autoencoder().is_none() => {
+            Method::Lrp { .. } if ctx.detector.layer_model().is_none() => {
                 Some("a layer list (LRP walks the detector's layers)")
             }
             Method::Attention if ctx.attention.is_none() => {
@@ -485,13 +485,13 @@ impl PreparedMethod {
                 let (lrp, ae) = self
                     .lrp
                     .as_ref()
-                    .zip(ctx.detector.autoencoder())
+                    .zip(ctx.detector.layer_model())
                     .ok_or_else(|| Error::MissingCapability {
                         method: self.spec.label(),
                         detector: ctx.detector.describe(),
                         missing: "a layer list (LRP walks the detector's layers)".into(),
                     })?;
-                Attribution::<dyn Autoencoder>::attribute(lrp, ae, x, request)?
+                Attribution::<dyn LayerModel>::attribute(lrp, ae, x, request)?
             }
         };
         if a.scores.numel() > 0 && a.scores.f_abs()?.f_max()?.f_double_value(&[])? == 0.0 {

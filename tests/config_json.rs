@@ -70,7 +70,7 @@ fn explained_errors_are_checked_when_read() {
     assert!(err.contains("4 cells for shape [2, 2]"), "{err}");
     let ok: ExplainedError =
         read(r#"{"norm": "L2", "cells": [{"axis": {"axis": -2, "indices": [-1]}}]}"#).unwrap();
-    assert_eq!(ok, ExplainedError::new(ErrorNorm::L2).steps([-1]));
+    assert_eq!(ok, ExplainedError::new(ErrorNorm::SquaredL2).steps([-1]));
 }
 
 #[test]

@@ -57,7 +57,7 @@ fn untimed(mut x: Explanation) -> Explanation {
 fn lstm_explainer(seed: u64) -> Explainer {
     Explainer::builder(lstm(seed))
         .methods(vec![
-            MethodSpec::residual(ErrorNorm::L2),
+            MethodSpec::residual(ErrorNorm::SquaredL2),
             MethodSpec::attrib(IntegratedGradients::params().n_steps(8).check().unwrap())
                 .baseline(BaselineSpec::FeatureMeans),
         ])

@@ -34,7 +34,7 @@ fn lrp_on_the_paper2_layer_list_never_creates_relevance() {
     };
     let ae = ConvAe::seeded(&cfg, Device::Cpu, 7).unwrap();
     let x = Tensor::rand([1, 1, 128, 128], (Kind::Float, Device::Cpu));
-    for seed in [ErrorNorm::L1, ErrorNorm::L2] {
+    for seed in [ErrorNorm::L1, ErrorNorm::SquaredL2] {
         let e = Lrp::new(seed, PAPER2_CONV)
             .unwrap()
             .explain(&ae, &x)
@@ -159,7 +159,7 @@ fn a_pasted_defect_gets_more_lrp_relevance_than_the_background() {
         lr: 3e-3,
         val_fraction: 60.5 / 660.0,
         patience: None,
-        loss: ErrorNorm::L2,
+        loss: ErrorNorm::SquaredL2,
         quiet: true,
         ..TrainConfig::default()
     };
@@ -189,7 +189,7 @@ fn a_pasted_defect_gets_more_lrp_relevance_than_the_background() {
             wins * 4 >= n * 3 && ratio > 2.0,
             "residual, {polarity}: {wins}/{n}, ratio {ratio}"
         );
-        for seed in [ErrorNorm::L1, ErrorNorm::L2] {
+        for seed in [ErrorNorm::L1, ErrorNorm::SquaredL2] {
             let e = Lrp::new(seed, PAPER2_CONV)
                 .unwrap()
                 .explain(&ae, &x)

@@ -14,7 +14,7 @@
 //! build.
 
 use anomaly_xai::attrib::perturbation::lstsq::weighted_least_squares;
-use anomaly_xai::models::Autoencoder;
+use anomaly_xai::models::LayerModel;
 use anomaly_xai::Result;
 use anomaly_xai_bench::floor::Floor;
 use anomaly_xai_bench::methods::{method_list, Harness, Settings};

@@ -43,12 +43,12 @@ fn dense(c: &mut Criterion, full: bool) -> Result<(), Box<dyn std::error::Error>
     let one = Tensor::rand([1, cfg.input], opts);
     let many = Tensor::rand([batch, cfg.input], opts);
     let bg = Tensor::rand([background, cfg.input], opts);
-    let lrp = Lrp::new(ErrorNorm::L2, Preset::Paper2Dense)?;
+    let lrp = Lrp::new(ErrorNorm::SquaredL2, Preset::Paper2Dense)?;
     let shap = KernelShap::params()
         .n_samples(samples)
         .progress(false)
         .check()?;
-    let scorer = ErrorScorer::new(&ae, ErrorNorm::L2)?;
+    let scorer = ErrorScorer::new(&ae, ErrorNorm::SquaredL2)?;
     let plain = Request::default();
     let with_bg = Request::with_baseline(Baseline::Distribution(bg));
 
@@ -98,7 +98,7 @@ fn conv(c: &mut Criterion, full: bool) -> Result<(), Box<dyn std::error::Error>>
     let one = Tensor::rand([1, ch, h, w], opts);
     let many = Tensor::rand([batch, ch, h, w], opts);
     let lrp = Lrp::new(
-        ErrorNorm::L2,
+        ErrorNorm::SquaredL2,
         Preset::Paper2Conv {
             low: 0.0,
             high: 1.0,
@@ -108,7 +108,7 @@ fn conv(c: &mut Criterion, full: bool) -> Result<(), Box<dyn std::error::Error>>
         .n_samples(samples)
         .progress(false)
         .check()?;
-    let scorer = ErrorScorer::new(&ae, ErrorNorm::L2)?;
+    let scorer = ErrorScorer::new(&ae, ErrorNorm::SquaredL2)?;
     let plain = Request::default();
     let superpixels = Request::with_baseline(Baseline::Zero).mask(patches(h, patch)?);
 

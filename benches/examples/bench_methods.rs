@@ -23,7 +23,7 @@
 
 use std::path::PathBuf;
 
-use anomaly_xai::models::Autoencoder;
+use anomaly_xai::models::LayerModel;
 use anomaly_xai::{Error, Result};
 use anomaly_xai_bench::floor::Floor;
 use anomaly_xai_bench::measure::measure;

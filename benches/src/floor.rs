@@ -78,7 +78,7 @@ impl<'a> Floor<'a> {
 mod tests {
     use super::*;
     use crate::reference::{model, noise_windows, Size};
-    use anomaly_xai::models::Autoencoder;
+    use anomaly_xai::models::LayerModel;
     use tch::Device;
 
     #[test]

@@ -120,7 +120,7 @@ mod tests {
     use super::*;
     use crate::methods::{method_list, Settings};
     use crate::reference::{model, noise_windows, Size};
-    use anomaly_xai::models::Autoencoder;
+    use anomaly_xai::models::LayerModel;
 
     #[test]
     fn a_gradient_method_is_measured_against_forward_and_backward_floors() {

@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod fleet;
+
 /// The libtorch version `tch` 0.26 is built against.
 const TORCH_VERSION: &str = "2.13.0";
 /// The two CUDA wheels `libtorch_cpu.so` links against even on CPU-only machines.
@@ -55,6 +57,13 @@ commands:
   torchscript        retrain and export the TorchScript detectors (examples/models, fixtures)
   bench [ARGS..]     setup, then the criterion benches: cargo bench --workspace, or of the
                      packages ARGS name (`-p anomaly-xai-bench --bench attribution_lstm`)
+  fleet [--data-dir DIR] [--machines a,b,..] [--shards N] [--measure] [--dev]
+                     a fleet run simulated here: N `anomaly-xai evaluate --shard I/N`
+                     workers at once on shared SMD machines (default ../shared/data/smd,
+                     machine-1-2..1-5, 2 shards), worker 0 killed with SIGKILL mid-run and
+                     restarted, then `merge`, checked equal to one process; --measure:
+                     entities per hour with 1 and 2 workers, one entity's time and memory;
+                     --dev: the dev build (quicker to build, not for figures)
   bench-methods [ARGS..]
                      setup, then every method against its floor on paper 1's LSTM (the
                      figures of docs/performance.md); ARGS go to the example (`-- --help`)
@@ -87,6 +96,7 @@ fn main() -> ExitCode {
         "torchscript" => torchscript(),
         "bench" => bench(&args),
         "bench-methods" => bench_methods(&args),
+        "fleet" => fleet::fleet(&args),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())
@@ -428,8 +438,8 @@ fn lint() -> Result<(), String> {
     run(&mut doc)
 }
 
-/// Packages every crate that is meant for crates.io (all but `xtask`, the bench package
-/// and the reproduction package), as `cargo publish` would, and compiles each package from its own `.crate`
+/// Packages every crate that is meant for crates.io (all but `xtask`, the bench package,
+/// the reproduction package and the command), as `cargo publish` would, and compiles each package from its own `.crate`
 /// contents: a file the package leaves out (an `include_bytes!` target, a README the
 /// manifest names) fails here, not at publish time. Recent cargo (1.95 here) packages unpublished workspace dependencies together.
 ///
@@ -452,6 +462,9 @@ fn package() -> Result<(), String> {
         "anomaly-xai-bench",
         "--exclude",
         "anomaly-xai-repro",
+        // Not published: the command runs the papers' experiments (installed from a clone).
+        "--exclude",
+        "anomaly-xai-cli",
         // Not published either: the tests' pinned CPU kernels (a dev-dependency only).
         "--exclude",
         "pinned-kernels",

@@ -149,7 +149,7 @@ mod tests {
     fn an_autoencoder_scores_as_recon_error_score() {
         let ae = DenseAe::seeded(&DenseAeConfig::new(5, vec![3]), Device::Cpu, 0).unwrap();
         let data = Tensor::rand([9, 5], (Kind::Float, Device::Cpu));
-        for norm in [ErrorNorm::L1, ErrorNorm::L2] {
+        for norm in [ErrorNorm::L1, ErrorNorm::SquaredL2] {
             let ours = anomaly_scores(&ae, &data, norm, 4).unwrap();
             assert!(ours.equal(&score(&ae, &data, norm, 4).unwrap()), "{norm:?}");
         }

@@ -11,10 +11,10 @@ use std::sync::Mutex;
 
 use tch::{nn, Device, Tensor};
 
-use crate::autoencoder::{check_input, Autoencoder, Trainable};
 use crate::error::{ModelError, Result};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{attention_weights, forward_layers, Layer};
+use crate::layer_model::{check_input, LayerModel, Trainable};
 use crate::lstm::{build_stack, LstmAeConfig};
 use crate::persist::shapes::Shapes;
 use crate::persist::{ParamShape, SavedModel};
@@ -22,7 +22,7 @@ use crate::persist::{ParamShape, SavedModel};
 /// An LSTM autoencoder whose input first passes a feature-attention layer.
 ///
 /// ```
-/// use ae_models::{Autoencoder, AttentionLstmAe, LstmAeConfig};
+/// use ae_models::{LayerModel, AttentionLstmAe, LstmAeConfig};
 /// use tch::{Device, Kind, Tensor};
 /// let ae = AttentionLstmAe::seeded(&LstmAeConfig::new(4, 6, 8), Device::Cpu, 0)?;
 /// let x = Tensor::rand([2, 6, 4], (Kind::Float, Device::Cpu));
@@ -114,14 +114,14 @@ impl AttentionLstmAe {
             .f_mean_dim([1i64].as_slice(), false, None)?)
     }
 
-    /// The `[B, F]` attention of the most recent successful [`Autoencoder::forward`] call
+    /// The `[B, F]` attention of the most recent successful [`LayerModel::forward`] call
     /// (on any thread), detached from the graph; `None` before the first call.
     pub fn last_attention(&self) -> Option<Tensor> {
         self.last.lock().ok()?.as_ref().map(Tensor::shallow_clone)
     }
 }
 
-impl Autoencoder for AttentionLstmAe {
+impl LayerModel for AttentionLstmAe {
     fn sample_shape(&self) -> Vec<i64> {
         vec![self.config.window, self.config.n_features]
     }

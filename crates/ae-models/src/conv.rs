@@ -18,10 +18,10 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Tensor};
 
-use crate::autoencoder::{check_input, Autoencoder, Trainable};
 use crate::error::{ModelError, Result};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Activation, Layer};
+use crate::layer_model::{check_input, LayerModel, Trainable};
 use crate::persist::shapes::Shapes;
 use crate::persist::{ParamShape, SavedModel};
 use crate::state_dict::StateDict;
@@ -291,7 +291,7 @@ impl ConvAeConfig {
 /// A convolutional autoencoder (see the module docs).
 ///
 /// ```
-/// use ae_models::{Autoencoder, ConvAe, ConvAeConfig};
+/// use ae_models::{LayerModel, ConvAe, ConvAeConfig};
 /// use tch::{Device, Kind, Tensor};
 /// let ae = ConvAe::seeded(&ConvAeConfig::small(16, 2), Device::Cpu, 0)?;
 /// let x = Tensor::rand([2, 1, 16, 16], (Kind::Float, Device::Cpu));
@@ -385,7 +385,7 @@ impl ConvAe {
     }
 }
 
-impl Autoencoder for ConvAe {
+impl LayerModel for ConvAe {
     fn sample_shape(&self) -> Vec<i64> {
         self.config.input.to_vec()
     }

@@ -14,10 +14,10 @@
 
 use tch::{nn, Device, Tensor};
 
-use crate::autoencoder::{check_input, Autoencoder, Trainable};
 use crate::error::{ModelError, Result};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Activation, Layer};
+use crate::layer_model::{check_input, LayerModel, Trainable};
 use crate::persist::shapes::Shapes;
 use crate::persist::{ParamShape, SavedModel};
 use crate::state_dict::StateDict;
@@ -90,7 +90,7 @@ impl DenseAeConfig {
 /// A fully connected autoencoder (see the module docs for the layer list).
 ///
 /// ```
-/// use ae_models::{Activation, Autoencoder, DenseAe, DenseAeConfig, LayerKind};
+/// use ae_models::{Activation, LayerModel, DenseAe, DenseAeConfig, LayerKind};
 /// use tch::{Device, Kind, Tensor};
 /// let mut cfg = DenseAeConfig::new(6, vec![4, 2]);
 /// cfg.output_activation = Some(Activation::Sigmoid);
@@ -192,7 +192,7 @@ impl DenseAe {
     }
 }
 
-impl Autoencoder for DenseAe {
+impl LayerModel for DenseAe {
     fn sample_shape(&self) -> Vec<i64> {
         vec![self.config.input]
     }

@@ -6,16 +6,16 @@
 //! error ([`crate::ExplainedError`]) averages some of it into one number per sample, which
 //! every attribution method explains. Gradient methods also need the error to be
 //! differentiable ([`Detector::differentiable`]); LRP needs the layer list
-//! ([`Detector::autoencoder`]). Methods that a detector cannot serve are refused before
+//! ([`Detector::layer_model`]). Methods that a detector cannot serve are refused before
 //! any work, naming the method and what is missing.
 //!
-//! Every [`Autoencoder`] of this crate is a detector.
+//! Every [`LayerModel`] of this crate is a detector.
 
 use tch::{Device, Tensor};
 
-use crate::autoencoder::Autoencoder;
 use crate::error::Result;
 use crate::explained_error::OutputCells;
+use crate::layer_model::LayerModel;
 use crate::recon_error::{cell_errors, ErrorNorm};
 
 /// An anomaly detector as explanation methods see it.
@@ -44,7 +44,7 @@ pub trait Detector {
     }
 
     /// The detector as a layer list, for LRP; `None` for a black box.
-    fn autoencoder(&self) -> Option<&dyn Autoencoder> {
+    fn layer_model(&self) -> Option<&dyn LayerModel> {
         None
     }
 
@@ -55,13 +55,13 @@ pub trait Detector {
 
     /// The detector's weights by name, so that one trained detector can be told from
     /// another (a fingerprint of them): by default the parameters of the layer list
-    /// ([`Detector::autoencoder`]), named `{layer index}.{parameter}`; empty for a detector whose weights the library cannot
+    /// ([`Detector::layer_model`]), named `{layer index}.{parameter}`; empty for a detector whose weights the library cannot
     /// read (a closure over plain Rust).
     ///
     /// # Errors
     /// When the weights cannot be read (a TorchScript module that refuses).
     fn weights(&self) -> Result<Vec<(String, Tensor)>> {
-        let Some(a) = self.autoencoder() else {
+        let Some(a) = self.layer_model() else {
             return Ok(Vec::new());
         };
         Ok(a.layers()
@@ -77,7 +77,7 @@ pub trait Detector {
     }
 }
 
-fn autoencoder_errors<A: Autoencoder + ?Sized>(
+fn autoencoder_errors<A: LayerModel + ?Sized>(
     model: &A,
     x: &Tensor,
     norm: ErrorNorm,
@@ -85,32 +85,32 @@ fn autoencoder_errors<A: Autoencoder + ?Sized>(
     cell_errors(x, &model.forward(x)?, norm)
 }
 
-impl<A: Autoencoder> Detector for A {
+impl<A: LayerModel> Detector for A {
     fn sample_shape(&self) -> Vec<i64> {
-        Autoencoder::sample_shape(self)
+        LayerModel::sample_shape(self)
     }
     fn device(&self) -> Device {
-        Autoencoder::device(self)
+        LayerModel::device(self)
     }
     fn cell_errors(&self, x: &Tensor, norm: ErrorNorm) -> Result<Tensor> {
         autoencoder_errors(self, x, norm)
     }
-    fn autoencoder(&self) -> Option<&dyn Autoencoder> {
+    fn layer_model(&self) -> Option<&dyn LayerModel> {
         Some(self)
     }
 }
 
-impl Detector for dyn Autoencoder + '_ {
+impl Detector for dyn LayerModel + '_ {
     fn sample_shape(&self) -> Vec<i64> {
-        Autoencoder::sample_shape(self)
+        LayerModel::sample_shape(self)
     }
     fn device(&self) -> Device {
-        Autoencoder::device(self)
+        LayerModel::device(self)
     }
     fn cell_errors(&self, x: &Tensor, norm: ErrorNorm) -> Result<Tensor> {
         autoencoder_errors(self, x, norm)
     }
-    fn autoencoder(&self) -> Option<&dyn Autoencoder> {
+    fn layer_model(&self) -> Option<&dyn LayerModel> {
         Some(self)
     }
     fn describe(&self) -> String {

@@ -250,11 +250,7 @@ impl From<ErrorNorm> for ExplainedError {
 
 impl fmt::Display for ExplainedError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let norm = match self.norm {
-            ErrorNorm::L1 => "L1",
-            ErrorNorm::L2 => "L2",
-        };
-        write!(f, "mean {norm} error over {}", self.cells)
+        write!(f, "mean {} error over {}", self.norm, self.cells)
     }
 }
 
@@ -445,7 +441,7 @@ mod tests {
     fn every_cell_is_the_mean_error_and_cells_sum_to_it() {
         let x = t(&[1.0, -2.0, 3.0, 0.0], &[2, 2]);
         let zero = x.zeros_like();
-        let e = ExplainedError::new(ErrorNorm::L2);
+        let e = ExplainedError::new(ErrorNorm::SquaredL2);
         let s = e.sample_errors(&x, &zero).unwrap();
         assert_eq!(Vec::<f64>::try_from(s).unwrap(), vec![2.5, 4.5]);
     }
@@ -499,7 +495,7 @@ mod tests {
 
     #[test]
     fn serde_round_trips_and_displays() {
-        let e = ExplainedError::new(ErrorNorm::L2)
+        let e = ExplainedError::new(ErrorNorm::SquaredL2)
             .steps([-1])
             .features([0, 3]);
         let json = serde_json::to_string(&e).unwrap();

@@ -39,13 +39,13 @@ use std::path::Path;
 
 use tch::{nn, Device, Tensor};
 
-use crate::autoencoder::{check_input, Autoencoder, Trainable};
 use crate::checks::check_f32_samples;
 use crate::detector::Detector;
 use crate::error::{ModelError, Result};
 use crate::explained_error::{CellRestriction, OutputCells};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Layer};
+use crate::layer_model::{check_input, LayerModel, Trainable};
 use crate::lstm::lstm_weights;
 use crate::persist::shapes::Shapes;
 use crate::persist::{Overwrite, ParamShape, SavedFiles, SavedModel};
@@ -186,7 +186,7 @@ impl ForecastNet {
     }
 }
 
-impl Autoencoder for ForecastNet {
+impl LayerModel for ForecastNet {
     fn sample_shape(&self) -> Vec<i64> {
         vec![self.config.context, self.config.n_features]
     }
@@ -462,7 +462,7 @@ mod tests {
         let f = LstmForecaster::seeded(&cfg, Device::Cpu, 0).unwrap();
         assert_eq!(Detector::sample_shape(&f), vec![7, 3]);
         let x = Tensor::rand([2, 7, 3], (Kind::Float, Device::Cpu)).set_requires_grad(true);
-        let e = f.cell_errors(&x, ErrorNorm::L2).unwrap();
+        let e = f.cell_errors(&x, ErrorNorm::SquaredL2).unwrap();
         // The predicted steps' error is the forecast's.
         let forecast = f.forecast(&x.narrow(1, 0, 5)).unwrap();
         let want = (x.narrow(1, 5, 2) - &forecast).square();

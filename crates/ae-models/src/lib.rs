@@ -4,7 +4,7 @@
 //! | task | items |
 //! |---|---|
 //! | models | [`LstmAe`] (paper 1), [`AttentionLstmAe`], [`DenseAe`] (paper 2, tables), [`ConvAe`] (paper 2, images: [`ConvAeConfig::paper2`]) |
-//! | the model contract | [`Autoencoder`] (layer list + forward), [`Trainable`] (named parameters) |
+//! | the model contract | [`LayerModel`] (layer list + forward), [`Trainable`] (named parameters) |
 //! | what explanations explain | [`Detector`] (a per-cell error, differentiable or not), [`ExplainedError`] (which cells' error, in which norm) |
 //! | detectors that are not this crate's autoencoders | [`TorchScriptDetector`] (a PyTorch model exported to TorchScript), [`ArrayDetector`] (a closure over `ndarray`), [`LstmForecaster`] (the forecast error of a window's last steps) |
 //! | models from given weights | [`Sequential`] (any layer list, e.g. a classifier), [`state_dict::StateDict`] (a PyTorch `state_dict` for `LstmAe`, `DenseAe`, `ConvAe`) |
@@ -19,7 +19,7 @@
 //! can walk them backwards without guessing.
 //!
 //! ```
-//! use ae_models::{recon_error::{score, ErrorNorm}, train::{train, TrainConfig}, Autoencoder,
+//! use ae_models::{recon_error::{score, ErrorNorm}, train::{train, TrainConfig}, LayerModel,
 //!                 LstmAe, LstmAeConfig, MinMaxScaler, windows::sliding_windows_tensor};
 //! use ndarray::Array2;
 //! use tch::Device;
@@ -41,7 +41,6 @@
 pub mod anomaly_scores;
 pub mod array_detector;
 pub mod attention;
-pub mod autoencoder;
 pub mod checks;
 pub mod conv;
 pub mod convert;
@@ -52,6 +51,7 @@ pub mod explained_error;
 pub mod forecaster;
 mod init;
 pub mod layer;
+pub mod layer_model;
 pub mod lstm;
 pub mod persist;
 pub mod recon_error;
@@ -64,7 +64,6 @@ pub mod windows;
 
 pub use array_detector::ArrayDetector;
 pub use attention::AttentionLstmAe;
-pub use autoencoder::{Autoencoder, Trainable};
 pub use conv::{ConvAe, ConvAeConfig, ConvSpec};
 pub use dense::{DenseAe, DenseAeConfig};
 pub use detector::Detector;
@@ -72,6 +71,7 @@ pub use error::{ModelError, Result};
 pub use explained_error::{CellRestriction, ExplainedError, OutputCells, ResolvedError};
 pub use forecaster::{LstmForecaster, LstmForecasterConfig};
 pub use layer::{Activation, Layer, LayerKind, LstmWeights};
+pub use layer_model::{LayerModel, Trainable};
 pub use lstm::{LstmAe, LstmAeConfig};
 pub use persist::{AnyAutoencoder, SavedModel};
 pub use recon_error::ErrorNorm;

@@ -22,10 +22,10 @@
 
 use tch::{nn, Device, Tensor};
 
-use crate::autoencoder::{check_input, Autoencoder, Trainable};
 use crate::error::{ModelError, Result};
 use crate::init::{Draw, ParamBuilder};
 use crate::layer::{forward_layers, Activation, Layer, LstmWeights};
+use crate::layer_model::{check_input, LayerModel, Trainable};
 use crate::persist::shapes::Shapes;
 use crate::persist::{ParamShape, SavedModel};
 use crate::state_dict::StateDict;
@@ -194,7 +194,7 @@ pub(crate) fn lstm_weights(
 /// Paper 1's LSTM autoencoder (see the module docs for the layer list).
 ///
 /// ```
-/// use ae_models::{Autoencoder, LstmAe, LstmAeConfig};
+/// use ae_models::{LayerModel, LstmAe, LstmAeConfig};
 /// use tch::{Device, Kind, Tensor};
 /// let cfg = LstmAeConfig::new(3, 8, 4);
 /// let ae = LstmAe::seeded(&cfg, Device::Cpu, 0)?;
@@ -291,7 +291,7 @@ impl LstmAe {
     }
 }
 
-impl Autoencoder for LstmAe {
+impl LayerModel for LstmAe {
     fn sample_shape(&self) -> Vec<i64> {
         vec![self.config.window, self.config.n_features]
     }

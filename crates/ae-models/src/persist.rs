@@ -45,9 +45,9 @@ use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
 
 use self::header::{read_header, read_tensors, TensorInfo};
-use crate::autoencoder::Trainable;
 use crate::checks::check_finite;
 use crate::error::{ModelError, Result};
+use crate::layer_model::Trainable;
 
 /// The `format` field of every manifest.
 pub const FORMAT: &str = "anomaly-xai/ae-models";

@@ -3,7 +3,7 @@
 //! A detector scores a sample by how badly it is reconstructed; the residual baseline
 //! localizes by the same error per feature. For an input `x` and its reconstruction `x̂`,
 //! the cell error is `|x − x̂|` ([`ErrorNorm::L1`], paper 1's MAE) or `(x − x̂)²`
-//! ([`ErrorNorm::L2`]); every coarser error is the *mean* of the cell errors it covers:
+//! ([`ErrorNorm::SquaredL2`]); every coarser error is the *mean* of the cell errors it covers:
 //!
 //! | function | input | output |
 //! |---|---|---|
@@ -19,18 +19,33 @@
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
-use crate::autoencoder::Autoencoder;
 use crate::checks::check_finite_samples;
 use crate::error::{ModelError, Result};
+use crate::layer_model::LayerModel;
 
-/// How a cell's reconstruction error is measured.
+/// How a cell's reconstruction error is measured. In JSON `"l1"` and `"squared_l2"`
+/// (the former spellings `"L1"` and `"L2"` are still read).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ErrorNorm {
     /// Absolute error `|x − x̂|` (paper 1 trains and scores with its mean, the MAE).
     #[default]
+    #[serde(alias = "L1")]
     L1,
-    /// Squared error `(x − x̂)²`.
-    L2,
+    /// Squared error `(x − x̂)²` (paper 1's and paper 2's "L2" error: the squared L2
+    /// distance, whose mean is the MSE).
+    #[serde(alias = "L2")]
+    SquaredL2,
+}
+
+/// The papers' names, as tables label them: `L1`, `L2`.
+impl std::fmt::Display for ErrorNorm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ErrorNorm::L1 => "L1",
+            ErrorNorm::SquaredL2 => "L2",
+        })
+    }
 }
 
 impl ErrorNorm {
@@ -39,7 +54,7 @@ impl ErrorNorm {
         let d = x.f_sub(x_hat)?;
         Ok(match self {
             ErrorNorm::L1 => d.f_abs()?,
-            ErrorNorm::L2 => d.f_square()?,
+            ErrorNorm::SquaredL2 => d.f_square()?,
         })
     }
 
@@ -79,7 +94,7 @@ fn same_shape(x: &Tensor, x_hat: &Tensor, min_dims: usize) -> Result<()> {
 /// use tch::Tensor;
 /// let x = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0]).reshape([1, 2, 2]);
 /// let x_hat = Tensor::from_slice(&[1.0f32, 0.0, 2.0, 4.0]).reshape([1, 2, 2]);
-/// let l2 = cell_errors(&x, &x_hat, ErrorNorm::L2)?;
+/// let l2 = cell_errors(&x, &x_hat, ErrorNorm::SquaredL2)?;
 /// assert_eq!(Vec::<f32>::try_from(l2.flatten(0, -1)).unwrap(), vec![0.0, 4.0, 1.0, 0.0]);
 /// assert_eq!(sample_errors(&x, &x_hat, ErrorNorm::L1)?.double_value(&[0]), 0.75);
 /// assert_eq!(Vec::<f32>::try_from(step_errors(&x, &x_hat, ErrorNorm::L1)?.flatten(0, -1)).unwrap(), vec![1.0, 0.5]);
@@ -152,7 +167,7 @@ fn need_windows(x: &Tensor, what: &str) -> Result<()> {
 /// [`ModelError::InvalidParam`] for `batch_size = 0`; the model's own input errors;
 /// [`ModelError::NonFinite`] when a reconstruction holds a NaN or infinite value (a model
 /// with broken weights), naming the first such sample and its cell.
-pub fn reconstruct<A: Autoencoder + ?Sized>(
+pub fn reconstruct<A: LayerModel + ?Sized>(
     model: &A,
     data: &Tensor,
     batch_size: usize,
@@ -179,7 +194,7 @@ pub fn reconstruct<A: Autoencoder + ?Sized>(
 /// # Errors
 /// As [`reconstruct`], and [`ModelError::NonFinite`] when a cell error or a score
 /// overflows to infinity.
-pub fn score<A: Autoencoder + ?Sized>(
+pub fn score<A: LayerModel + ?Sized>(
     model: &A,
     data: &Tensor,
     norm: ErrorNorm,
@@ -197,7 +212,7 @@ pub fn score<A: Autoencoder + ?Sized>(
 
 /// Runs `model` over `data` in batches; `per_batch(x, reconstruction, first sample)` turns
 /// each batch into its share of the answer. Every reconstruction is checked to be finite.
-fn batched<A: Autoencoder + ?Sized>(
+fn batched<A: LayerModel + ?Sized>(
     model: &A,
     data: &Tensor,
     batch_size: usize,
@@ -240,19 +255,27 @@ mod tests {
     fn l2_means_match_hand_computation() {
         let x = Tensor::from_slice(&[0.0f32, 0.0, 0.0, 0.0, 0.0, 0.0]).reshape([1, 3, 2]);
         let y = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 0.0, 0.0, -1.0]).reshape([1, 3, 2]);
-        let s = sample_errors(&x, &y, ErrorNorm::L2).unwrap();
+        let s = sample_errors(&x, &y, ErrorNorm::SquaredL2).unwrap();
         assert!((s.double_value(&[0]) - 15.0 / 6.0).abs() < 1e-6);
-        let t = step_errors(&x, &y, ErrorNorm::L2).unwrap();
+        let t = step_errors(&x, &y, ErrorNorm::SquaredL2).unwrap();
         assert_eq!(
             Vec::<f32>::try_from(t.flatten(0, -1)).unwrap(),
             vec![2.5, 4.5, 0.5]
         );
-        let f = feature_errors(&x, &y, ErrorNorm::L2).unwrap();
+        let f = feature_errors(&x, &y, ErrorNorm::SquaredL2).unwrap();
         assert_eq!(
             Vec::<f32>::try_from(f.flatten(0, -1)).unwrap(),
             vec![10.0 / 3.0, 5.0 / 3.0]
         );
-        assert!((ErrorNorm::L2.mean_loss(&x, &y).unwrap().double_value(&[]) - 2.5).abs() < 1e-6);
+        assert!(
+            (ErrorNorm::SquaredL2
+                .mean_loss(&x, &y)
+                .unwrap()
+                .double_value(&[])
+                - 2.5)
+                .abs()
+                < 1e-6
+        );
     }
 
     #[test]
@@ -305,7 +328,7 @@ mod tests {
         let _ = x.get(5).get(1).get(0).fill_(3e38);
         let ok = reconstruct(&lstm, &x, 4).unwrap();
         assert_eq!(ok.size(), vec![6, 3, 2]);
-        let err = score(&lstm, &x, ErrorNorm::L2, 4).unwrap_err();
+        let err = score(&lstm, &x, ErrorNorm::SquaredL2, 4).unwrap_err();
         assert!(
             err.to_string()
                 .contains("score: cell error of sample 5, cell [1, 0]"),

@@ -7,7 +7,7 @@
 //! batch through the list, so a model that does not fit together is rejected at
 //! construction with the failing layer named.
 //!
-//! It implements [`Autoencoder`] (input shape, layer list, forward) and [`Trainable`], so
+//! It implements [`LayerModel`] (input shape, layer list, forward) and [`Trainable`], so
 //! every attribution method and LRP take it. Its output shape may differ from its input
 //! shape — a classifier with a softmax head, a detector head — which is why it is a
 //! *layer-list model* rather than an autoencoder in the narrow sense: what needs a
@@ -22,7 +22,7 @@
 //! `0.weight`, `0.bias`, `2.weight`, `2.bias`.
 //!
 //! ```
-//! use ae_models::{Activation, Autoencoder, Layer, Sequential};
+//! use ae_models::{Activation, LayerModel, Layer, Sequential};
 //! use tch::{Device, Kind, Tensor};
 //! let w = |o: i64, i: i64| Tensor::randn([o, i], (Kind::Float, Device::Cpu));
 //! let classifier = Sequential::new(
@@ -46,10 +46,10 @@
 
 use tch::{Device, Kind, Tensor};
 
-use crate::autoencoder::{check_batch, Autoencoder, Trainable};
 use crate::checks::check_finite;
 use crate::error::{ModelError, Result};
 use crate::layer::{forward_layers, Layer, LstmWeights};
+use crate::layer_model::{check_batch, LayerModel, Trainable};
 
 /// A model that is its layer list (see the module docs).
 #[derive(Debug)]
@@ -210,7 +210,7 @@ fn with_leaf_parameters(layer: &Layer) -> Result<Layer> {
     })
 }
 
-impl Autoencoder for Sequential {
+impl LayerModel for Sequential {
     fn sample_shape(&self) -> Vec<i64> {
         self.input_shape.clone()
     }

@@ -10,7 +10,7 @@
 //! PyTorch's `load_state_dict(strict=True)`.
 //!
 //! ```
-//! use ae_models::{state_dict::StateDict, Autoencoder, DenseAe, DenseAeConfig, Trainable};
+//! use ae_models::{state_dict::StateDict, LayerModel, DenseAe, DenseAeConfig, Trainable};
 //! use tch::{Device, Kind, Tensor};
 //! // A trained PyTorch model's state_dict, here written by hand.
 //! let w = |o: i64, i: i64| Tensor::ones([o, i], (Kind::Float, Device::Cpu));

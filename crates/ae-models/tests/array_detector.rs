@@ -45,7 +45,7 @@ fn a_closure_that_returns_nan_names_the_sample_and_cell() {
         y
     })
     .unwrap();
-    let err = d.cell_errors(&batch(2), ErrorNorm::L2).unwrap_err();
+    let err = d.cell_errors(&batch(2), ErrorNorm::SquaredL2).unwrap_err();
     // Sample 1, cell (3, 1): flat index 15 + 3·3 + 1.
     assert!(
         matches!(err, ModelError::NonFinite { index: 25, .. }),

@@ -37,7 +37,7 @@ proptest! {
 
     #[test]
     fn coarse_errors_are_means_of_cell_errors(b in 1i64..4, t in 1i64..6, f in 1i64..5, l2 in any::<bool>()) {
-        let norm = if l2 { ErrorNorm::L2 } else { ErrorNorm::L1 };
+        let norm = if l2 { ErrorNorm::SquaredL2 } else { ErrorNorm::L1 };
         let x = Tensor::rand([b, t, f], (Kind::Double, Device::Cpu));
         let y = Tensor::rand([b, t, f], (Kind::Double, Device::Cpu));
         let cells = cell_errors(&x, &y, norm).unwrap();

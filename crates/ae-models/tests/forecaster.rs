@@ -98,9 +98,9 @@ fn a_saved_forecaster_loads_with_its_weights_and_kind() {
     assert_eq!(back.config(), &cfg);
     let x = Tensor::rand([3, 7, 2], (Kind::Float, Device::Cpu));
     assert!(back
-        .cell_errors(&x, ErrorNorm::L2)
+        .cell_errors(&x, ErrorNorm::SquaredL2)
         .unwrap()
-        .equal(&f.cell_errors(&x, ErrorNorm::L2).unwrap()));
+        .equal(&f.cell_errors(&x, ErrorNorm::SquaredL2).unwrap()));
     // Another kind under the name is refused, both ways.
     LstmAe::seeded(&LstmAeConfig::new(2, 7, 4), Device::Cpu, 0)
         .unwrap()

@@ -4,7 +4,7 @@
 use ae_models::state_dict::StateDict;
 use ae_models::train::{train, TrainConfig};
 use ae_models::{
-    Activation, Autoencoder, ConvAe, ConvAeConfig, ConvSpec, DenseAe, DenseAeConfig, Layer, LstmAe,
+    Activation, ConvAe, ConvAeConfig, ConvSpec, DenseAe, DenseAeConfig, Layer, LayerModel, LstmAe,
     LstmAeConfig, LstmWeights, ModelError, Sequential, Trainable,
 };
 use tch::{Device, Kind, Tensor};

@@ -2,8 +2,8 @@
 
 use ae_models::layer::{forward_layers, forward_recording};
 use ae_models::{
-    Activation, AttentionLstmAe, Autoencoder, ConvAe, ConvAeConfig, DenseAe, DenseAeConfig, Layer,
-    LayerKind, LstmAe, LstmAeConfig, ModelError, Trainable,
+    Activation, AttentionLstmAe, ConvAe, ConvAeConfig, DenseAe, DenseAeConfig, Layer, LayerKind,
+    LayerModel, LstmAe, LstmAeConfig, ModelError, Trainable,
 };
 use proptest::prelude::*;
 use tch::{Device, Kind, Tensor};

@@ -4,7 +4,7 @@ mod common;
 
 use ae_models::persist::{load_any, load_weights_into, read_manifest, SavedFiles, FORMAT};
 use ae_models::{
-    AttentionLstmAe, Autoencoder, ConvAe, ConvAeConfig, DenseAe, DenseAeConfig, LstmAe,
+    AttentionLstmAe, ConvAe, ConvAeConfig, DenseAe, DenseAeConfig, LayerModel, LstmAe,
     LstmAeConfig, ModelError, SavedModel, Trainable,
 };
 use tch::{Device, Kind, Tensor};

@@ -46,9 +46,9 @@ fn a_module_with_native_weights_gives_the_native_errors_and_gradients() {
     // runs, and the optimised graph must still compute what the native model does.
     for norm in [
         ErrorNorm::L1,
-        ErrorNorm::L2,
+        ErrorNorm::SquaredL2,
         ErrorNorm::L1,
-        ErrorNorm::L2,
+        ErrorNorm::SquaredL2,
         ErrorNorm::L1,
     ] {
         let (e_ts, g_ts) = errors_and_gradient(&ts, &x, norm);
@@ -57,7 +57,7 @@ fn a_module_with_native_weights_gives_the_native_errors_and_gradients() {
         assert!(e_ts.equal(&e_native), "{norm:?} errors differ");
         assert!(g_ts.equal(&g_native), "{norm:?} gradients differ");
     }
-    assert!(ts.differentiable() && ts.autoencoder().is_none());
+    assert!(ts.differentiable() && ts.layer_model().is_none());
     assert!(ts.describe().contains("tiny_ae.pt"), "{}", ts.describe());
 }
 

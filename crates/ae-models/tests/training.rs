@@ -32,7 +32,7 @@ fn records(n: usize) -> Tensor {
     )
 }
 
-fn initial_loss(ae: &impl ae_models::Autoencoder, data: &Tensor, norm: ErrorNorm) -> f64 {
+fn initial_loss(ae: &impl ae_models::LayerModel, data: &Tensor, norm: ErrorNorm) -> f64 {
     score(ae, data, norm, 256)
         .unwrap()
         .mean(Kind::Double)
@@ -59,7 +59,7 @@ fn dense_ae_learns_low_dimensional_records() {
     let tc = TrainConfig {
         batch_size: 32,
         lr: 1e-2,
-        loss: ErrorNorm::L2,
+        loss: ErrorNorm::SquaredL2,
         val_fraction: 0.0,
         patience: None,
         ..quiet(150)
@@ -69,9 +69,9 @@ fn dense_ae_learns_low_dimensional_records() {
     cfg.output_activation = Some(Activation::Sigmoid);
     cfg.bottleneck_activation = None;
     let ae = DenseAe::seeded(&cfg, Device::Cpu, 1).unwrap();
-    let before = initial_loss(&ae, &data, ErrorNorm::L2);
+    let before = initial_loss(&ae, &data, ErrorNorm::SquaredL2);
     let summary = train(&ae, &data, &tc).unwrap();
-    let after = initial_loss(&ae, &data, ErrorNorm::L2);
+    let after = initial_loss(&ae, &data, ErrorNorm::SquaredL2);
     assert!(after < 0.1 * before, "L2 {before} -> {after}: {summary}");
     assert_eq!(summary.stop, StopReason::MaxEpochs);
     assert!(summary.best_val_loss.is_none() && summary.val_losses.is_empty());
@@ -195,7 +195,7 @@ fn overflowing_loss_is_divergence_and_leaves_the_initial_weights() {
         &ae,
         &data,
         &TrainConfig {
-            loss: ErrorNorm::L2,
+            loss: ErrorNorm::SquaredL2,
             ..base
         },
     )

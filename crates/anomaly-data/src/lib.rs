@@ -54,7 +54,7 @@ pub use csv_table::CsvTable;
 pub use data_dir::find_data_dir;
 pub use error::{check_finite, check_non_empty, DataError, Result};
 pub use nsl_kdd::{load_nsl_kdd, load_nsl_kdd_file, NslKddSplit, NSL_KDD_CATEGORICAL};
-pub use smd::SmdMachine;
+pub use smd::{SmdFiles, SmdMachine};
 pub use table::Table;
 pub use text::read_text;
 

@@ -34,6 +34,31 @@ pub struct SmdMachine {
     pub regions: Vec<Region>,
 }
 
+/// The files of one SMD machine ([`SmdMachine::files`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmdFiles {
+    /// `train/NAME.txt[.xz]`.
+    pub train: PathBuf,
+    /// `test/NAME.txt[.xz]`.
+    pub test: PathBuf,
+    /// `test_label/NAME.txt[.xz]`.
+    pub test_label: PathBuf,
+    /// `interpretation_label/NAME.txt[.xz]`.
+    pub interpretation_label: PathBuf,
+}
+
+impl SmdFiles {
+    /// The four paths, in the order train, test, test_label, interpretation_label.
+    pub fn all(&self) -> [&Path; 4] {
+        [
+            &self.train,
+            &self.test,
+            &self.test_label,
+            &self.interpretation_label,
+        ]
+    }
+}
+
 impl SmdMachine {
     /// Loads machine `name` from the SMD directory `dir`.
     ///
@@ -53,8 +78,12 @@ impl SmdMachine {
     /// count different from the test length; [`DataError::Region`] for a region outside
     /// the test half; [`DataError::Io`] for a read failure.
     pub fn load(dir: &Path, name: &str) -> Result<Self> {
-        let train_path = locate(dir, "train", name)?;
-        let test_path = locate(dir, "test", name)?;
+        let SmdFiles {
+            train: train_path,
+            test: test_path,
+            test_label: label_path,
+            interpretation_label: region_path,
+        } = Self::files(dir, name)?;
         let train = parse_series(&read_text(&train_path)?, &train_path)?;
         let test = parse_series(&read_text(&test_path)?, &test_path)?;
         if train.ncols() != test.ncols() {
@@ -67,7 +96,6 @@ impl SmdMachine {
                 ),
             ));
         }
-        let label_path = locate(dir, "test_label", name)?;
         let test_labels = parse_test_label(&read_text(&label_path)?, &label_path)?;
         if test_labels.len() != test.nrows() {
             return Err(content_error(
@@ -79,7 +107,6 @@ impl SmdMachine {
                 ),
             ));
         }
-        let region_path = locate(dir, "interpretation_label", name)?;
         let regions =
             parse_interpretation_label(&read_text(&region_path)?, &region_path, test.ncols())?;
         for r in &regions {
@@ -95,6 +122,31 @@ impl SmdMachine {
             test,
             test_labels,
             regions,
+        })
+    }
+
+    /// The four files [`SmdMachine::load`] reads for machine `name` of `dir` (each the
+    /// plain `.txt` when there is one, else the `.txt.xz`), found without reading them:
+    /// what a caller checks before any work, or digests to record what a result came from.
+    ///
+    /// ```
+    /// use anomaly_data::SmdMachine;
+    /// let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/smd");
+    /// let files = SmdMachine::files(&dir, "machine-1-2")?;
+    /// assert!(files.train.ends_with("train/machine-1-2.txt.xz"));
+    /// let err = SmdMachine::files(&dir, "machine-9-9").unwrap_err();
+    /// assert!(err.to_string().contains("machine-9-9"));
+    /// # Ok::<(), anomaly_data::DataError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`DataError::Missing`] naming the first file that is in neither form.
+    pub fn files(dir: &Path, name: &str) -> Result<SmdFiles> {
+        Ok(SmdFiles {
+            train: locate(dir, "train", name)?,
+            test: locate(dir, "test", name)?,
+            test_label: locate(dir, "test_label", name)?,
+            interpretation_label: locate(dir, "interpretation_label", name)?,
         })
     }
 

@@ -35,7 +35,7 @@ use anomaly_xai::metrics::{recall_at_m, Ties};
 use anomaly_xai::models::convert::{array_to_tensor, tensor_to_array};
 use anomaly_xai::models::train::{train, TrainConfig};
 use anomaly_xai::models::{
-    Autoencoder, DenseAe, DenseAeConfig, ErrorNorm, ExplainedError, MinMaxScaler,
+    DenseAe, DenseAeConfig, ErrorNorm, ExplainedError, LayerModel, MinMaxScaler,
 };
 use ndarray::{Array2, Ix2};
 use serde::{Deserialize, Serialize};
@@ -94,7 +94,7 @@ pub fn paper_methods(
                 n: background as i64,
             })
             .labelled("Kernel SHAP"),
-        MethodSpec::residual(ErrorNorm::L2).labelled("Residual L2"),
+        MethodSpec::residual(ErrorNorm::SquaredL2).labelled("Residual L2"),
         MethodSpec::attrib(Occlusion::params().window([1]).check()?)
             .baseline(BaselineSpec::FeatureMeans)
             .labelled("Occlusion"),
@@ -151,7 +151,7 @@ impl ValidationConfig {
                 batch_size,
                 lr: 3e-3,
                 patience: Some(patience),
-                loss: ErrorNorm::L2,
+                loss: ErrorNorm::SquaredL2,
                 quiet: true,
                 ..TrainConfig::default()
             },
@@ -419,7 +419,7 @@ pub fn run_validation(cfg: &ValidationConfig) -> Result<ValidationReport> {
         train: Some(&train_x),
         reference: None,
     };
-    let error = ExplainedError::new(ErrorNorm::L2);
+    let error = ExplainedError::new(ErrorNorm::SquaredL2);
     let prepared: Vec<PreparedMethod> = cfg
         .methods
         .iter()

@@ -3,12 +3,11 @@
 //! asked, its attention variant) trained once and cached by everything that determines
 //! its weights, training windows for baselines and normal windows for the comparison.
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::path::Path;
 
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use tch::{Device, Tensor};
 
 use anomaly_xai::data::SmdMachine;
@@ -18,7 +17,7 @@ use anomaly_xai::models::convert::array_to_tensor;
 use anomaly_xai::models::persist::{Overwrite, SavedFiles, SavedModel};
 use anomaly_xai::models::train::{train, TrainConfig};
 use anomaly_xai::models::windows::sliding_windows;
-use anomaly_xai::models::{AttentionLstmAe, LstmAe, LstmAeConfig, MinMaxScaler};
+use anomaly_xai::models::{AttentionLstmAe, LstmAe, LstmAeConfig, MinMaxScaler, Trainable};
 
 /// How a machine is prepared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,6 +83,10 @@ pub struct PreparedMachine {
     pub n_train_windows: usize,
     /// Seconds spent training (0 when every model came from the cache).
     pub train_seconds: f64,
+    /// `sha256:` and the hex SHA-256 of every weight of the detector (and of its
+    /// attention variant), names and shapes included ([`fingerprint`]): equal exactly when
+    /// the trained weights are.
+    pub fingerprint: String,
 }
 
 impl PreparedMachine {
@@ -158,6 +161,11 @@ impl PreparedMachine {
         let val_start = n - (n as f64 * settings.train.val_fraction) as i64;
         let ref_step = ((n - val_start) / settings.reference_windows).max(1);
         let reference = train_t.f_slice(0, val_start, n, ref_step)?;
+        let mut params = vec![model.parameters()];
+        if let Some(a) = &attention {
+            params.push(a.parameters());
+        }
+        let fingerprint = fingerprint(&params)?;
         Ok(PreparedMachine {
             name: machine.name.clone(),
             scaler,
@@ -168,6 +176,7 @@ impl PreparedMachine {
             reference,
             n_train_windows: windows.starts.len(),
             train_seconds,
+            fingerprint,
         })
     }
 
@@ -183,26 +192,58 @@ impl PreparedMachine {
     }
 }
 
-/// A stable key of everything that determines the trained weights.
-fn cache_key(machine: &SmdMachine, model: &LstmAeConfig, settings: &MachineSettings) -> String {
-    let mut h = DefaultHasher::new();
-    machine.train.shape().hash(&mut h);
-    for v in machine.train.iter() {
-        v.to_bits().hash(&mut h);
+/// `sha256:` and the hex SHA-256 of the named parameters of one or more models
+/// ([`Trainable::parameters`]), in order: each one's name, shape and f32 values
+/// (little-endian). Two detectors have the same fingerprint exactly when their weights
+/// are equal bit for bit.
+///
+/// # Errors
+/// A parameter that cannot be read as f32.
+pub fn fingerprint(models: &[&[(String, Tensor)]]) -> Result<String> {
+    let mut h = Sha256::new();
+    for params in models {
+        for (name, t) in params.iter() {
+            h.update((name.len() as u64).to_le_bytes());
+            h.update(name.as_bytes());
+            for d in t.size() {
+                h.update(d.to_le_bytes());
+            }
+            let values = Vec::<f32>::try_from(t.detach().to_device(Device::Cpu).flatten(0, -1))
+                .map_err(|e| Error::InvalidSetting {
+                    setting: "detector",
+                    value: name.clone(),
+                    rule: format!("has a parameter that is not f32 ({e})"),
+                })?;
+            for v in values {
+                h.update(v.to_le_bytes());
+            }
+        }
     }
-    serde_json::to_string(model)
-        .unwrap_or_default()
-        .hash(&mut h);
+    Ok(format!("sha256:{:x}", h.finalize()))
+}
+
+/// A key of everything that determines the trained weights: the SHA-256 of the training
+/// half (shape and values), the model configuration, the training settings that change
+/// the weights and the stride, as 16 hex digits. Stable across builds and machines, so
+/// that workers of one fleet share a cache directory.
+fn cache_key(machine: &SmdMachine, model: &LstmAeConfig, settings: &MachineSettings) -> String {
+    let mut h = Sha256::new();
+    for d in machine.train.shape() {
+        h.update((*d as u64).to_le_bytes());
+    }
+    for v in machine.train.iter() {
+        h.update(v.to_le_bytes());
+    }
+    h.update(serde_json::to_string(model).unwrap_or_default());
     // Only what changes the weights: progress output does not.
     let train = TrainConfig {
         quiet: false,
         ..settings.train.clone()
     };
-    serde_json::to_string(&train)
-        .unwrap_or_default()
-        .hash(&mut h);
-    settings.train_stride.hash(&mut h);
-    format!("{:016x}", h.finish())
+    h.update(serde_json::to_string(&train).unwrap_or_default());
+    h.update((settings.train_stride as u64).to_le_bytes());
+    let digest = format!("{:x}", h.finalize());
+    digest[..16].to_string()
 }
 
 /// The model saved under `stem` when there is one (and no retraining is asked for), else

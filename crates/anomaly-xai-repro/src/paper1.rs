@@ -34,7 +34,7 @@ pub fn methods(
     let whole = || whole_sensor_occlusion(window);
     let mut m = vec![
         MethodSpec::residual(ErrorNorm::L1),
-        MethodSpec::residual(ErrorNorm::L2),
+        MethodSpec::residual(ErrorNorm::SquaredL2),
         MethodSpec::attrib(whole()?),
         MethodSpec::attrib(whole()?).baseline(BaselineSpec::FeatureMeans),
         MethodSpec::attrib(FeatureAblation::default()).baseline(BaselineSpec::FeatureMeans),

@@ -44,7 +44,7 @@
 //!
 //! ```no_run
 //! use corruption_eval::{Corruption, CorruptionGenerator, CorruptionParams};
-//! # fn demo(ae: &dyn ae_models::Autoencoder, train: &tch::Tensor, pool: &tch::Tensor)
+//! # fn demo(ae: &dyn ae_models::LayerModel, train: &tch::Tensor, pool: &tch::Tensor)
 //! #     -> Result<(), corruption_eval::CorruptionError> {
 //! let recon = |x: &tch::Tensor| ae.forward(x);
 //! let generator = CorruptionGenerator::new(&recon, train, CorruptionParams::default())?;

@@ -6,7 +6,7 @@ use crate::error::{CorruptionError, Result};
 
 /// The detector as the generator sees it: a batch `[B, F]` in, its reconstruction
 /// `[B, F]` out. For the adversarial corruption it must be built from differentiable tch
-/// ops (e.g. `|x| ae.forward(x)` for an [`ae_models::Autoencoder`]), and rows must be
+/// ops (e.g. `|x| ae.forward(x)` for an [`ae_models::LayerModel`]), and rows must be
 /// reconstructed independently of each other.
 pub type Reconstruct<'m> = dyn Fn(&Tensor) -> ae_models::Result<Tensor> + 'm;
 

@@ -3,7 +3,7 @@
 //! runs repeat per seed, and bad input is an error.
 
 use ae_models::train::{train, TrainConfig};
-use ae_models::{Autoencoder, DenseAe, DenseAeConfig, ErrorNorm, MinMaxScaler};
+use ae_models::{DenseAe, DenseAeConfig, ErrorNorm, LayerModel, MinMaxScaler};
 use corruption_eval::{
     Corruption, CorruptionError, CorruptionGenerator, CorruptionParams, CorruptionSet,
 };
@@ -55,7 +55,7 @@ fn trained_model(train_rows: &Tensor) -> DenseAe {
         val_fraction: 0.0,
         patience: None,
         clip_norm: None,
-        loss: ErrorNorm::L2,
+        loss: ErrorNorm::SquaredL2,
         quiet: true,
         ..TrainConfig::default()
     };

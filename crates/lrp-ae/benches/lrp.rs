@@ -8,18 +8,18 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use ae_models::{
-    Autoencoder, ConvAe, ConvAeConfig, DenseAe, DenseAeConfig, ErrorNorm, LstmAe, LstmAeConfig,
+    ConvAe, ConvAeConfig, DenseAe, DenseAeConfig, ErrorNorm, LayerModel, LstmAe, LstmAeConfig,
 };
 use criterion::{criterion_main, Criterion};
-use lrp_ae::{Lrp, Preset, Reference, RootPoint};
+use lrp_ae::{Lrp, Preset, Root, RootPoint};
 use tch::{Device, Kind, Tensor};
 
-fn case<A: Autoencoder>(c: &mut Criterion, name: &str, ae: &A, batch: i64, preset: Preset) {
+fn case<A: LayerModel>(c: &mut Criterion, name: &str, ae: &A, batch: i64, preset: Preset) {
     tch::manual_seed(0);
     let mut shape = vec![batch];
     shape.extend(ae.sample_shape());
     let x = Tensor::rand(&shape, (Kind::Float, Device::Cpu));
-    let lrp = Lrp::new(ErrorNorm::L2, preset).unwrap();
+    let lrp = Lrp::new(ErrorNorm::SquaredL2, preset).unwrap();
     let mut g = c.benchmark_group(name);
     g.sample_size(10)
         .warm_up_time(Duration::from_secs(1))
@@ -33,13 +33,13 @@ fn case<A: Autoencoder>(c: &mut Criterion, name: &str, ae: &A, batch: i64, prese
     // Deviation LRP: from one reference row appended to the batch (the per-feature mean of
     // the batch stands in for the training mean), and from each sample's reconstruction.
     let dims: Vec<i64> = (0..x.dim() as i64 - 1).collect();
-    let mean = Reference::Tensor(x.mean_dim(dims.as_slice(), false, Kind::Float));
+    let mean = Root::Tensor(x.mean_dim(dims.as_slice(), false, Kind::Float));
     for (root, reference) in [
         (RootPoint::Baseline, mean),
-        (RootPoint::Reconstruction, Reference::Reconstruction),
+        (RootPoint::Reconstruction, Root::Reconstruction),
     ] {
         let eps = lrp_ae::DEVIATION_EPSILON;
-        let dev = Lrp::new(ErrorNorm::L2, Preset::Deviation { eps, root }).unwrap();
+        let dev = Lrp::new(ErrorNorm::SquaredL2, Preset::Deviation { eps, root }).unwrap();
         g.bench_function(format!("lrp deviation {root:?}"), |b| {
             b.iter(|| black_box(dev.explain_deviation(ae, &x, &reference).unwrap()))
         });

@@ -10,8 +10,8 @@
 use std::time::Instant;
 
 use ae_models::train::{train, TrainConfig};
-use ae_models::{Autoencoder, ErrorNorm, LstmAe, LstmAeConfig};
-use lrp_ae::{Lrp, Preset, Reference, RootPoint, DEVIATION_EPSILON};
+use ae_models::{ErrorNorm, LayerModel, LstmAe, LstmAeConfig};
+use lrp_ae::{Lrp, Preset, Root, RootPoint, DEVIATION_EPSILON};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tch::{Device, Kind, Tensor};
@@ -50,11 +50,11 @@ impl Method {
 }
 
 const METHODS: [Method; 7] = [
-    Method::Paper2(ErrorNorm::L2),
+    Method::Paper2(ErrorNorm::SquaredL2),
     Method::Paper2(ErrorNorm::L1),
-    Method::Deviation(ErrorNorm::L2, RootPoint::Reconstruction),
+    Method::Deviation(ErrorNorm::SquaredL2, RootPoint::Reconstruction),
     Method::Deviation(ErrorNorm::L1, RootPoint::Reconstruction),
-    Method::Deviation(ErrorNorm::L2, RootPoint::Baseline),
+    Method::Deviation(ErrorNorm::SquaredL2, RootPoint::Baseline),
     Method::Deviation(ErrorNorm::L1, RootPoint::Baseline),
     Method::Residual,
 ];
@@ -82,8 +82,8 @@ fn per_sensor(
         Method::Deviation(n, root) => {
             let lrp = Lrp::new(n, Preset::Deviation { eps, root }).unwrap();
             let reference = match root {
-                RootPoint::Reconstruction => Reference::Reconstruction,
-                RootPoint::Baseline => Reference::Tensor(mean.shallow_clone()),
+                RootPoint::Reconstruction => Root::Reconstruction,
+                RootPoint::Baseline => Root::Tensor(mean.shallow_clone()),
             };
             let e = lrp.explain_deviation(ae, x, &reference).unwrap();
             let de = (&e.error - &e.reference_error).double_value(&[0]);
@@ -240,13 +240,13 @@ fn cost() {
     let lrp = best_ms(reps, || {
         plain.explain(&ae, &x).unwrap();
     });
-    let mean_ref = Reference::Tensor(mean);
+    let mean_ref = Root::Tensor(mean);
     let dm = best_ms(reps, || {
         base.explain_deviation(&ae, &x, &mean_ref).unwrap();
     });
     let dr = best_ms(reps, || {
         recon
-            .explain_deviation(&ae, &x, &Reference::Reconstruction)
+            .explain_deviation(&ae, &x, &Root::Reconstruction)
             .unwrap();
     });
     println!("\nCost on paper 1's LstmAe, batch 64, one thread (best of {reps}):");

@@ -10,7 +10,7 @@
 //!
 //! ```
 //! use ae_models::{Activation, Layer, Sequential};
-//! use lrp_ae::{OutputLrp, OutputRelevance, Preset, Target};
+//! use lrp_ae::{OutputLrp, OutputRelevance, Preset, OutputCell};
 //! use tch::{Device, Kind, Tensor};
 //! let w = |v: &[f64], o: i64, i: i64| Tensor::from_slice(v).reshape([o, i]);
 //! let classifier = Sequential::new(
@@ -26,7 +26,7 @@
 //! let lrp = OutputLrp::new(Preset::EpsilonPlusFlat)?;
 //! // Explain the probability of class 1 starting from its value (relevance on the softmax
 //! // output, passed to its logit).
-//! let e = lrp.explain(&classifier, &x, &OutputRelevance::Logit(Target::class(1)))?;
+//! let e = lrp.explain(&classifier, &x, &OutputRelevance::Logit(OutputCell::class(1)))?;
 //! let p1 = e.output.double_value(&[0, 1]);
 //! assert_eq!(e.output_relevance.double_value(&[0, 0]), 0.0);
 //! assert!((e.output_relevance.double_value(&[0, 1]) - p1).abs() < 1e-12);
@@ -39,7 +39,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use ae_models::layer::forward_recording;
-use ae_models::{Autoencoder, Layer};
+use ae_models::{Layer, LayerModel};
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
@@ -54,22 +54,22 @@ use crate::propagate::{propagate, resolve_rules, LrpTrace};
 /// for a `[B, T, K]` output); negative indices count from the end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Target {
+pub enum OutputCell {
     /// The same cell for every sample.
     Cell(Vec<i64>),
     /// One cell per sample of the batch.
     PerSample(Vec<Vec<i64>>),
 }
 
-impl Target {
+impl OutputCell {
     /// Class `k` of a `[B, K]` output, for every sample.
     pub fn class(k: i64) -> Self {
-        Target::Cell(vec![k])
+        OutputCell::Cell(vec![k])
     }
 
     /// One class per sample of a `[B, K]` output.
     pub fn classes(ks: impl IntoIterator<Item = i64>) -> Self {
-        Target::PerSample(ks.into_iter().map(|k| vec![k]).collect())
+        OutputCell::PerSample(ks.into_iter().map(|k| vec![k]).collect())
     }
 
     /// A `[B, ..]` mask of the output's shape, dtype and device with a one at each
@@ -79,8 +79,8 @@ impl Target {
         let b = size[0];
         let sample = &size[1..];
         let cells: Vec<&[i64]> = match self {
-            Target::Cell(c) => vec![c.as_slice(); b as usize],
-            Target::PerSample(cs) => {
+            OutputCell::Cell(c) => vec![c.as_slice(); b as usize],
+            OutputCell::PerSample(cs) => {
                 if cs.len() as i64 != b {
                     return Err(LrpError::ShapeMismatch {
                         what: "per-sample targets".into(),
@@ -136,10 +136,10 @@ pub enum OutputRelevance {
     Output,
     /// `R = y ⊙ onehot(target)`: start from the target cell's value (a logit, or a
     /// probability behind a softmax head), zero elsewhere.
-    Logit(Target),
+    Logit(OutputCell),
     /// `R = onehot(target)`: relevance 1 on the target cell (Zennit's common
     /// `attr_output=torch.eye(K)[[k]]`).
-    OneHot(Target),
+    OneHot(OutputCell),
     /// A given relevance, shaped like the output `[B, ..]` or `[1, ..]` (one for every
     /// sample); converted to the output's dtype and device.
     Given(Tensor),
@@ -271,7 +271,7 @@ impl OutputLrp {
     /// Shape, dtype and non-finite errors of `x`; [`LrpError::NoRule`] /
     /// [`LrpError::UnsupportedLayer`] naming a layer the composite does not cover; those of
     /// [`OutputRelevance::relevance`].
-    pub fn explain<M: Autoencoder + ?Sized>(
+    pub fn explain<M: LayerModel + ?Sized>(
         &self,
         model: &M,
         x: &Tensor,
@@ -283,7 +283,7 @@ impl OutputLrp {
 }
 
 /// [`OutputLrp::explain`] on a bare layer list, for models that are not an
-/// [`Autoencoder`] value: `x` must already have the layers' dtype and device.
+/// [`LayerModel`] value: `x` must already have the layers' dtype and device.
 ///
 /// # Errors
 /// As [`OutputLrp::explain`], with the layers' own shape errors for a misfit `x`.
@@ -322,16 +322,16 @@ mod tests {
 
     #[test]
     fn targets_pick_cells() {
-        let r = OutputRelevance::Logit(Target::classes([2, -3]))
+        let r = OutputRelevance::Logit(OutputCell::classes([2, -3]))
             .relevance(&y())
             .unwrap();
         assert_eq!(values(&r), vec![0.0, 0.0, 3.0, 4.0, 0.0, 0.0]);
-        let r = OutputRelevance::OneHot(Target::class(1))
+        let r = OutputRelevance::OneHot(OutputCell::class(1))
             .relevance(&y())
             .unwrap();
         assert_eq!(values(&r), vec![0.0, 1.0, 0.0, 0.0, 1.0, 0.0]);
         let y3 = Tensor::arange(12, (Kind::Double, Device::Cpu)).reshape([2, 2, 3]);
-        let r = OutputRelevance::Logit(Target::Cell(vec![1, 0]))
+        let r = OutputRelevance::Logit(OutputCell::Cell(vec![1, 0]))
             .relevance(&y3)
             .unwrap();
         assert_eq!(r.sum(Kind::Double).double_value(&[]), 3.0 + 9.0);
@@ -341,18 +341,18 @@ mod tests {
 
     #[test]
     fn misfit_targets_and_tensors_are_named() {
-        let e = OutputRelevance::OneHot(Target::class(3))
+        let e = OutputRelevance::OneHot(OutputCell::class(3))
             .relevance(&y())
             .unwrap_err();
         assert!(
             e.to_string().contains("index [3] is outside") && e.to_string().contains("[3]"),
             "{e}"
         );
-        let e = OutputRelevance::OneHot(Target::classes([0]))
+        let e = OutputRelevance::OneHot(OutputCell::classes([0]))
             .relevance(&y())
             .unwrap_err();
         assert!(e.to_string().contains("one target per sample, 2"), "{e}");
-        let e = OutputRelevance::OneHot(Target::Cell(vec![0, 0]))
+        let e = OutputRelevance::OneHot(OutputCell::Cell(vec![0, 0]))
             .relevance(&y())
             .unwrap_err();
         assert!(e.to_string().contains("has 2 entries"), "{e}");

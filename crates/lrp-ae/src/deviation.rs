@@ -36,7 +36,7 @@
 
 use ae_models::explained_error::per_sample_sum;
 use ae_models::layer::forward_recording;
-use ae_models::{Autoencoder, ErrorNorm, ExplainedError, ResolvedError};
+use ae_models::{ErrorNorm, ExplainedError, LayerModel, ResolvedError};
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
@@ -48,7 +48,7 @@ use crate::propagate::{propagate_deviation, resolve_deviation_rules, LrpTrace};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RootPoint {
-    /// A reference the caller gives: [`Reference::Tensor`], or through
+    /// A reference the caller gives: [`Root::Tensor`], or through
     /// [`xai_attrib::Attribution`] the request's baseline (a zero baseline is a zero
     /// reference; a distribution is replaced by its mean).
     Baseline,
@@ -58,7 +58,7 @@ pub enum RootPoint {
 
 /// The reference point of one call.
 #[derive(Debug)]
-pub enum Reference {
+pub enum Root {
     /// One reference for every sample — a tensor that broadcasts to one sample from its
     /// trailing dimensions (`[F]` per-feature means of `[T, F]` windows, a `[T, F]` window),
     /// or `[1, ..]` — appended to the batch, so the forward pass has one more row; or
@@ -117,7 +117,7 @@ impl DeviationExplanation {
 /// use tch::Tensor;
 /// let t = |v: &[f64]| Tensor::from_slice(v).reshape([1, 2]);
 /// // r = (1, -2), r₀ = (0.5, 1): L2 slopes (r + r₀)/2 = (0.75, -0.5).
-/// let s = error_multiplier(&ErrorNorm::L2.into(), &t(&[1.0, -2.0]), &t(&[0.0, 0.0]), &t(&[0.5, 1.0]), &t(&[0.0, 0.0]))?;
+/// let s = error_multiplier(&ErrorNorm::SquaredL2.into(), &t(&[1.0, -2.0]), &t(&[0.0, 0.0]), &t(&[0.5, 1.0]), &t(&[0.0, 0.0]))?;
 /// assert_eq!(Vec::<f64>::try_from(s.flatten(0, -1)).unwrap(), vec![0.75, -0.5]);
 /// // L1: same sign → sign/2; opposite signs → (|r| − |r₀|)/(r − r₀)/2 = (2 − 1)/(−3)/2.
 /// let s = error_multiplier(&ErrorNorm::L1.into(), &t(&[1.0, -2.0]), &t(&[0.0, 0.0]), &t(&[0.5, 1.0]), &t(&[0.0, 0.0]))?;
@@ -151,7 +151,7 @@ fn multiplier(
     let r = x.f_sub(x_hat)?;
     let r0 = x0.f_sub(x0_hat)?.f_expand(r.size(), false)?;
     let s = match resolved.norm() {
-        ErrorNorm::L2 => r.f_add(&r0)?,
+        ErrorNorm::SquaredL2 => r.f_add(&r0)?,
         ErrorNorm::L1 => {
             let same = r.f_mul(&r0)?.f_ge(0.0)?;
             let den = r
@@ -165,12 +165,12 @@ fn multiplier(
 }
 
 /// The deviation sweep of [`crate::Lrp::explain_deviation`].
-pub(crate) fn explain_deviation<A: Autoencoder + ?Sized>(
+pub(crate) fn explain_deviation<A: LayerModel + ?Sized>(
     error: &ExplainedError,
     composite: &dyn Composite,
     model: &A,
     x: &Tensor,
-    reference: &Reference,
+    reference: &Root,
 ) -> Result<DeviationExplanation> {
     let x = checked_input(model, x)?;
     let layers = model.layers();
@@ -178,13 +178,13 @@ pub(crate) fn explain_deviation<A: Autoencoder + ?Sized>(
     let b = x.size()[0];
     let (acts, reference_acts, x0) = tch::no_grad(|| -> Result<_> {
         Ok(match reference {
-            Reference::Reconstruction => {
+            Root::Reconstruction => {
                 let acts = forward_recording(layers, &x)?;
                 let x0 = acts[layers.len()].shallow_clone();
                 let reference_acts = forward_recording(layers, &x0)?;
                 (acts, reference_acts, x0)
             }
-            Reference::Tensor(t) => {
+            Root::Tensor(t) => {
                 let x0 = checked_reference(&x, t)?;
                 let n0 = x0.size()[0];
                 let both = forward_recording(layers, &Tensor::f_cat(&[&x, &x0], 0)?)?;

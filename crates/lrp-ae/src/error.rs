@@ -1,7 +1,7 @@
 //! The one error type of this crate.
 
 use ae_models::checks::first_non_finite;
-use ae_models::{Autoencoder, LayerKind, ModelError};
+use ae_models::{LayerKind, LayerModel, ModelError};
 use tch::Tensor;
 use thiserror::Error;
 use xai_attrib::XaiError;
@@ -196,9 +196,9 @@ pub(crate) fn check_finite(what: &str, t: &Tensor) -> Result<()> {
 
 /// Checks `x` at the public boundary (one check for every LRP entry point) and moves it to
 /// the model's device and to the dtype of its first parameter.
-pub(crate) fn checked_input<A: Autoencoder + ?Sized>(model: &A, x: &Tensor) -> Result<Tensor> {
+pub(crate) fn checked_input<A: LayerModel + ?Sized>(model: &A, x: &Tensor) -> Result<Tensor> {
     xai_attrib::validate::check_batch("lrp", x)?;
-    ae_models::autoencoder::check_batch(model, x)?;
+    ae_models::layer_model::check_batch(model, x)?;
     let kind = model
         .layers()
         .iter()

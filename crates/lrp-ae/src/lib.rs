@@ -6,7 +6,7 @@
 //! [`ae_models::ExplainedError`]), then propagated
 //! back through the network with ordinary LRP rules chosen per layer by a composite
 //! ([`Preset`], [`composite`]). The propagation walks the explicit layer list of an
-//! [`ae_models::Autoencoder`] — dense, convolutional, upsampling, reshape, and, beyond the
+//! [`ae_models::LayerModel`] — dense, convolutional, upsampling, reshape, and, beyond the
 //! paper, LSTM layers with the signal-take-all rule of Arras et al. ([`lstm`]).
 //!
 //! [`OutputLrp`] starts from any other output relevance instead (Zennit's `attr_output`: a
@@ -44,10 +44,10 @@ pub mod rule;
 pub mod rules;
 pub mod seed;
 
-pub use attr_output::{attr_output, OutputExplanation, OutputLrp, OutputRelevance, Target};
+pub use attr_output::{attr_output, OutputCell, OutputExplanation, OutputLrp, OutputRelevance};
 pub use bound::Bound;
 pub use composite::{ByIndex, Composite, FirstLayer, InputSign, LayerClass, LayerCtx, LayerMap};
-pub use deviation::{DeviationExplanation, Reference, RootPoint};
+pub use deviation::{DeviationExplanation, Root, RootPoint};
 pub use error::{LrpError, Result};
 pub use lrp::{Explanation, Lrp, LrpConfig};
 pub use presets::{

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use ae_models::convert::tensor_to_f64s;
 use ae_models::explained_error::per_sample_sum;
 use ae_models::layer::forward_recording;
-use ae_models::{Autoencoder, ExplainedError};
+use ae_models::{ExplainedError, LayerModel};
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
 use xai_attrib::{Attribution, Attributions, Baseline, Family, Request};
 
 use crate::composite::Composite;
-use crate::deviation::{explain_deviation, DeviationExplanation, Reference, RootPoint};
+use crate::deviation::{explain_deviation, DeviationExplanation, Root, RootPoint};
 use crate::error::{check_finite, checked_input, LrpError, Result};
 use crate::presets::Preset;
 use crate::propagate::{propagate, resolve_rules, LrpTrace};
@@ -38,12 +38,12 @@ impl LrpConfig {
 /// Layer-wise relevance propagation of an autoencoder's reconstruction error (paper 2).
 ///
 /// ```
-/// use ae_models::{Activation, Autoencoder, ErrorNorm, Layer};
+/// use ae_models::{Activation, LayerModel, ErrorNorm, Layer};
 /// use lrp_ae::{Lrp, Preset};
 /// use tch::{Device, Tensor};
 ///
 /// struct Tiny(Vec<Layer>);
-/// impl Autoencoder for Tiny {
+/// impl LayerModel for Tiny {
 ///     fn sample_shape(&self) -> Vec<i64> { vec![2] }
 ///     fn layers(&self) -> &[Layer] { &self.0 }
 ///     fn device(&self) -> Device { Device::Cpu }
@@ -55,7 +55,7 @@ impl LrpConfig {
 ///     Layer::Linear { weight: w(&[0.5, 0.0, 0.5, 1.0]), bias: None },
 /// ]);
 /// let x = Tensor::from_slice(&[1.0f64, 0.2]).reshape([1, 2]);
-/// let e = Lrp::new(ErrorNorm::L2, Preset::Paper2Dense)?.explain(&ae, &x)?;
+/// let e = Lrp::new(ErrorNorm::SquaredL2, Preset::Paper2Dense)?.explain(&ae, &x)?;
 /// // Bias-free ReLU network under w² and z⁺: the input relevance sums to the error
 /// // (0.2525), up to the 1e-6 stabilisers.
 /// let total = e.relevance.sum(tch::Kind::Double).double_value(&[]);
@@ -92,7 +92,7 @@ pub struct Explanation {
 }
 
 impl Lrp {
-    /// LRP of the explained `error` (e.g. `ErrorNorm::L2`, or an [`ExplainedError`]
+    /// LRP of the explained `error` (e.g. `ErrorNorm::SquaredL2`, or an [`ExplainedError`]
     /// restricted to some cells) with a named composite.
     ///
     /// A deviation preset ([`Preset::Deviation`]) makes a deviation LRP: it explains the
@@ -149,7 +149,7 @@ impl Lrp {
     /// # Errors
     /// A deviation LRP ([`Lrp::root`] is set) explains a deviation, not the error itself:
     /// [`LrpError::InvalidInput`] pointing to [`Lrp::explain_deviation`].
-    pub fn explain<A: Autoencoder + ?Sized>(&self, model: &A, x: &Tensor) -> Result<Explanation> {
+    pub fn explain<A: LayerModel + ?Sized>(&self, model: &A, x: &Tensor) -> Result<Explanation> {
         if let Some(root) = self.root {
             return Err(LrpError::InvalidInput {
                 what: "lrp".into(),
@@ -182,19 +182,19 @@ impl Lrp {
     /// Deviation LRP ([`crate::deviation`]): the relevance of the deviation of `x` from
     /// `reference`, summing to `e(x) − e(x₀)` up to what ε and LSTM gates absorb. One
     /// recording forward pass over `x` and a given reference together (the reference
-    /// appended to the batch), or two with [`Reference::Reconstruction`]; one backward
+    /// appended to the batch), or two with [`Root::Reconstruction`]; one backward
     /// sweep. The composite's rules must all have a deviation form (e.g.
     /// [`Preset::Deviation`]); the reference point of [`Lrp::root`] is not used here, the
     /// argument is.
     ///
     /// ```
-    /// use ae_models::{Activation, Autoencoder, ErrorNorm, Layer};
-    /// use lrp_ae::deviation::{Reference, RootPoint};
+    /// use ae_models::{Activation, LayerModel, ErrorNorm, Layer};
+    /// use lrp_ae::deviation::{Root, RootPoint};
     /// use lrp_ae::{Lrp, Preset};
     /// use tch::{Device, Tensor};
     ///
     /// struct Tiny(Vec<Layer>);
-    /// impl Autoencoder for Tiny {
+    /// impl LayerModel for Tiny {
     ///     fn sample_shape(&self) -> Vec<i64> { vec![2] }
     ///     fn layers(&self) -> &[Layer] { &self.0 }
     ///     fn device(&self) -> Device { Device::Cpu }
@@ -205,19 +205,19 @@ impl Lrp {
     ///     Layer::Activation(Activation::Tanh),
     ///     Layer::Linear { weight: w(&[0.5, 0.0, 0.5, 1.0]), bias: Some(Tensor::from_slice(&[0.3, 0.0])) },
     /// ]);
-    /// let lrp = Lrp::new(ErrorNorm::L2, Preset::Deviation { eps: 0.0, root: RootPoint::Baseline })?;
+    /// let lrp = Lrp::new(ErrorNorm::SquaredL2, Preset::Deviation { eps: 0.0, root: RootPoint::Baseline })?;
     /// let x = Tensor::from_slice(&[1.0f64, -0.4]).reshape([1, 2]);
     /// let mean = Tensor::from_slice(&[0.2f64, 0.1]);
-    /// let e = lrp.explain_deviation(&ae, &x, &Reference::Tensor(mean))?;
+    /// let e = lrp.explain_deviation(&ae, &x, &Root::Tensor(mean))?;
     /// // No bias absorbs relevance: it sums to e(x) − e(x₀).
     /// assert!(e.delta()?.abs().double_value(&[0]) < 1e-12);
     /// # Ok::<(), lrp_ae::LrpError>(())
     /// ```
-    pub fn explain_deviation<A: Autoencoder + ?Sized>(
+    pub fn explain_deviation<A: LayerModel + ?Sized>(
         &self,
         model: &A,
         x: &Tensor,
-        reference: &Reference,
+        reference: &Root,
     ) -> Result<DeviationExplanation> {
         explain_deviation(&self.error, &*self.composite, model, x, reference)
     }
@@ -227,9 +227,9 @@ impl Lrp {
 /// reconstruction, or the request's baseline as one reference `[1, ..]` for all samples
 /// (a zero or constant baseline, a tensor of one sample's shape, a distribution's mean),
 /// or `[B, ..]` for a baseline of the batch's shape.
-fn attribution_reference(root: RootPoint, baseline: &Baseline, x: &Tensor) -> Result<Reference> {
+fn attribution_reference(root: RootPoint, baseline: &Baseline, x: &Tensor) -> Result<Root> {
     Ok(match root {
-        RootPoint::Reconstruction => Reference::Reconstruction,
+        RootPoint::Reconstruction => Root::Reconstruction,
         RootPoint::Baseline => {
             let per_batch = matches!(baseline, Baseline::Tensor(t)
                 if x.dim() > 0 && t.dim() == x.dim() && t.size()[0] == x.size()[0] && x.size()[0] > 1);
@@ -238,7 +238,7 @@ fn attribution_reference(root: RootPoint, baseline: &Baseline, x: &Tensor) -> Re
             } else {
                 x.f_narrow(0, 0, 1)?
             };
-            Reference::Tensor(baseline.reference(&rows, "lrp")?)
+            Root::Tensor(baseline.reference(&rows, "lrp")?)
         }
     })
 }
@@ -266,7 +266,7 @@ pub(crate) fn check_relevance(relevance: &Tensor, error: &Tensor) -> Result<Vec<
 /// A deviation LRP ([`Lrp::root`]) returns the relevance of the input's deviation from the
 /// request's baseline ([`RootPoint::Baseline`]) or from its reconstruction, and `delta` is
 /// `Σ relevance − (e(x) − e(x₀))`.
-impl<A: Autoencoder + ?Sized> Attribution<A> for Lrp {
+impl<A: LayerModel + ?Sized> Attribution<A> for Lrp {
     fn name(&self) -> &'static str {
         "lrp"
     }

@@ -30,7 +30,7 @@ use crate::error::Result;
 /// use tch::Tensor;
 /// let x = Tensor::from_slice(&[1.0f64, 2.0, 3.0, 4.0]).reshape([1, 2, 2]);
 /// let x_hat = Tensor::from_slice(&[1.0f64, 0.0, 3.5, 4.0]).reshape([1, 2, 2]);
-/// let r = output_relevance(&ErrorNorm::L2.into(), &x, &x_hat)?;
+/// let r = output_relevance(&ErrorNorm::SquaredL2.into(), &x, &x_hat)?;
 /// assert_eq!(Vec::<f64>::try_from(r.flatten(0, -1)).unwrap(), vec![0.0, 1.0, 0.0625, 0.0]);
 /// let last = ExplainedError::new(ErrorNorm::L1).steps([-1]);
 /// let r = output_relevance(&last, &x, &x_hat)?;

@@ -7,7 +7,7 @@ use common::{linear, max_abs_diff, rng, uniform, Stack};
 use lrp_ae::composite::ByIndex;
 use lrp_ae::rules::{Epsilon, Flat, Pass, ZPlus};
 use lrp_ae::{
-    FirstLayer, LayerClass, LayerMap, Lrp, LrpError, OutputLrp, OutputRelevance, Preset, Target,
+    FirstLayer, LayerClass, LayerMap, Lrp, LrpError, OutputCell, OutputLrp, OutputRelevance, Preset,
 };
 use tch::{Kind, Tensor};
 
@@ -40,11 +40,11 @@ fn lrp_zero_from_a_logit_is_input_times_its_gradient() {
         .explain(
             &model,
             &x,
-            &OutputRelevance::Logit(Target::classes(targets)),
+            &OutputRelevance::Logit(OutputCell::classes(targets)),
         )
         .unwrap();
     let xg = x.copy().set_requires_grad(true);
-    let y = ae_models::layer::forward_layers(ae_models::Autoencoder::layers(&model), &xg).unwrap();
+    let y = ae_models::layer::forward_layers(ae_models::LayerModel::layers(&model), &xg).unwrap();
     let picked = Tensor::from_slice(&targets).reshape([4, 1]);
     let logit = y.gather(1, &picked, false).sum(Kind::Double);
     let grad = Tensor::run_backward(&[logit], &[&xg], false, false)
@@ -64,7 +64,7 @@ fn a_conservative_composite_moves_the_whole_logit_onto_the_input() {
         everywhere(ZPlus::new()),
     );
     let e = OutputLrp::with_composite(composite)
-        .explain(&model, &x, &OutputRelevance::Logit(Target::class(1)))
+        .explain(&model, &x, &OutputRelevance::Logit(OutputCell::class(1)))
         .unwrap();
     for b in 0..6 {
         let logit = e.output.double_value(&[b, 1]);
@@ -83,7 +83,7 @@ fn a_conservative_composite_moves_the_whole_logit_onto_the_input() {
         LayerMap::new().on(LayerClass::Linear, Flat::new()),
         everywhere(ZPlus::new()),
     ))
-    .explain(&model, &x, &OutputRelevance::OneHot(Target::class(1)))
+    .explain(&model, &x, &OutputRelevance::OneHot(OutputCell::class(1)))
     .unwrap();
     let b = (0..6)
         .find(|&b| e.output.double_value(&[b, 1]) > 1e-3)
@@ -105,7 +105,7 @@ fn the_reconstruction_seed_as_a_given_relevance_is_lrp_of_the_error() {
         shape: vec![5],
     };
     let x = uniform(&mut g, &[3, 5], 0.0, 1.0);
-    let lrp = Lrp::new(ErrorNorm::L2, Preset::Paper2Dense).unwrap();
+    let lrp = Lrp::new(ErrorNorm::SquaredL2, Preset::Paper2Dense).unwrap();
     let e = lrp.explain(&ae, &x).unwrap();
     let o = OutputLrp::new(Preset::Paper2Dense)
         .unwrap()
@@ -174,7 +174,7 @@ fn misfits_are_named() {
         .explain(
             &model,
             &x,
-            &OutputRelevance::OneHot(Target::classes([0, 1, 2])),
+            &OutputRelevance::OneHot(OutputCell::classes([0, 1, 2])),
         )
         .unwrap_err();
     assert!(e.to_string().contains("one target per sample, 2"), "{e}");

@@ -25,7 +25,7 @@ fn window_ae(bias: bool) -> Stack {
 
 #[test]
 fn scores_delta_and_costs() {
-    let lrp = Lrp::new(ErrorNorm::L2, Preset::Paper2Dense).unwrap();
+    let lrp = Lrp::new(ErrorNorm::SquaredL2, Preset::Paper2Dense).unwrap();
     assert_eq!(Attribution::<Stack>::name(&lrp), "lrp");
     assert_eq!(Attribution::<Stack>::family(&lrp), Family::Propagation);
     let x = uniform(&mut rng(62), &[3, 4, 3], 0.0, 1.0);
@@ -118,7 +118,7 @@ fn configs_round_trip_and_build_the_same_method() {
 #[test]
 fn a_selected_time_step_explains_only_its_own_error() {
     let lrp = Lrp::new(
-        ExplainedError::new(ErrorNorm::L2).steps([3]),
+        ExplainedError::new(ErrorNorm::SquaredL2).steps([3]),
         Preset::Paper2Dense,
     )
     .unwrap();
@@ -166,7 +166,7 @@ fn an_f32_model_takes_f64_input() {
         shape: ae.shape.clone(),
     };
     let x = uniform(&mut rng(65), &[2, 4, 3], 0.0, 1.0);
-    let lrp = Lrp::new(ErrorNorm::L2, Preset::Paper2Dense).unwrap();
+    let lrp = Lrp::new(ErrorNorm::SquaredL2, Preset::Paper2Dense).unwrap();
     let e32 = lrp.explain(&f32_ae, &x).unwrap();
     assert_eq!(e32.relevance.kind(), Kind::Float);
     let e64 = lrp.explain(&ae, &x).unwrap();
@@ -178,7 +178,9 @@ fn steps_and_features_together_explain_only_their_intersection() {
     // The old `Lrp::select` replaced the selection, so asking for a step and then a
     // sensor kept the whole sensor column. Restrictions of an explained error intersect.
     let lrp = Lrp::new(
-        ExplainedError::new(ErrorNorm::L2).steps([3]).features([1]),
+        ExplainedError::new(ErrorNorm::SquaredL2)
+            .steps([3])
+            .features([1]),
         Preset::Paper2Dense,
     )
     .unwrap();

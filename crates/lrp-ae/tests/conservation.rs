@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 
 use ae_models::layer::forward_recording;
-use ae_models::{Activation, Autoencoder, ErrorNorm, ExplainedError, Layer};
+use ae_models::{Activation, ErrorNorm, ExplainedError, Layer, LayerModel};
 use common::{conv, linear, rng, to_vec, uniform, Stack};
 use lrp_ae::rule::Rule;
 use lrp_ae::rules::{Epsilon, Flat, Pass, WSquare, ZBox, ZPlus};
@@ -98,7 +98,7 @@ proptest! {
             .on(LayerClass::Activation, Pass)
             .on_arc(LayerClass::Linear, None, Arc::clone(&hidden));
         let composite = FirstLayer::new(LayerMap::new().on_arc(LayerClass::Linear, None, first_rule(first)), rest);
-        let seed_kind = if l2 { ErrorNorm::L2 } else { ErrorNorm::L1 };
+        let seed_kind = if l2 { ErrorNorm::SquaredL2 } else { ErrorNorm::L1 };
         let lrp = Lrp::with_composite(seed_kind, composite);
         let ae = Stack { layers, shape: vec![d] };
         let x = uniform(&mut g, &[batch, d], 0.0, 1.0);
@@ -133,7 +133,7 @@ proptest! {
         let mut g = rng(seed);
         let x = uniform(&mut g, &[2, steps, feats], -1.0, 2.0);
         let x_hat = uniform(&mut g, &[2, steps, feats], -1.0, 2.0);
-        let s = ExplainedError::new(if l2 { ErrorNorm::L2 } else { ErrorNorm::L1 });
+        let s = ExplainedError::new(if l2 { ErrorNorm::SquaredL2 } else { ErrorNorm::L1 });
         let diff = &x - &x_hat;
         let cells = if l2 { diff.square() } else { diff.abs() };
         // All cells: the mean error per sample.
@@ -250,7 +250,7 @@ fn a_bias_free_conv_stack_with_every_routing_layer_conserves_under_the_conv_pres
     let mut g = rng(21);
     let ae = conv_stack(&mut g, false);
     let x = uniform(&mut g, &[3, 1, 8, 8], 0.0, 1.0);
-    for seed in [ErrorNorm::L1, ErrorNorm::L2] {
+    for seed in [ErrorNorm::L1, ErrorNorm::SquaredL2] {
         let e = Lrp::new(
             seed,
             Preset::Paper2Conv {
@@ -281,7 +281,7 @@ fn with_biases_relevance_only_decreases_under_z_plus_and_zbox() {
     let ae = conv_stack(&mut g, true);
     let x = uniform(&mut g, &[2, 1, 8, 8], 0.0, 1.0);
     let e = Lrp::new(
-        ErrorNorm::L2,
+        ErrorNorm::SquaredL2,
         Preset::Paper2Conv {
             low: 0.0,
             high: 1.0,
@@ -324,7 +324,7 @@ fn lrp_zero_on_a_bias_free_relu_net_is_input_times_gradient() {
     let map = LayerMap::new()
         .on(LayerClass::Activation, Pass)
         .on(LayerClass::Linear, Epsilon::new(0.0).unwrap());
-    let e = Lrp::with_composite(ErrorNorm::L2, map)
+    let e = Lrp::with_composite(ErrorNorm::SquaredL2, map)
         .explain(&ae, &x)
         .unwrap();
     // The seed is x̂ ⊙ v with v = R / x̂ held constant: LRP-0 then gives x ⊙ ∂(v·x̂)/∂x.

@@ -7,12 +7,12 @@ mod common;
 use std::sync::Arc;
 
 use ae_models::layer::forward_recording;
-use ae_models::{Activation, Autoencoder, ErrorNorm, ExplainedError, Layer};
+use ae_models::{Activation, ErrorNorm, ExplainedError, Layer, LayerModel};
 use common::{
     conv, linear, lstm_weights, max_abs_diff, nested, rng, run_cell, stab, t, to_vec, uniform,
     Stack,
 };
-use lrp_ae::deviation::{error_multiplier, Reference, RootPoint};
+use lrp_ae::deviation::{error_multiplier, Root, RootPoint};
 use lrp_ae::lstm::lstm_relevance;
 use lrp_ae::lstm_deviation::lstm_deviation_relevance;
 use lrp_ae::propagate::{propagate, propagate_deviation, resolve_deviation_rules, resolve_rules};
@@ -59,17 +59,17 @@ fn a_linear_autoencoder_gets_the_analytic_relevance() {
     };
     let x = uniform(&mut g, &[b, f], -1.0, 2.0);
     let x0 = uniform(&mut g, &[f], 0.0, 1.0);
-    for norm in [ErrorNorm::L2, ErrorNorm::L1] {
+    for norm in [ErrorNorm::SquaredL2, ErrorNorm::L1] {
         let lrp = Lrp::new(norm, deviation(0.0, RootPoint::Baseline)).unwrap();
         let e = lrp
-            .explain_deviation(&ae, &x, &Reference::Tensor(x0.shallow_clone()))
+            .explain_deviation(&ae, &x, &Root::Tensor(x0.shallow_clone()))
             .unwrap();
         let x_hat = x.linear(&w, Some(&bias));
         let x0_hat = x0.unsqueeze(0).linear(&w, Some(&bias));
         let r = &x - &x_hat;
         let r0 = x0.unsqueeze(0) - &x0_hat;
         let s = match norm {
-            ErrorNorm::L2 => (&r + &r0) / f as f64,
+            ErrorNorm::SquaredL2 => (&r + &r0) / f as f64,
             ErrorNorm::L1 => {
                 // Every cell by hand: same sign → sign; else (|r| − |r₀|)/(r − r₀).
                 let (rv, r0v) = (to_vec(&r), to_vec(&r0.expand([b, f], false)));
@@ -221,13 +221,13 @@ fn with_a_zero_reference_it_is_gradient_times_input() {
         shape: vec![5],
     };
     let x = uniform(&mut g, &[3, 5], -1.0, 1.0);
-    for (norm, factor) in [(ErrorNorm::L1, 1.0), (ErrorNorm::L2, 0.5)] {
+    for (norm, factor) in [(ErrorNorm::L1, 1.0), (ErrorNorm::SquaredL2, 0.5)] {
         let lrp = Lrp::new(norm, deviation(1e-12, RootPoint::Baseline)).unwrap();
         let e = lrp
             .explain_deviation(
                 &ae,
                 &x,
-                &Reference::Tensor(Tensor::zeros([5], (Kind::Double, Device::Cpu))),
+                &Root::Tensor(Tensor::zeros([5], (Kind::Double, Device::Cpu))),
             )
             .unwrap();
         let xg = x.copy().set_requires_grad(true);
@@ -274,9 +274,9 @@ proptest! {
         let ae = Stack { layers, shape: vec![f] };
         let x = uniform(&mut g, &[batch, f], -0.5, 1.5);
         let x0 = uniform(&mut g, &[if per_sample { batch } else { 1 }, f], 0.0, 1.0);
-        let norm = if l2 { ErrorNorm::L2 } else { ErrorNorm::L1 };
+        let norm = if l2 { ErrorNorm::SquaredL2 } else { ErrorNorm::L1 };
         let e = Lrp::new(norm, deviation(1e-12, RootPoint::Baseline)).unwrap()
-            .explain_deviation(&ae, &x, &Reference::Tensor(x0)).unwrap();
+            .explain_deviation(&ae, &x, &Root::Tensor(x0)).unwrap();
         let total: Vec<f64> = sum(&e.relevance);
         let want: Vec<f64> = to_vec(&(&e.error - &e.reference_error));
         let scale: Vec<f64> = sum(&e.relevance.abs());
@@ -311,12 +311,12 @@ fn conv_nets_with_biases_conserve_the_error_deviation() {
         };
         let x = uniform(&mut g, &[2, 1, 8, 8], 0.0, 1.0);
         for (norm, root) in [
-            (ErrorNorm::L2, RootPoint::Baseline),
+            (ErrorNorm::SquaredL2, RootPoint::Baseline),
             (ErrorNorm::L1, RootPoint::Reconstruction),
         ] {
             let reference = match root {
-                RootPoint::Baseline => Reference::Tensor(uniform(&mut g, &[1, 8, 8], 0.0, 1.0)),
-                RootPoint::Reconstruction => Reference::Reconstruction,
+                RootPoint::Baseline => Root::Tensor(uniform(&mut g, &[1, 8, 8], 0.0, 1.0)),
+                RootPoint::Reconstruction => Root::Reconstruction,
             };
             let e = Lrp::new(norm, deviation(1e-12, root))
                 .unwrap()
@@ -479,9 +479,9 @@ fn a_drop_and_its_mirrored_rise_get_the_same_relevance() {
         let d = uniform(&mut g, &[1, f], -0.05, 0.05);
         let _ = d.narrow(1, sensor, 1).fill_(0.4);
         let (up, down) = (mu.unsqueeze(0) + &d, mu.unsqueeze(0) - &d);
-        for norm in [ErrorNorm::L2, ErrorNorm::L1] {
+        for norm in [ErrorNorm::SquaredL2, ErrorNorm::L1] {
             let lrp = Lrp::new(norm, deviation(1e-9, RootPoint::Baseline)).unwrap();
-            let reference = Reference::Tensor(mu.shallow_clone());
+            let reference = Root::Tensor(mu.shallow_clone());
             let r_up = lrp
                 .explain_deviation(&ae, &up, &reference)
                 .unwrap()
@@ -495,7 +495,7 @@ fn a_drop_and_its_mirrored_rise_get_the_same_relevance() {
             let best = to_vec(&r_down.argmax(1, false))[0] as i64;
             assert_eq!(best, sensor, "{norm:?}: the dropped sensor must rank first");
         }
-        let eps = Lrp::new(ErrorNorm::L2, Preset::Epsilon { eps: 1e-9 }).unwrap();
+        let eps = Lrp::new(ErrorNorm::SquaredL2, Preset::Epsilon { eps: 1e-9 }).unwrap();
         let share = |x: &Tensor| {
             let r = eps.explain(&ae, x).unwrap().relevance;
             to_vec(&(r.get(0).get(sensor) / r.abs().sum(Kind::Double)))[0]
@@ -529,9 +529,7 @@ fn attribution_uses_the_request_baseline_or_the_reconstruction() {
         &Request::with_baseline(Baseline::Tensor(mean.shallow_clone())),
     )
     .unwrap();
-    let e = lrp
-        .explain_deviation(&ae, &x, &Reference::Tensor(mean))
-        .unwrap();
+    let e = lrp.explain_deviation(&ae, &x, &Root::Tensor(mean)).unwrap();
     assert!(a.scores.equal(&e.relevance));
     assert!(a.delta.unwrap().equal(&e.delta().unwrap()));
     assert_eq!((a.forward_evals, a.backward_evals), (1, 1));
@@ -540,14 +538,14 @@ fn attribution_uses_the_request_baseline_or_the_reconstruction() {
         .explain_deviation(
             &ae,
             &x,
-            &Reference::Tensor(Tensor::zeros([1, 5], (Kind::Double, Device::Cpu))),
+            &Root::Tensor(Tensor::zeros([1, 5], (Kind::Double, Device::Cpu))),
         )
         .unwrap();
     assert!(zero.scores.equal(&e0.relevance));
     let recon = Lrp::new(ErrorNorm::L1, deviation(1e-3, RootPoint::Reconstruction)).unwrap();
     let a = Attribution::<Stack>::attribute(&recon, &ae, &x, &Request::default()).unwrap();
     let e = recon
-        .explain_deviation(&ae, &x, &Reference::Reconstruction)
+        .explain_deviation(&ae, &x, &Root::Reconstruction)
         .unwrap();
     assert!(a.scores.equal(&e.relevance));
     assert!(e.reference.equal(&e.reconstruction));
@@ -562,9 +560,9 @@ fn bad_input_is_named() {
         shape: vec![4],
     };
     let x = uniform(&mut g, &[2, 4], 0.0, 1.0);
-    let lrp = Lrp::new(ErrorNorm::L2, deviation(1e-3, RootPoint::Baseline)).unwrap();
+    let lrp = Lrp::new(ErrorNorm::SquaredL2, deviation(1e-3, RootPoint::Baseline)).unwrap();
     let err = |r: Tensor| {
-        lrp.explain_deviation(&ae, &x, &Reference::Tensor(r))
+        lrp.explain_deviation(&ae, &x, &Root::Tensor(r))
             .unwrap_err()
             .to_string()
     };
@@ -595,12 +593,12 @@ fn bad_input_is_named() {
     assert!(e.contains("explain_deviation"), "{e}");
     // A rule without a deviation form, named with its layer.
     let mixed = Lrp::with_composite(
-        ErrorNorm::L2,
+        ErrorNorm::SquaredL2,
         ByIndex::over(delta_map(1e-3)).set(2, ZPlus::new()),
     )
     .with_root(RootPoint::Reconstruction);
     let e = mixed
-        .explain_deviation(&ae, &x, &Reference::Reconstruction)
+        .explain_deviation(&ae, &x, &Root::Reconstruction)
         .unwrap_err();
     assert!(
         matches!(e, LrpError::NoDeviationRule { layer: Some(2), .. }),
@@ -611,7 +609,7 @@ fn bad_input_is_named() {
         "{e}"
     );
     // Δ-ε in an ordinary sweep.
-    let e = Lrp::with_composite(ErrorNorm::L2, delta_map(1e-3))
+    let e = Lrp::with_composite(ErrorNorm::SquaredL2, delta_map(1e-3))
         .explain(&ae, &x)
         .unwrap_err();
     assert!(
@@ -645,10 +643,10 @@ fn a_biased_lstm_autoencoder_conserves_the_error_deviation() {
     let x = uniform(&mut g, &[3, 9, 4], 0.0, 1.0).to_kind(Kind::Float);
     let mean = uniform(&mut g, &[4], 0.3, 0.7).to_kind(Kind::Float);
     for (root, reference) in [
-        (RootPoint::Baseline, Reference::Tensor(mean)),
-        (RootPoint::Reconstruction, Reference::Reconstruction),
+        (RootPoint::Baseline, Root::Tensor(mean)),
+        (RootPoint::Reconstruction, Root::Reconstruction),
     ] {
-        for norm in [ErrorNorm::L1, ErrorNorm::L2] {
+        for norm in [ErrorNorm::L1, ErrorNorm::SquaredL2] {
             let e = Lrp::new(norm, deviation(1e-7, root))
                 .unwrap()
                 .explain_deviation(&ae, &x, &reference)

@@ -23,7 +23,7 @@ fn dense() -> Stack {
 }
 
 fn lrp() -> Lrp {
-    Lrp::new(ErrorNorm::L2, Preset::Paper2Dense).unwrap()
+    Lrp::new(ErrorNorm::SquaredL2, Preset::Paper2Dense).unwrap()
 }
 
 #[test]
@@ -123,14 +123,14 @@ fn bad_inputs_are_rejected_with_the_value() {
 fn bad_selections_are_rejected_with_the_value() {
     let x = uniform(&mut rng(3), &[1, 4], 0.0, 1.0);
     let with = |error: ExplainedError| Lrp::new(error, Preset::Paper2Dense).unwrap();
-    let err = with(ExplainedError::new(ErrorNorm::L2).features([4]))
+    let err = with(ExplainedError::new(ErrorNorm::SquaredL2).features([4]))
         .explain(&dense(), &x)
         .unwrap_err();
     assert!(
         err.to_string().contains("4 on axis -1 of length 4"),
         "{err}"
     );
-    let err = with(ExplainedError::new(ErrorNorm::L2).mask([4], [false; 4]))
+    let err = with(ExplainedError::new(ErrorNorm::SquaredL2).mask([4], [false; 4]))
         .explain(&dense(), &x)
         .unwrap_err();
     assert!(err.to_string().contains("at least one"), "{err}");

@@ -54,7 +54,7 @@ fn run(first: impl Rule + 'static, second: impl Rule + 'static) -> lrp_ae::Expla
         .on(LayerClass::Activation, Pass)
         .on(LayerClass::Linear, second);
     let c = FirstLayer::new(LayerMap::new().on(LayerClass::Linear, first), rest);
-    Lrp::with_composite(ErrorNorm::L2, c)
+    Lrp::with_composite(ErrorNorm::SquaredL2, c)
         .explain(&ae(), &x())
         .unwrap()
 }
@@ -62,7 +62,11 @@ fn run(first: impl Rule + 'static, second: impl Rule + 'static) -> lrp_ae::Expla
 #[test]
 fn the_seeds_are_the_per_cell_errors_over_m() {
     for (seed, r, e) in [
-        (ErrorNorm::L2, [1.0 / 8.0, 169.0 / 32.0], 173.0 / 32.0),
+        (
+            ErrorNorm::SquaredL2,
+            [1.0 / 8.0, 169.0 / 32.0],
+            173.0 / 32.0,
+        ),
         (ErrorNorm::L1, [1.0 / 4.0, 13.0 / 8.0], 15.0 / 8.0),
     ] {
         let out = Lrp::with_composite(seed, LayerMap::new().on(LayerClass::Any, Pass)).explain(
@@ -198,7 +202,7 @@ fn first_layer_rules_with_z_plus_above() {
             LayerMap::new().on_arc(LayerClass::Linear, None, Arc::from(rule)),
             rest,
         );
-        let e = Lrp::with_composite(ErrorNorm::L2, c)
+        let e = Lrp::with_composite(ErrorNorm::SquaredL2, c)
             .explain(&ae(), &x())
             .unwrap();
         close(&to_vec(&e.relevance), &want, 1e-5, &name);

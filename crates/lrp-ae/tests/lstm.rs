@@ -7,12 +7,12 @@ mod common;
 use ae_models::layer::forward_recording;
 use ae_models::train::{train, TrainConfig};
 use ae_models::{
-    Autoencoder, ErrorNorm, ExplainedError, Layer, LstmAe, LstmAeConfig, LstmWeights, Trainable,
+    ErrorNorm, ExplainedError, Layer, LayerModel, LstmAe, LstmAeConfig, LstmWeights, Trainable,
 };
 use common::{lstm_weights, nested, rng, run_cell, stab, to_vec, uniform, Stack};
 use lrp_ae::lstm::lstm_relevance;
 use lrp_ae::rules::{Epsilon, Pass};
-use lrp_ae::{LayerClass, LayerMap, Lrp, Preset, Reference};
+use lrp_ae::{LayerClass, LayerMap, Lrp, Preset, Root};
 use rand::Rng;
 use tch::{Device, Kind, Tensor};
 
@@ -243,7 +243,10 @@ fn a_planted_sensor_ranks_first_on_a_trained_lstm_autoencoder() {
                 .fill_(0.4);
             let x = (&w + bump).unsqueeze(0);
             total += 1;
-            for (k, seed) in [ErrorNorm::L2, ErrorNorm::L1].into_iter().enumerate() {
+            for (k, seed) in [ErrorNorm::SquaredL2, ErrorNorm::L1]
+                .into_iter()
+                .enumerate()
+            {
                 let e = Lrp::new(seed, Preset::LstmDefault)
                     .unwrap()
                     .explain(&ae, &x)
@@ -311,15 +314,18 @@ fn a_planted_sensor_ranks_first_on_a_trained_lstm_autoencoder() {
                 .narrow(1, sensor, 1)
                 .fill_(-0.4);
             let x = (&w + bump).unsqueeze(0);
-            let e = Lrp::new(ErrorNorm::L2, Preset::LstmDefault)
+            let e = Lrp::new(ErrorNorm::SquaredL2, Preset::LstmDefault)
                 .unwrap()
                 .explain(&ae, &x)
                 .unwrap();
             old += usize::from(first(&e.relevance) == sensor as usize);
-            for (k, norm) in [ErrorNorm::L2, ErrorNorm::L1].into_iter().enumerate() {
+            for (k, norm) in [ErrorNorm::SquaredL2, ErrorNorm::L1]
+                .into_iter()
+                .enumerate()
+            {
                 let dev = Lrp::new(norm, "deviation:reconstruction".parse().unwrap())
                     .unwrap()
-                    .explain_deviation(&ae, &x, &Reference::Reconstruction)
+                    .explain_deviation(&ae, &x, &Root::Reconstruction)
                     .unwrap();
                 new[k] += usize::from(first(&dev.relevance) == sensor as usize);
             }

@@ -16,13 +16,13 @@
 mod reader;
 
 use ae_models::ErrorNorm;
-use lrp_ae::{CompositeSpec, Lrp, OutputLrp, OutputRelevance, Target};
+use lrp_ae::{CompositeSpec, Lrp, OutputCell, OutputLrp, OutputRelevance};
 use serde_json::Value;
 
-fn target(v: &Value) -> Target {
+fn target(v: &Value) -> OutputCell {
     match v {
-        Value::Number(k) => Target::class(k.as_i64().unwrap()),
-        Value::Array(ks) => Target::classes(ks.iter().map(|k| k.as_i64().unwrap())),
+        Value::Number(k) => OutputCell::class(k.as_i64().unwrap()),
+        Value::Array(ks) => OutputCell::classes(ks.iter().map(|k| k.as_i64().unwrap())),
         other => panic!("unknown target {other}"),
     }
 }
@@ -44,7 +44,7 @@ fn run_fixture(name: &str) -> usize {
         let (relevance, output_relevance) = if key == "reconstruction" {
             let seed = match arg.as_str().unwrap() {
                 "l1" => ErrorNorm::L1,
-                "l2" => ErrorNorm::L2,
+                "l2" => ErrorNorm::SquaredL2,
                 other => panic!("unknown seed {other}"),
             };
             let e = Lrp::with_composite(seed, composite)

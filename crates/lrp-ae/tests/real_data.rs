@@ -99,7 +99,7 @@ fn a_feature_set_to_its_maximum_gets_the_relevance_under_an_input_dependent_firs
         lr: 3e-3,
         val_fraction: 0.0,
         patience: None,
-        loss: ErrorNorm::L2,
+        loss: ErrorNorm::SquaredL2,
         quiet: true,
         ..TrainConfig::default()
     };
@@ -117,12 +117,12 @@ fn a_feature_set_to_its_maximum_gets_the_relevance_under_an_input_dependent_firs
         rest,
     );
     let (found, residual, n) = hits(
-        &Lrp::with_composite(ErrorNorm::L2, zbox_first),
+        &Lrp::with_composite(ErrorNorm::SquaredL2, zbox_first),
         &ae,
         &test_rows,
     );
     let (paper, _, _) = hits(
-        &Lrp::new(ErrorNorm::L2, Preset::Paper2Dense).unwrap(),
+        &Lrp::new(ErrorNorm::SquaredL2, Preset::Paper2Dense).unwrap(),
         &ae,
         &test_rows,
     );

@@ -45,7 +45,7 @@ pub struct DeviationParams {
 
 impl DeviationParams {
     /// The distance per cell: [`ErrorNorm::L1`] (default), the mean absolute distance
-    /// once averaged over a region, or [`ErrorNorm::L2`].
+    /// once averaged over a region, or [`ErrorNorm::SquaredL2`].
     pub fn norm(mut self, norm: ErrorNorm) -> Self {
         self.norm = norm;
         self
@@ -130,7 +130,7 @@ impl<S: Scorer + ?Sized> Attribution<S> for Deviation {
         let d = x.f_sub(&req.baseline.reference(x, NAME)?)?;
         let cells = match self.params.norm {
             ErrorNorm::L1 => d.f_abs()?,
-            ErrorNorm::L2 => d.f_square()?,
+            ErrorNorm::SquaredL2 => d.f_square()?,
         };
         Ok(Attributions {
             scores: groups.mean_cells(&cells)?,

@@ -32,8 +32,8 @@ use crate::scorer::Scorer;
 /// use xai_attrib::{ErrorScorer, Scorer};
 /// let ae = DenseAe::seeded(&DenseAeConfig::new(4, vec![2]), Device::Cpu, 0)?;
 /// let x = Tensor::rand([3, 4], (Kind::Float, Device::Cpu));
-/// let all = ErrorScorer::new(&ae, ErrorNorm::L2)?;
-/// let two = ErrorScorer::new(&ae, ExplainedError::new(ErrorNorm::L2).features([0, 1]))?;
+/// let all = ErrorScorer::new(&ae, ErrorNorm::SquaredL2)?;
+/// let two = ErrorScorer::new(&ae, ExplainedError::new(ErrorNorm::SquaredL2).features([0, 1]))?;
 /// assert_eq!(all.score(&x)?.size(), vec![3]);
 /// assert_eq!(two.resolved().count(), 2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -117,7 +117,7 @@ impl MethodSpec {
             MethodSpec::KernelShap(m) => format!("Kernel SHAP {}", m.n_samples()),
             MethodSpec::Deviation(m) => match m.norm() {
                 ae_models::ErrorNorm::L1 => "Deviation from normal".into(),
-                ae_models::ErrorNorm::L2 => "Deviation from normal L2".into(),
+                ae_models::ErrorNorm::SquaredL2 => "Deviation from normal L2".into(),
             },
         }
     }

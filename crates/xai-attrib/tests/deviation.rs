@@ -46,7 +46,10 @@ fn the_deviation_is_the_distance_from_the_training_mean_in_either_norm() {
     assert_close(&a.scores, &(&x - &means).abs(), 1e-12);
     assert_eq!((a.forward_evals, a.backward_evals), (0, 0));
     assert!(a.delta.is_none());
-    let l2 = Deviation::params().norm(ErrorNorm::L2).check().unwrap();
+    let l2 = Deviation::params()
+        .norm(ErrorNorm::SquaredL2)
+        .check()
+        .unwrap();
     let b = l2.attribute(&scorer, &x, &req).unwrap();
     assert_close(&b.scores, &(&x - &means).square(), 1e-12);
     assert_eq!(scorer.calls.get(), 0, "the deviation evaluated the model");

@@ -13,7 +13,7 @@
 mod reader;
 
 use ae_models::state_dict::StateDict;
-use ae_models::{Autoencoder, ErrorNorm, LstmAe, LstmAeConfig, Sequential};
+use ae_models::{ErrorNorm, LayerModel, LstmAe, LstmAeConfig, Sequential};
 use serde_json::Value;
 use tch::{Device, Kind, Tensor};
 use xai_attrib::{
@@ -78,10 +78,10 @@ fn scorer<'m>(fixture: &Value, model: &'m Model, target: Option<Target>) -> Box<
         ("reconstruction", m) => {
             let norm = match s["norm"].as_str().unwrap() {
                 "l1" => ErrorNorm::L1,
-                "l2" => ErrorNorm::L2,
+                "l2" => ErrorNorm::SquaredL2,
                 other => panic!("unknown norm {other}"),
             };
-            let ae: &dyn Autoencoder = match m {
+            let ae: &dyn LayerModel = match m {
                 Model::Sequential(m) => m,
                 Model::Lstm(m) => m,
                 _ => panic!("no reconstruction for this model"),

@@ -3,7 +3,7 @@
 mod common;
 
 use ae_models::{
-    AttentionLstmAe, Autoencoder, ErrorNorm, ExplainedError, Layer, LstmAe, LstmAeConfig,
+    AttentionLstmAe, ErrorNorm, ExplainedError, Layer, LayerModel, LstmAe, LstmAeConfig,
 };
 use common::{assert_close, t64, values, wave};
 use tch::{Device, Kind, Tensor};
@@ -38,7 +38,7 @@ impl LinearAe {
     }
 }
 
-impl Autoencoder for LinearAe {
+impl LayerModel for LinearAe {
     fn sample_shape(&self) -> Vec<i64> {
         self.shape.clone()
     }
@@ -61,7 +61,7 @@ fn the_scorer_is_the_mean_cell_error_and_a_selection_restricts_it() {
         &diff.abs().mean_dim([1, 2].as_slice(), false, Kind::Double),
         1e-12,
     );
-    let l2 = ErrorScorer::new(&ae, ErrorNorm::L2).unwrap();
+    let l2 = ErrorScorer::new(&ae, ErrorNorm::SquaredL2).unwrap();
     assert_close(
         &l2.score(&x).unwrap(),
         &diff
@@ -124,7 +124,7 @@ fn selections_and_inputs_of_the_wrong_shape_are_errors() {
 fn gradient_methods_explain_the_reconstruction_error_of_an_lstm_autoencoder() {
     let ae = LstmAe::seeded(&LstmAeConfig::new(3, 6, 5), Device::Cpu, 1).unwrap();
     let x = Tensor::rand([2, 6, 3], (Kind::Float, Device::Cpu));
-    let f = ErrorScorer::new(&ae, ErrorNorm::L2).unwrap();
+    let f = ErrorScorer::new(&ae, ErrorNorm::SquaredL2).unwrap();
     let a = IntegratedGradients::params()
         .convergence_delta(true)
         .n_steps(32)
@@ -148,7 +148,7 @@ fn the_residual_is_the_per_cell_error_and_group_means_with_a_mask() {
         .unwrap();
     assert_close(&a.scores, &diff.abs(), 1e-12);
     assert_eq!((a.forward_evals, a.backward_evals), (1, 0));
-    let b = Residual::new(ErrorNorm::L2)
+    let b = Residual::new(ErrorNorm::SquaredL2)
         .attribute(&ae, &x, &Request::default())
         .unwrap();
     assert_close(&b.scores, &diff.square(), 1e-12);

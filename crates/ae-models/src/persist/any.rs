@@ -6,11 +6,11 @@ use std::path::Path;
 use tch::{Device, Tensor};
 
 use crate::attention::AttentionLstmAe;
-use crate::autoencoder::{Autoencoder, Trainable};
 use crate::conv::ConvAe;
 use crate::dense::DenseAe;
 use crate::error::Result;
 use crate::layer::Layer;
+use crate::layer_model::{LayerModel, Trainable};
 use crate::lstm::LstmAe;
 use crate::persist::{load_model, mismatch, read_manifest, Overwrite, SavedFiles, SavedModel};
 
@@ -18,7 +18,7 @@ use crate::persist::{load_model, mismatch, read_manifest, Overwrite, SavedFiles,
 /// manifest.
 ///
 /// ```
-/// use ae_models::{persist::{load_any, AnyAutoencoder, SavedModel}, Autoencoder, LstmAe, LstmAeConfig};
+/// use ae_models::{persist::{load_any, AnyAutoencoder, SavedModel}, LayerModel, LstmAe, LstmAeConfig};
 /// let dir = std::env::temp_dir().join(format!("ae-models-any-{}", std::process::id()));
 /// LstmAe::seeded(&LstmAeConfig::new(3, 5, 4), tch::Device::Cpu, 0)?.save(dir.join("m"))?;
 /// let any = load_any(&dir.join("m"), tch::Device::Cpu)?;
@@ -79,7 +79,7 @@ impl AnyAutoencoder {
     }
 }
 
-impl Autoencoder for AnyAutoencoder {
+impl LayerModel for AnyAutoencoder {
     fn sample_shape(&self) -> Vec<i64> {
         delegate!(self, m => m.sample_shape())
     }

@@ -72,7 +72,7 @@ fn spread(x: &Tensor, norm: ErrorNorm) -> Result<f64> {
     let x = &x.f_contiguous()?;
     let centre = match norm {
         ErrorNorm::L1 => x.f_median_dim(0, true)?.0,
-        ErrorNorm::L2 => x.f_mean_dim([0i64].as_slice(), true, Kind::Float)?,
+        ErrorNorm::SquaredL2 => x.f_mean_dim([0i64].as_slice(), true, Kind::Float)?,
     };
     let centre = centre.f_expand_as(x)?;
     Ok(norm.mean_loss(x, &centre)?.f_double_value(&[])?)
@@ -156,7 +156,7 @@ mod tests {
         // Column 0: 1, 2, 6 -> median 2, mean abs dev 5/3; mean 3, mean squared dev 14/3.
         let x = Tensor::from_slice(&[1.0f32, 0.0, 2.0, 0.0, 6.0, 0.0]).reshape([3, 2]);
         let l1 = spread(&x, ErrorNorm::L1).unwrap();
-        let l2 = spread(&x, ErrorNorm::L2).unwrap();
+        let l2 = spread(&x, ErrorNorm::SquaredL2).unwrap();
         assert!((l1 - 5.0 / 6.0).abs() < 1e-6, "{l1}");
         assert!((l2 - 14.0 / 6.0).abs() < 1e-5, "{l2}");
         assert_eq!(
@@ -168,7 +168,7 @@ mod tests {
             0.0
         );
         let ones = Tensor::ones([4, 3], (Kind::Float, Device::Cpu));
-        assert_eq!(measure(&ones, &ones, ErrorNorm::L2).unwrap(), None);
+        assert_eq!(measure(&ones, &ones, ErrorNorm::SquaredL2).unwrap(), None);
     }
 
     #[test]
@@ -177,7 +177,7 @@ mod tests {
         // norm, the explained fraction is at most 0.
         tch::manual_seed(7);
         let x = Tensor::rand([64, 5], (Kind::Float, Device::Cpu)) * 3.0 - 1.0;
-        for norm in [ErrorNorm::L1, ErrorNorm::L2] {
+        for norm in [ErrorNorm::L1, ErrorNorm::SquaredL2] {
             for k in 0..20 {
                 let row = if k == 0 {
                     x.median_dim(0, true).0
@@ -205,7 +205,7 @@ mod tests {
         tch::manual_seed(3);
         let x = Tensor::rand([32, 4], (Kind::Float, Device::Cpu));
         let y = &x * 0.7 + Tensor::rand([32, 4], (Kind::Float, Device::Cpu)) * 0.1;
-        for norm in [ErrorNorm::L1, ErrorNorm::L2] {
+        for norm in [ErrorNorm::L1, ErrorNorm::SquaredL2] {
             let (e1, s1) = measure(&x, &y, norm).unwrap().unwrap();
             let (e2, s2) = measure(&(&x * 1000.0), &(&y * 1000.0), norm)
                 .unwrap()

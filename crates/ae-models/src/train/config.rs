@@ -202,7 +202,7 @@ mod tests {
     fn partial_json_fills_in_defaults_and_typos_are_rejected() {
         let cfg: TrainConfig = serde_json::from_str(r#"{"epochs": 3, "loss": "L2"}"#).unwrap();
         assert_eq!(cfg.epochs, 3);
-        assert_eq!(cfg.loss, ErrorNorm::L2);
+        assert_eq!(cfg.loss, ErrorNorm::SquaredL2);
         assert_eq!(cfg.batch_size, 64);
         assert!(serde_json::from_str::<TrainConfig>(r#"{"epoch": 3}"#).is_err());
     }

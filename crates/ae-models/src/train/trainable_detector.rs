@@ -8,9 +8,9 @@
 
 use tch::Tensor;
 
-use crate::autoencoder::Trainable;
 use crate::detector::Detector;
 use crate::error::Result;
+use crate::layer_model::Trainable;
 
 /// A detector the trainer ([`crate::train::train`]) can fit.
 ///

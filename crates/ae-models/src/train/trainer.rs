@@ -435,10 +435,10 @@ mod tests {
     fn an_autoencoder_trains_on_exactly_its_reconstruction_loss() {
         // The trainer's loss of an autoencoder must stay the mean cell error of x and its
         // reconstruction, bit for bit, value and gradients (cached weights depend on it).
-        use crate::{Autoencoder, LstmAe, LstmAeConfig, Trainable};
+        use crate::{LayerModel, LstmAe, LstmAeConfig, Trainable};
         let ae = LstmAe::seeded(&LstmAeConfig::new(3, 6, 4), Device::Cpu, 0).unwrap();
         let x = Tensor::rand([5, 6, 3], (Kind::Float, Device::Cpu));
-        for loss in [crate::ErrorNorm::L1, crate::ErrorNorm::L2] {
+        for loss in [crate::ErrorNorm::L1, crate::ErrorNorm::SquaredL2] {
             let cfg = TrainConfig {
                 loss,
                 ..TrainConfig::default()

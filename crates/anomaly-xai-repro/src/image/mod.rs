@@ -28,7 +28,7 @@ use anomaly_xai::method::{Context, MethodSpec, PreparedMethod};
 use anomaly_xai::metrics::{PixelGroup, PixelScores, Table, TableRow};
 use anomaly_xai::models::recon_error::sample_errors;
 use anomaly_xai::models::train::{train, TrainConfig, TrainSummary};
-use anomaly_xai::models::{Autoencoder, ConvAe, ConvAeConfig, ErrorNorm, ExplainedError};
+use anomaly_xai::models::{ConvAe, ConvAeConfig, ErrorNorm, ExplainedError, LayerModel};
 
 pub mod tensor;
 
@@ -92,7 +92,7 @@ pub fn train_image_model(images: &[ImageSample], s: &ImageModelSettings) -> Resu
     let summary = train(&model, &x_all, &cfg)?;
     let train_x = samples_to_tensor(&train_imgs, Device::Cpu)?;
     let mean_train_error = tch::no_grad(|| -> Result<f64> {
-        let e = sample_errors(&train_x, &model.forward(&train_x)?, ErrorNorm::L2)?;
+        let e = sample_errors(&train_x, &model.forward(&train_x)?, ErrorNorm::SquaredL2)?;
         Ok(e.f_mean(Kind::Double)?.f_double_value(&[])?)
     })?;
     Ok(TrainedImages {
@@ -118,9 +118,11 @@ pub fn paper2_methods(size: usize, reference: bool, progress: bool) -> Result<Ve
     };
     let mut methods = vec![
         MethodSpec::residual(ErrorNorm::L1).labelled("Residual-L1"),
-        MethodSpec::residual(ErrorNorm::L2).labelled("Residual-L2"),
+        MethodSpec::residual(ErrorNorm::SquaredL2).labelled("Residual-L2"),
         MethodSpec::lrp(conv).norm(ErrorNorm::L1).labelled("LRP-L1"),
-        MethodSpec::lrp(conv).norm(ErrorNorm::L2).labelled("LRP-L2"),
+        MethodSpec::lrp(conv)
+            .norm(ErrorNorm::SquaredL2)
+            .labelled("LRP-L2"),
     ];
     if reference {
         let w = (size / 16).max(2) as i64;
@@ -159,7 +161,7 @@ impl ImageLocalizer {
     pub fn new(methods: Vec<MethodSpec>) -> Self {
         ImageLocalizer {
             methods,
-            error: ExplainedError::new(ErrorNorm::L2),
+            error: ExplainedError::new(ErrorNorm::SquaredL2),
             batch: 16,
             mask_threshold: 0.5,
         }
@@ -205,7 +207,7 @@ impl ImageLocalizer {
         let mut errors = Vec::with_capacity(test.len());
         for chunk in test.chunks(self.batch) {
             let x = samples_to_tensor(chunk, ctx.detector.device())?;
-            let e = tch::no_grad(|| ctx.detector.cell_errors(&x, ErrorNorm::L2))?;
+            let e = tch::no_grad(|| ctx.detector.cell_errors(&x, ErrorNorm::SquaredL2))?;
             errors.extend(anomaly_xai::models::convert::tensor_to_f64s(
                 &e.f_flatten(1, -1)?.f_mean_dim(1, false, None)?,
             )?);

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use ae_models::{Autoencoder, Layer, LstmWeights};
+use ae_models::{Layer, LayerModel, LstmWeights};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tch::{Device, Kind, Tensor};
@@ -16,7 +16,7 @@ pub struct Stack {
     pub shape: Vec<i64>,
 }
 
-impl Autoencoder for Stack {
+impl LayerModel for Stack {
     fn sample_shape(&self) -> Vec<i64> {
         self.shape.clone()
     }

@@ -8,13 +8,13 @@ use crate::layer::{forward_layers, Layer};
 
 /// A model that reconstructs its input, defined by an explicit layer list.
 ///
-/// `forward` must equal folding the input through [`Autoencoder::layers`]; that is what
+/// `forward` must equal folding the input through [`LayerModel::layers`]; that is what
 /// the default implementation does, and what LRP relies on.
 ///
 /// The contract itself is that of any layer-list model (input shape, layers, forward), so
 /// [`crate::Sequential`] implements it also for models whose output shape differs from the
 /// input (a classifier); whatever needs a reconstruction checks the output shape.
-pub trait Autoencoder {
+pub trait LayerModel {
     /// The shape of one sample, without the batch dimension (e.g. `[50, 38]` for windows
     /// of 50 steps of 38 sensors, `[1, 128, 128]` for a grayscale image).
     fn sample_shape(&self) -> Vec<i64>;
@@ -36,8 +36,8 @@ pub trait Autoencoder {
 ///
 /// The parameters are the very tensors the layer list holds (shallow clones share
 /// storage), so writing into them under no-grad, as the trainer's best-weights restore and
-/// [`crate::persist`] do, changes what [`Autoencoder::forward`] computes.
-pub trait Trainable: Autoencoder {
+/// [`crate::persist`] do, changes what [`LayerModel::forward`] computes.
+pub trait Trainable: LayerModel {
     /// Every trainable parameter with its name relative to the model (e.g.
     /// `encoder.weight_ih_l0`), in a fixed order. The names are those of the saved
     /// safetensors file and, for LSTM and linear layers, those of the equivalent PyTorch
@@ -54,7 +54,7 @@ pub trait Trainable: Autoencoder {
 }
 
 /// Checks that `x` is a batch of samples of `model`'s shape.
-pub fn check_batch<A: Autoencoder + ?Sized>(model: &A, x: &Tensor) -> Result<()> {
+pub fn check_batch<A: LayerModel + ?Sized>(model: &A, x: &Tensor) -> Result<()> {
     check_samples("autoencoder", &model.sample_shape(), x)
 }
 
@@ -63,7 +63,7 @@ pub fn check_batch<A: Autoencoder + ?Sized>(model: &A, x: &Tensor) -> Result<()>
 /// model in errors.
 ///
 /// ```
-/// use ae_models::{autoencoder::check_input, DenseAe, DenseAeConfig, ModelError};
+/// use ae_models::{layer_model::check_input, DenseAe, DenseAeConfig, ModelError};
 /// use tch::{Device, Kind, Tensor};
 /// let ae = DenseAe::seeded(&DenseAeConfig::new(3, vec![2]), Device::Cpu, 0)?;
 /// let x = Tensor::from_slice(&[0.5f32, f32::NAN, 0.1]).reshape([1, 3]);
@@ -71,7 +71,7 @@ pub fn check_batch<A: Autoencoder + ?Sized>(model: &A, x: &Tensor) -> Result<()>
 /// assert!(matches!(err, ModelError::NonFinite { index: 1, .. }));
 /// # Ok::<(), ModelError>(())
 /// ```
-pub fn check_input<A: Autoencoder + ?Sized>(model: &A, x: &Tensor, what: &str) -> Result<()> {
+pub fn check_input<A: LayerModel + ?Sized>(model: &A, x: &Tensor, what: &str) -> Result<()> {
     check_f32_samples(
         what,
         &model.sample_shape(),
