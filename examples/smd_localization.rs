@@ -259,6 +259,58 @@ mod tests {
         assert!(!l.methods.is_empty());
     }
 
+    fn parse(args: &[&str]) -> Args {
+        Args::try_parse_from(std::iter::once("smd_localization").chain(args.iter().copied()))
+            .expect("clap accepts the flags")
+    }
+
+    fn embedded() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/smd")
+    }
+
+    #[test]
+    fn machine_counts_and_names_are_checked_before_any_work() {
+        for n in ["0", "1000000000000"] {
+            let args = parse(&["--synthetic", "few-sensors", "--synthetic-machines", n]);
+            let e = machine_names(&args, &embedded()).unwrap_err().to_string();
+            assert!(
+                e.starts_with(&format!("--synthetic-machines = {n} ")),
+                "{e}"
+            );
+        }
+        let args = parse(&["--machines", "machine-1-2,bogus"]);
+        let e = machine_names(&args, &embedded()).unwrap_err().to_string();
+        assert!(
+            e.contains("--machines = \"bogus\" is not a machine of") && e.contains("machine-1-2"),
+            "{e}"
+        );
+        let args = parse(&["--machines", "machine-1-2"]);
+        assert_eq!(machine_names(&args, &embedded()).unwrap(), ["machine-1-2"]);
+    }
+
+    #[test]
+    fn an_unwritable_cache_dir_is_refused_naming_its_flag() {
+        // A folder under a plain file cannot be created.
+        let file = std::env::temp_dir().join(format!("smd-cache-probe-{}", std::process::id()));
+        std::fs::write(&file, b"").unwrap();
+        let e = check_writable("--cache-dir", &file.join("cache"))
+            .unwrap_err()
+            .to_string();
+        std::fs::remove_file(&file).ok();
+        assert!(
+            e.starts_with("--cache-dir = ") && e.contains("cannot be written"),
+            "{e}"
+        );
+        let dir = std::env::temp_dir().join(format!("smd-cache-ok-{}", std::process::id()));
+        check_writable("--cache-dir", &dir).unwrap();
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            0,
+            "the probe is removed"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
     #[test]
     fn a_bad_flag_is_refused_by_name() {
         let args = Args::try_parse_from(["smd_localization", "--skip", "bogus"]).unwrap();

@@ -154,15 +154,19 @@ impl LocalizationArgs {
     /// checked ([`LocalizerConfig::check`]) before anything is read or trained.
     ///
     /// # Errors
-    /// [`Error::InvalidSetting`] naming the flag: zero seeds, a `--skip` prefix that names
+    /// [`Error::InvalidSetting`] naming the flag: zero seeds or more than
+    /// `MethodSpec::MAX_SEEDS` (checked before the seed list is built), a `--skip` prefix that names
     /// no method or one that leaves none; the pipeline's own checks.
     pub fn localizer(&self) -> Result<Localizer> {
         let n_seeds = self.seeds.unwrap_or(if self.full { 5 } else { 2 });
-        if n_seeds == 0 {
+        let max_seeds = anomaly_xai::method::MethodSpec::MAX_SEEDS as u64;
+        if n_seeds == 0 || n_seeds > max_seeds {
             return Err(Error::InvalidSetting {
                 setting: "--seeds",
-                value: "0".into(),
-                rule: "must be at least 1".into(),
+                value: n_seeds.to_string(),
+                rule: format!(
+                    "must be in 1..={max_seeds} (each seed is a whole run of every sampling method)"
+                ),
             });
         }
         let seeds: Vec<u64> = (0..n_seeds).collect();
@@ -388,6 +392,15 @@ mod tests {
     #[test]
     fn zero_seeds_is_refused() {
         assert!(refused(&["--seeds", "0"]).contains("--seeds"));
+    }
+
+    #[test]
+    fn a_seed_count_past_the_bound_is_refused() {
+        let e = refused(&["--seeds", "1000000000000"]);
+        assert!(
+            e.contains("--seeds = 1000000000000 must be in 1..=1000"),
+            "{e}"
+        );
     }
 
     #[test]
