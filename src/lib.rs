@@ -97,7 +97,6 @@ pub mod explainer;
 pub mod image;
 pub mod localizer;
 pub mod method;
-pub(crate) mod stats;
 
 pub use error::{Error, Result};
 

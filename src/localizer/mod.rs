@@ -42,7 +42,6 @@
 //! ```
 
 mod grouping;
-mod normalization;
 mod report;
 mod windows;
 
@@ -60,8 +59,8 @@ use crate::metrics::{Protocol, Region};
 use crate::models::convert::{array_to_tensor, tensor_to_array};
 use crate::models::ExplainedError;
 
+pub use crate::metrics::Normalization;
 pub use grouping::Grouping;
-pub use normalization::Normalization;
 pub use report::{LocalizationRun, MethodRun};
 pub use windows::{region_scores, region_windows, span_scores, span_windows, WindowPolicy};
 

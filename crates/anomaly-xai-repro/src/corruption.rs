@@ -34,7 +34,7 @@ use std::time::Instant;
 use anomaly_xai::attrib::{BaselineSpec, IntegratedGradients, KernelShap, Occlusion};
 use anomaly_xai::data::{load_breast_cancer, load_nsl_kdd, NslKddSplit, Table};
 use anomaly_xai::lrp::{Preset, RootPoint};
-use anomaly_xai::metrics::{recall_at_m, Ties};
+use anomaly_xai::metrics::{median, recall_at_m, Ties};
 use anomaly_xai::models::convert::{array_to_tensor, tensor_to_array};
 use anomaly_xai::models::train::{train, TrainConfig};
 use anomaly_xai::models::{
@@ -543,19 +543,5 @@ pub fn run_validation(cfg: &ValidationConfig) -> Result<ValidationReport> {
         kernel_shap_over_lrp,
         seconds_one_sample,
         kernel_shap_over_lrp_one_sample,
-    })
-}
-
-/// The median of `v` (the mean of the middle two for an even count); `None` when empty.
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
     })
 }

@@ -50,6 +50,7 @@
 pub mod chance;
 mod error;
 mod input;
+mod normalization;
 mod pixel;
 mod protocol;
 mod rank_metrics;
@@ -58,10 +59,12 @@ mod recall_at_m;
 mod region;
 mod selection;
 mod set_scores;
+mod stats;
 mod table;
 
 pub use error::{MetricsError, Result};
 pub use input::ScoreValue;
+pub use normalization::Normalization;
 pub use pixel::{
     auroc, average_precision, PixelGroup, PixelScores, RankedPixels, PAPER_THRESHOLDS,
 };
@@ -74,6 +77,7 @@ pub use recall_at_m::{recall_at_m, RecallCurve};
 pub use region::{points_from_regions, ranges_from_points, region_mean, region_means, Region};
 pub use selection::{Selection, MASS_TOLERANCE};
 pub use set_scores::{Overlap, SetScore};
+pub use stats::median;
 pub use table::{Cell, Table, TableRow};
 
 /// The README's examples, compiled and run as doctests.

@@ -1,7 +1,7 @@
-//! Small statistics shared by the pipelines.
+//! Small statistics the score normalizations and the pipelines share.
 
 /// The median of `v` (the mean of the middle two for an even count); `None` when empty.
-pub(crate) fn median(mut v: Vec<f64>) -> Option<f64> {
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
     if v.is_empty() {
         return None;
     }

@@ -91,7 +91,7 @@ impl Normalization {
     /// floored at `1e-12 ·` the largest.
     ///
     /// ```
-    /// use anomaly_xai::localizer::Normalization;
+    /// use loc_metrics::Normalization;
     /// use ndarray::array;
     /// // One sensor, four normal windows with scores 1, 2, 4, 100.
     /// let w = array![[1.0], [2.0], [4.0], [100.0]];
